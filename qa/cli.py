@@ -1,0 +1,203 @@
+"""The `qa` command: ingest, ask, search, eval. A stable contract: other tools parse its JSON.
+
+User errors print one line on stderr and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from qa.config import MODES, ConfigError, Settings
+
+
+class UserError(Exception):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("qa: interrupted; the previous index is unchanged", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - one clear line for every error a user can cause
+        from qa.embedding import ModelUnavailable
+        from qa.loading import LoadError
+        from qa.store import IndexUnusable
+
+        if isinstance(exc, (UserError, ConfigError, IndexUnusable, ModelUnavailable, LoadError, ValueError, OSError)):
+            print(f"qa: error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="报告问答：带引用的检索式问答 / "
+                                     "retrieval question answering over reports, with citations")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def common(p, retrieval=True):
+        p.add_argument("--index", dest="index_dir", help="index folder (default: $QA_INDEX_DIR or ./index)")
+        p.add_argument("--embed-model", help="sentence-transformers model: a name in the local cache, a "
+                       "folder, or a .zip/.tar.gz of one (default: $QA_EMBED_MODEL or BAAI/bge-small-zh-v1.5)")
+        if retrieval:
+            p.add_argument("--mode", choices=MODES, help="retrieval mode (default: hybrid)")
+            p.add_argument("-k", type=int, dest="top_k", help="passages to retrieve (default: 5)")
+            p.add_argument("--doc", action="append", help="search only this document id or file (repeatable)")
+            p.add_argument("--year", action="append", type=int, help="search only reports of this year (repeatable)")
+            p.add_argument("--json", action="store_true", help="print JSON (one object per question)")
+            p.add_argument("--questions", type=Path, help="a file of questions: JSONL with a 'question' "
+                           "field, or plain text with one question a line")
+
+    p = sub.add_parser("ingest", help="index report files and folders (incremental)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    common(p, retrieval=False)
+    p.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
+    p.add_argument("--chunk-size", type=int, help="passage size in characters (default: 400)")
+    p.add_argument("--chunk-overlap", type=int, help="sentences repeated between passages (default: 1)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(run=cmd_ingest)
+
+    p = sub.add_parser("ask", help="answer a question with citations")
+    p.add_argument("question", nargs="?")
+    common(p)
+    p.set_defaults(run=cmd_ask)
+
+    p = sub.add_parser("search", help="show the passages retrieved for a query")
+    p.add_argument("question", nargs="?", metavar="query")
+    common(p)
+    p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("eval", help="score answers on a dataset (data/eval/dev.jsonl format)")
+    p.add_argument("dataset", type=Path)
+    common(p, retrieval=False)
+    p.add_argument("-k", type=int, default=5, dest="top_k")
+    p.set_defaults(run=cmd_eval)
+    return parser
+
+
+def settings_from(args) -> Settings:
+    keys = ("index_dir", "embed_model", "mode", "top_k", "chunk_size", "chunk_overlap")
+    return Settings.resolve(**{k: getattr(args, k, None) for k in keys})
+
+
+def cmd_ingest(args) -> int:
+    from qa.ingest import ingest
+
+    settings = settings_from(args)
+    report = ingest(args.paths, settings, rebuild=args.rebuild, progress=not args.json,
+                    embed_model_given=bool(args.embed_model))
+    for s in report.skipped:
+        print(f"qa: skipped {s.path}: {s.reason}", file=sys.stderr)
+    if report.notice:
+        print(f"qa: {report.notice}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"documents": report.documents, "passages": report.passages, "added": report.added,
+                          "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
+                          "skipped": [{"path": str(s.path), "reason": s.reason} for s in report.skipped],
+                          "model": report.model, "seconds": round(report.seconds, 2)}, ensure_ascii=False))
+    else:
+        print(f"documents: {report.documents}  passages: {report.passages}  model: {report.model}  "
+              f"seconds: {report.seconds:.1f}\n"
+              f"added: {len(report.added)}  updated: {len(report.updated)}  removed: {len(report.removed)}  "
+              f"unchanged: {report.unchanged}  skipped: {len(report.skipped)}  index: {settings.index_dir}")
+    return 0 if report.documents or not report.skipped else 1
+
+
+def _questions(args) -> list[str]:
+    if args.questions and args.question:
+        raise UserError("give either a question or --questions FILE, not both")
+    if args.questions:
+        out = []
+        for n, line in enumerate(args.questions.read_text(encoding="utf-8").splitlines(), start=1):
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("{"):
+                try:
+                    out.append(str(json.loads(line)["question"]))
+                except (ValueError, KeyError):
+                    raise UserError(f"{args.questions}:{n}: expected a JSON object with a 'question' field") from None
+            else:
+                out.append(line)
+        return out
+    if not args.question or not args.question.strip():
+        raise UserError("no question given: qa ask \"问题\" (or --questions FILE)")
+    return [args.question]
+
+
+def _assistant(args):
+    from qa.pipeline import Assistant
+
+    settings = settings_from(args)
+    return Assistant(settings, embed_model_given=bool(args.embed_model))
+
+
+def cmd_ask(args) -> int:
+    questions = _questions(args)
+    assistant = _assistant(args)
+    for q in questions:
+        result = assistant.ask(q, args.top_k, args.mode, args.doc, args.year)
+        if args.json:
+            print(json.dumps(assistant.answer_json(result), ensure_ascii=False), flush=True)
+        else:
+            print(render_answer(assistant, result))
+    return 0
+
+
+def cmd_search(args) -> int:
+    questions = _questions(args)
+    assistant = _assistant(args)
+    for q in questions:
+        hits = assistant.search(q, args.top_k, args.mode, args.doc, args.year)
+        if args.json:
+            print(json.dumps(assistant.search_json(q, hits), ensure_ascii=False), flush=True)
+        else:
+            for rank, h in enumerate(hits, start=1):
+                doc = assistant.index.documents[h.passage.doc_id]
+                print(f"[{rank}] {doc.title}（{doc.date or '日期不详'}）{h.passage.section}  score={h.score:.4f}")
+                print(f"    {h.passage.text[:200]}")
+    return 0
+
+
+def render_answer(assistant, result) -> str:
+    lines = [result.answer]
+    if result.short_answer:
+        lines.append(f"简答：{result.short_answer}")
+    if result.citations:
+        lines.append("来源：")
+        for c in result.citations:
+            doc = assistant.index.documents[c.hit.passage.doc_id]
+            meta = "，".join(filter(None, [doc.date, doc.speaker, c.hit.passage.section]))
+            lines.append(f"[{c.n}] 《{doc.title}》（{meta}）\n    “{c.quote}”\n    {doc.source}"
+                         f" 第{c.hit.passage.start}–{c.hit.passage.end}字")
+    elif result.hits:
+        lines.append("可能相关的段落：")
+        for h in result.hits[:3]:
+            doc = assistant.index.documents[h.passage.doc_id]
+            lines.append(f"- 《{doc.title}》：{h.passage.text[:80]}…")
+    return "\n".join(lines)
+
+
+def cmd_eval(args) -> int:
+    from qa import evaluation
+
+    rows = evaluation.load_dataset(args.dataset)
+    assistant = _assistant(args)
+    results = [assistant.answer_json(assistant.ask(r["question"])) for r in rows]
+    metrics = evaluation.score(rows, results, args.top_k)
+    metrics["hit@5_by_mode"] = evaluation.retrieval_hits(
+        rows, lambda q, k, m: [h.passage.text for h in assistant.search(q, k, m)], k=args.top_k)
+    print(json.dumps(metrics, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

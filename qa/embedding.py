@@ -1,0 +1,225 @@
+"""Stage 5: dense embeddings with sentence-transformers, fully offline.
+
+The configured model (default BAAI/bge-small-zh-v1.5) is loaded from a local folder, an archive
+of one, or the local Hugging Face cache, never from the network. When it is not there, ingest
+still works: a small static-embedding model is trained on the corpus itself (see
+`train_corpus_model`) and saved inside the index, so questions are embedded by the same model.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tarfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from qa.normalize import for_search
+
+CORPUS_MODEL = "corpus-static"  # name recorded in the manifest for the corpus-trained fallback
+# Query instructions of models that need one and do not ship it in their config.
+QUERY_PROMPTS = {"bge-small-zh": "为这个句子生成表示以用于检索相关文章：",
+                 "bge-base-zh": "为这个句子生成表示以用于检索相关文章：",
+                 "bge-large-zh": "为这个句子生成表示以用于检索相关文章："}
+MODEL_CACHE = Path(os.environ.get("QA_MODEL_CACHE", Path.home() / ".cache" / "qa" / "models"))
+
+
+class ModelUnavailable(Exception):
+    """The configured model is not on this machine; the message says how to provide it."""
+
+
+class Embedder:
+    """A sentence-transformers model with the query/passage conventions of this project."""
+
+    def __init__(self, model, name: str, query_prompt: str | None = None):
+        self.model = model
+        self.name = name
+        self.query_prompt = query_prompt
+        self.dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") \
+            else model.get_sentence_embedding_dimension()
+
+    def renamed(self, name: str) -> "Embedder":
+        self.name = name
+        return self
+
+    def encode_passages(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        return self._encode([for_search(t) for t in texts], None, batch_size, progress)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode([for_search(t) for t in texts], self.query_prompt, 32, False)
+
+    def _encode(self, texts, prompt, batch_size, progress) -> np.ndarray:
+        vectors = self.model.encode(texts, prompt=prompt, batch_size=batch_size, convert_to_numpy=True,
+                                    normalize_embeddings=True, show_progress_bar=progress)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _offline() -> None:
+    """Never wait on a hub: everything this project loads is local."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def resolve_model(spec: str) -> Path:
+    """A local folder holding the model `spec`, or ModelUnavailable saying how to provide it.
+
+    spec is a folder, a .zip/.tar.gz/.tgz archive of a model folder (unpacked once into
+    QA_MODEL_CACHE), or a hub name found in the local Hugging Face cache.
+    """
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return path
+    if path.is_file() and path.name.endswith((".zip", ".tar.gz", ".tgz", ".tar")):
+        return _unpack(path)
+    if path.exists():
+        raise ModelUnavailable(f"{spec} is neither a model folder nor a .zip/.tar.gz archive of one")
+    for folder in _hub_cache_dirs(spec):
+        return folder
+    raise ModelUnavailable(
+        f"embedding model {spec} is not on this machine (no network downloads are made). "
+        f"To use it, copy the model folder (or a .zip/.tar.gz of it) here and set "
+        f"QA_EMBED_MODEL=/path/to/it or pass --embed-model /path/to/it")
+
+
+def _hub_cache_dirs(name: str):
+    if "/" not in name:
+        return
+    roots = [os.environ.get("HF_HUB_CACHE"), os.environ.get("SENTENCE_TRANSFORMERS_HOME"),
+             os.environ.get("HF_HOME") and str(Path(os.environ["HF_HOME"]) / "hub"),
+             str(Path.home() / ".cache" / "huggingface" / "hub")]
+    for root in filter(None, roots):
+        snapshots = Path(root) / f"models--{name.replace('/', '--')}" / "snapshots"
+        for snap in sorted(snapshots.glob("*"), key=lambda p: p.stat().st_mtime, reverse=True):
+            if (snap / "config.json").exists() or (snap / "modules.json").exists():
+                yield snap
+
+
+def _unpack(archive: Path) -> Path:
+    target = MODEL_CACHE / archive.name.split(".")[0]
+    if not target.exists():
+        tmp = target.with_name(target.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if archive.suffix == ".zip":
+            with zipfile.ZipFile(archive) as z:
+                z.extractall(tmp)
+        else:
+            with tarfile.open(archive) as t:
+                t.extractall(tmp, filter="data")
+        os.replace(tmp, target)
+    # an archive usually holds one top folder with the model inside
+    inner = [p for p in target.iterdir() if p.is_dir()]
+    if not (target / "config.json").exists() and not (target / "modules.json").exists() and len(inner) == 1:
+        return inner[0]
+    return target
+
+
+def load_model(spec: str) -> Embedder:
+    """Load a sentence-transformers model from local files only."""
+    folder = resolve_model(spec)
+    _offline()
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise ModelUnavailable(f"sentence-transformers is not installed ({exc}): run `make setup`") from None
+    try:
+        model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    except Exception as exc:  # a broken folder raises many kinds of errors
+        raise ModelUnavailable(f"cannot load embedding model from {folder}: {exc}") from None
+    prompt = (model.prompts or {}).get("query") or next(
+        (p for key, p in QUERY_PROMPTS.items() if key in spec.lower()), None)
+    return Embedder(model, spec, prompt or None)
+
+
+def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_size: int = 8000,
+                       steps: int = 200, seed: int = 0) -> Embedder:
+    """Train a static-embedding model on the passages themselves and save it to out_dir.
+
+    Tokens come from a BPE tokenizer trained on the normalised corpus; their vectors start from a
+    latent semantic analysis (SVD of the TF-IDF token-passage matrix, so tokens that occur in the
+    same passages start close) and are then tuned with in-batch negatives on inverse-cloze pairs:
+    a sentence against the rest of its passage.
+    """
+    _offline()
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+
+    from qa.chunking import sentence_spans
+
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    docs = [for_search(t) for t in texts]
+    tokenizer = _train_tokenizer(docs, vocab_size)
+    weights = _lsa_weights(tokenizer, docs, dim, seed)
+    model = SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=weights)], device="cpu")
+
+    pairs = []
+    for doc in docs:
+        sentences = [doc[a:b] for a, b in sentence_spans(doc)]
+        for i, s in enumerate(sentences):
+            rest = "".join(sentences[:i] + sentences[i + 1:])
+            if len(s) >= 8 and len(rest) >= 8:
+                pairs.append((s, rest))
+    if len(pairs) >= 8:
+        _tune(model, pairs, steps, rng)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save(str(out_dir))
+    return Embedder(model, CORPUS_MODEL)
+
+
+def _train_tokenizer(docs: list[str], vocab_size: int):
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Whitespace(),
+                                                 pre_tokenizers.Digits(individual_digits=False)])
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, special_tokens=["[UNK]"],
+                                  show_progress=False)
+    tok.train_from_iterator(docs, trainer)
+    return tok
+
+
+def _lsa_weights(tokenizer, docs: list[str], dim: int, seed: int) -> np.ndarray:
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.linalg import svds
+
+    n_vocab = tokenizer.get_vocab_size()
+    rows, cols = [], []
+    for j, enc in enumerate(tokenizer.encode_batch(docs, add_special_tokens=False)):
+        rows += enc.ids
+        cols += [j] * len(enc.ids)
+    counts = csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n_vocab, len(docs)))
+    df = np.asarray((counts > 0).sum(axis=1)).ravel()
+    idf = np.log((len(docs) + 1) / (df + 1)) + 1
+    tfidf = csr_matrix(counts.multiply(idf[:, None]))
+    tfidf.data = np.log1p(tfidf.data)
+    k = max(2, min(dim, min(tfidf.shape) - 1))
+    rng = np.random.default_rng(seed)
+    u, s, _ = svds(tfidf, k=k, v0=rng.standard_normal(min(tfidf.shape)))
+    weights = np.zeros((n_vocab, dim), np.float32)
+    weights[:, :k] = u * np.sqrt(s)
+    weights += rng.normal(0, 1e-3, weights.shape).astype(np.float32)  # unseen tokens: tiny, not zero
+    return weights
+
+
+def _tune(model, pairs, steps: int, rng, batch_size: int = 64) -> None:
+    """In-batch-negatives (InfoNCE) training for a fixed number of steps (reproducible)."""
+    import torch
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.Adam(params, lr=2e-3)
+    model.train()
+    for _ in range(steps):
+        batch = [pairs[i] for i in rng.permutation(len(pairs))[:batch_size]]
+        a = model(model.preprocess([q for q, _ in batch]))["sentence_embedding"]
+        b = model(model.preprocess([p for _, p in batch]))["sentence_embedding"]
+        logits = torch.nn.functional.normalize(a, dim=-1) @ torch.nn.functional.normalize(b, dim=-1).T
+        loss = torch.nn.functional.cross_entropy(logits * 20, torch.arange(len(batch)))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    model.eval()

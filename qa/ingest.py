@@ -1,0 +1,178 @@
+"""Stage 10: bring files into the index — incrementally, and never leaving a broken index behind.
+
+Only new or changed files are cleaned, chunked and embedded; files removed from an ingested folder
+are dropped; everything else is carried over from the current build.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa import loading, store
+from qa.chunking import chunk
+from qa.cleaning import clean
+from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
+from qa.embedding import CORPUS_MODEL, ModelUnavailable, load_model, train_corpus_model
+from qa.lexical import BM25, tokenize
+from qa.reports import documents_from, load_catalog
+from qa.types import Document, Passage
+
+# RRF weight of the corpus-trained fallback model against BM25 (1.0). Measured on
+# data/eval/dev.jsonl with `python scripts/tune_fusion.py`; see README.
+CORPUS_MODEL_WEIGHT = 0.05
+REAL_MODEL_WEIGHT = 1.0
+
+
+@dataclass
+class IngestReport:
+    documents: int = 0
+    passages: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[loading.Skipped] = field(default_factory=list)
+    model: str = ""
+    notice: str | None = None
+    seconds: float = 0.0
+
+
+def source_name(path: Path) -> str:
+    """How a file is recorded: relative to the working folder when inside it, else absolute."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, progress: bool = False,
+           embed_model_given: bool = False) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport()
+    old = None if rebuild else _existing(settings, embed_model_given)
+    files, report.skipped = loading.find_files(paths)
+    old_hash = old.manifest.documents if old else {}
+
+    changed: list[loading.SourceFile] = []
+    seen = set()
+    for path in _progress(files, progress, "读取文件"):
+        name = source_name(path)
+        seen.add(name)
+        try:
+            source = loading.read_file(path)
+        except (loading.LoadError, OSError) as exc:
+            kept = " (the previously ingested version is kept)" if name in old_hash else ""
+            report.skipped.append(loading.Skipped(path, f"{exc}{kept}"))
+            continue
+        if old_hash.get(name) == source.content_hash:
+            report.unchanged += 1
+        else:
+            (report.updated if name in old_hash else report.added).append(name)
+            changed.append(source)
+
+    scopes = [source_name(Path(p)) for p in paths]
+    gone = {name for name in old_hash if name not in seen and any(_within(name, s) for s in scopes)}
+    report.removed = sorted(gone)
+    replaced = gone | set(report.updated)
+
+    documents: dict[str, Document] = {}
+    passages: list[Passage] = []
+    if old:
+        documents = {k: d for k, d in old.documents.items() if d.source not in replaced}
+        passages = [p for p in old.passages if p.doc_id in documents]
+    new_passages: list[Passage] = []
+    catalogs: dict[Path, dict] = {}
+    for source in changed:
+        folder = source.path.parent
+        if folder not in catalogs:
+            catalogs[folder] = load_catalog(folder / "catalog.json")
+        for doc in documents_from(source_name(source.path), clean(source.text), source.content_hash,
+                                  catalogs[folder]):
+            documents[doc.doc_id] = doc
+            new_passages += chunk(doc, settings.chunk_size, settings.chunk_overlap)
+    passages += new_passages
+
+    with tempfile.TemporaryDirectory() as tmp:
+        embedder, embedder_dir, weight = _embedder(old, settings, passages, Path(tmp), report)
+        dense = _dense(old, replaced, documents, new_passages, embedder, progress)
+        index = store.Index(
+            store.Manifest(embed_model=embedder.name, dim=embedder.dim, chunk_size=settings.chunk_size,
+                           chunk_overlap=settings.chunk_overlap, dense_weight=weight,
+                           documents={d.source: d.content_hash for d in documents.values()}),
+            documents, passages, store.np.array([store.passage_key(p.passage_id) for p in passages],
+                                                dtype=store.np.int64),
+            dense, BM25.build([tokenize(f"{p.section}\n{p.text}") for p in passages]))
+        if len(store.np.unique(index.ids)) != len(index.ids):
+            raise RuntimeError("two passages share an id; this is a bug, please report it")
+        if report.added or report.updated or report.removed or old is None:
+            store.save(settings.index_dir, index, embedder_dir)
+    report.documents, report.passages = len(documents), len(passages)
+    report.model = embedder.name
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _existing(settings: Settings, embed_model_given: bool):
+    if store.current_build(settings.index_dir) is None:
+        return None
+    old = store.load(settings.index_dir, expect_model=settings.embed_model if embed_model_given else None)
+    m = old.manifest
+    if (m.chunk_size, m.chunk_overlap) != (settings.chunk_size, settings.chunk_overlap):
+        raise ConfigError(f"index {settings.index_dir} was built with chunk size {m.chunk_size} and overlap "
+                          f"{m.chunk_overlap}; to change them, ingest again with --rebuild")
+    return old
+
+
+def _embedder(old, settings: Settings, passages: list[Passage], tmp: Path, report: IngestReport):
+    """(embedder, folder of a corpus-trained model to save with the index or None, fusion weight)."""
+    if old is not None:
+        if old.manifest.embed_model == CORPUS_MODEL:
+            folder = old.folder / "embedder"
+            return load_model(str(folder)).renamed(CORPUS_MODEL), folder, old.manifest.dense_weight
+        return load_model(old.manifest.embed_model), None, old.manifest.dense_weight
+    try:
+        return load_model(settings.embed_model), None, REAL_MODEL_WEIGHT
+    except ModelUnavailable as exc:
+        folder = tmp / "embedder"
+        report.notice = (f"{exc}\n→ 改用在本语料上训练的离线向量模型 ({CORPUS_MODEL})；"
+                         f"using a static model trained on this corpus instead ({CORPUS_MODEL}). "
+                         f"Install {DEFAULT_EMBED_MODEL} as above and ingest with --rebuild for better "
+                         f"results on paraphrased questions.")
+        return (train_corpus_model([f"{p.section}\n{p.text}" for p in passages], folder),
+                folder, CORPUS_MODEL_WEIGHT)
+
+
+def _dense(old, replaced: set[str], documents, new_passages, embedder, progress: bool):
+    import faiss
+
+    if old is not None:
+        dense = faiss.clone_index(old.dense)
+        drop = [int(k) for p, k in zip(old.passages, old.ids) if p.doc_id not in documents
+                or documents[p.doc_id].source in replaced]
+        if drop:
+            dense.remove_ids(store.np.array(drop, dtype=store.np.int64))
+    else:
+        dense = store.new_dense(embedder.dim)
+    if new_passages:
+        vectors = embedder.encode_passages([f"{p.section}\n{p.text}" for p in new_passages], progress=progress)
+        dense.add_with_ids(vectors, store.np.array([store.passage_key(p.passage_id) for p in new_passages],
+                                                   dtype=store.np.int64))
+    return dense
+
+
+def _within(name: str, scope: str) -> bool:
+    return name == scope or name.startswith(scope.rstrip("/") + "/")
+
+
+def _progress(items, enabled: bool, desc: str):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="file", file=sys.stderr)

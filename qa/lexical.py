@@ -1,0 +1,105 @@
+"""Stage 7: BM25 over jieba tokens of the normalised text (bm25s), and the tokens themselves.
+
+A user dictionary of domain terms (data/userdict.txt, or QA_USER_DICT) keeps terms such as
+城中村改造 or 运河财富小镇 whole.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from qa.normalize import for_search
+
+USER_DICT = Path(os.environ.get("QA_USER_DICT", Path(__file__).resolve().parent.parent / "data" / "userdict.txt"))
+# Function words and question words: they say nothing about which passage answers.
+STOPWORDS = set(
+    "的 了 和 与 及 或 是 在 有 为 以 对 把 将 被 从 向 于 也 都 而 并 等 中 上 下 里 其 之 这 那 个 "
+    "吗 呢 吧 啊 么 哪 谁 几 多少 什么 哪些 哪个 哪里 哪儿 如何 怎么 怎样 为何 为什么 何时 是否 "
+    "请问 请 一下 提出 提到 说 讲 报告 我们 要 年 月 日 时候 哪天 几月 几号 哪位 多久 多长 多大 几个 "
+    "因为 为了 现在 大概 能 得 已经 还要 一共 具体 打算 是 有 让 了 就 还 再 又 啥 呀 些 吗 "
+    "文章 里 当时 那年 这年 期间".split())
+# Words users type for what reports spell out.
+SYNONYM_OF = {"gdp": "地区生产总值"}
+SYNONYMS = re.compile("|".join(SYNONYM_OF))
+TOKEN = re.compile(r"[\w%]")
+QUESTION_PART = re.compile(r"^(?:哪|什么|多少|几|怎)|(?:哪些|什么|多少|吗|呢)$")
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(60)
+    if USER_DICT.is_file():
+        jieba.load_userdict(str(USER_DICT))
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Search tokens of text: normalised, jieba search-mode segmented, without stopwords."""
+    words = _jieba().lcut_for_search(SYNONYMS.sub(lambda m: SYNONYM_OF[m.group()], for_search(text)))
+    return [w for w in words if TOKEN.search(w) and w not in STOPWORDS and not QUESTION_PART.search(w)]
+
+
+def word_tag(word: str) -> str | None:
+    """jieba's part-of-speech tag of a dictionary word (ns place, nr person, nt organisation)."""
+    import jieba.posseg
+
+    _jieba()
+    return jieba.posseg.dt.word_tag_tab.get(word)
+
+
+def general_frequency(word: str) -> int:
+    """How common a word is in general Chinese (jieba's dictionary counts); 0 when unknown."""
+    return _jieba().dt.FREQ.get(word, 0)
+
+
+class BM25:
+    """bm25s index over passage tokens; scores every passage for a query."""
+
+    def __init__(self, retriever):
+        self.retriever = retriever
+
+    @classmethod
+    def build(cls, token_lists: list[list[str]]) -> "BM25":
+        import bm25s
+
+        retriever = bm25s.BM25()
+        # bm25s cannot index an empty corpus or an empty document; a placeholder token keeps rows aligned
+        retriever.index([tokens or ["\x00"] for tokens in token_lists] or [["\x00"]], show_progress=False)
+        return cls(retriever)
+
+    def save(self, folder: Path) -> None:
+        self.retriever.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> "BM25":
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        known = [t for t in tokens if t in self.retriever.vocab_dict]
+        if not known:
+            return np.zeros(self.retriever.scores["num_docs"], dtype=np.float32)
+        return self.retriever.get_scores(known).astype(np.float32)
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency; a word no passage has gets the largest value."""
+        n = self.retriever.scores["num_docs"]
+        df = self._df().get(token, 0)
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+    def knows(self, token: str) -> bool:
+        return token in self.retriever.vocab_dict
+
+    @lru_cache(maxsize=1)
+    def _df(self) -> dict[str, int]:
+        indptr = self.retriever.scores["indptr"]
+        counts = np.diff(indptr)
+        return {tok: int(counts[i]) for tok, i in self.retriever.vocab_dict.items() if i < len(counts)}

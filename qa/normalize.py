@@ -1,0 +1,25 @@
+"""Stage 3: normalise text for search only (traditional → simplified, width folding).
+
+The display text is never changed; only what is indexed and what a question is matched with.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _converter().convert(text)
+
+
+def for_search(text: str) -> str:
+    """NFKC (full-width letters, digits and punctuation to half-width), simplified, lowercase."""
+    return to_simplified(unicodedata.normalize("NFKC", text)).lower()

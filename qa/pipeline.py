@@ -1,0 +1,72 @@
+"""The assistant: an index, its embedding model, a retriever and the answerer, loaded once."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from qa import store
+from qa.answering import answer as extract_answer
+from qa.config import Settings
+from qa.embedding import CORPUS_MODEL, load_model
+from qa.retrieval import Retriever
+from qa.types import Answer, Citation, Hit
+
+
+class Assistant:
+    def __init__(self, settings: Settings, embed_model_given: bool = False):
+        self.settings = settings
+        self.index = store.load(settings.index_dir,
+                                expect_model=settings.embed_model if embed_model_given else None)
+        model = self.index.manifest.embed_model
+        self.embedder = load_model(str(self.index.folder / "embedder")).renamed(CORPUS_MODEL) \
+            if model == CORPUS_MODEL else load_model(model)
+        self.retriever = Retriever(self.index, self.embedder, settings.dense_weight)
+
+    def head_passage(self, doc_id: str):
+        if not hasattr(self, "_heads"):
+            self._heads = {}
+            for p in self.index.passages:
+                self._heads.setdefault(p.doc_id, p)
+        return self._heads.get(doc_id)
+
+    def search(self, query: str, k: int | None = None, mode: str | None = None,
+               doc_ids: list[str] | None = None, years: list[int] | None = None) -> list[Hit]:
+        return self.retriever.search(query, k or self.settings.top_k, mode or self.settings.mode, doc_ids, years)
+
+    def ask(self, question: str, k: int | None = None, mode: str | None = None,
+            doc_ids: list[str] | None = None, years: list[int] | None = None) -> Answer:
+        t0 = time.perf_counter()
+        hits = self.search(question, k, mode, doc_ids, years)
+        t1 = time.perf_counter()
+        result = extract_answer(question, hits, self.index.bm25.idf, self.settings.min_support,
+                                self.index.documents, self.index.bm25.knows, self.head_passage)
+        t2 = time.perf_counter()
+        result.searched = question
+        result.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2),
+                             "total": round((t2 - t0) * 1000, 2)}
+        return result
+
+    # JSON shapes of the CLI contract (README "JSON output")
+
+    def hit_json(self, hit: Hit, rank: int | None = None) -> dict:
+        p = hit.passage
+        doc = self.index.documents[p.doc_id]
+        out = {"rank": rank} if rank is not None else {}
+        out.update({"passage_id": p.passage_id, "doc_id": p.doc_id, "title": doc.title, "date": doc.date,
+                    "speaker": doc.speaker, "source": doc.source, "section": p.section, "text": p.text,
+                    "start": p.start, "end": p.end, "score": round(hit.score, 6)})
+        return out
+
+    def citation_json(self, c: Citation) -> dict:
+        return {"n": c.n, **self.hit_json(c.hit), "quote": c.quote}
+
+    def answer_json(self, a: Answer) -> dict:
+        return {"question": a.question, "answer": a.answer, "short_answer": a.short_answer,
+                "answerable": a.answerable, "support": round(a.support, 3), "refusal": a.refusal or None, "searched": a.searched,
+                "citations": [self.citation_json(c) for c in a.citations],
+                "passages": [self.hit_json(h) for h in a.hits], "timings_ms": a.timings_ms}
+
+    def search_json(self, query: str, hits: list[Hit]) -> dict:
+        return {"query": query, "results": [{**self.hit_json(h, rank), "scores": h.scores}
+                                            for rank, h in enumerate(hits, start=1)]}

@@ -1,0 +1,106 @@
+"""Find the reports inside a cleaned file and describe each one (title, date, speaker, meeting).
+
+A compilation file holds several reports, each opened by a block like
+
+    实施四大战略推进五区建设 为建成运河沿岸名区而努力奋斗      ← title
+    ——在中国共产党杭州市拱墅区第七次代表大会上的报告          ← meeting line
+    (2016年12月28日)                                           ← date line
+    朱建明                                                     ← speaker
+
+Each report becomes its own Document. A catalog (data/corpus/catalog.json) may override what is
+detected here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.cleaning import heading_level, heading_text
+from qa.types import Document
+
+DATE_LINE = re.compile(r"^[（(]\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*[)）]$")
+MEETING_LINE = re.compile(r"^(?:——|—|-{1,2})?\s*在(.{2,50}?(?:会议|大会|全会|会))上(?:的(?:报告|讲话))?$")
+SPEAKER_LINE = re.compile(r"^[\u4e00-\u9fff](?: ?[\u4e00-\u9fff]){1,3}$")
+MAX_TITLE_CHARS = 60
+
+
+@dataclass
+class ReportHead:
+    start: int  # paragraph index where the report starts
+    title: str
+    date: str | None
+    meeting: str | None
+    speaker: str | None
+
+
+def split_reports(text: str) -> list[tuple[str, ReportHead]]:
+    """Split cleaned text into (report text, head) pairs; a file without report heads is one report."""
+    paras = text.split("\n")
+    heads = [h for i in range(len(paras)) if (h := _head_at(paras, i))]
+    if not heads:
+        return [(text, ReportHead(0, _first_title(paras), None, None, None))]
+    heads[0].start = 0  # a front page before the first report stays with it
+    bounds = [h.start for h in heads] + [len(paras)]
+    return [("\n".join(paras[bounds[n]:bounds[n + 1]]), head) for n, head in enumerate(heads)]
+
+
+def _head_at(paras: list[str], i: int) -> ReportHead | None:
+    """A report head whose date line is paragraph i."""
+    m = DATE_LINE.match(paras[i])
+    if not m:
+        return None
+    date = f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    start, meeting = i, None
+    if i > 0 and (mm := MEETING_LINE.match(paras[i - 1])):
+        meeting, start = mm.group(1), i - 1
+    if start > 0 and _title_like(paras[start - 1]):
+        start -= 1
+    title = paras[start] if start < i and not MEETING_LINE.match(paras[start]) else (meeting or "")
+    after = paras[i + 1] if i + 1 < len(paras) else ""
+    speaker = after.replace(" ", "") if SPEAKER_LINE.match(after) else None
+    return ReportHead(start, title.strip(), date, meeting, speaker)
+
+
+def _title_like(line: str) -> bool:
+    return len(line) <= MAX_TITLE_CHARS and line[-1] not in "。；！？，,"
+
+
+def _first_title(paras: list[str]) -> str:
+    for p in paras:
+        if heading_level(p) is not None:
+            return heading_text(p)
+    return paras[0][:MAX_TITLE_CHARS] if paras else ""
+
+
+def load_catalog(path: Path) -> dict[tuple[str, int], dict]:
+    """Catalog entries keyed by (file name, part)."""
+    if not path.is_file():
+        return {}
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))["documents"]
+        return {(e["file"], int(e.get("part", 1))): e for e in entries}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a valid catalog ({exc}); expected "
+                         '{"documents": [{"file": ..., "part": 1, "title": ...}]}') from None
+
+
+def documents_from(source: str, text: str, content_hash: str, catalog: dict) -> list[Document]:
+    """Split one cleaned file into Documents, with catalog facts overriding detected ones."""
+    name = Path(source).name
+    reports = split_reports(text)
+    docs = []
+    for part, (body, head) in enumerate(reports, start=1):
+        stem = Path(source).stem
+        doc = Document(
+            doc_id=stem if len(reports) == 1 else f"{stem}#{part}",
+            source=source, text=body, title=head.title or stem, date=head.date,
+            speaker=head.speaker, meeting=head.meeting, part=part, content_hash=content_hash,
+        )
+        for key, value in catalog.get((name, part), {}).items():
+            if key in ("title", "date", "speaker", "kind", "meeting") and value:
+                setattr(doc, key, value)
+        docs.append(doc)
+    return docs
