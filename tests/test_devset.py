@@ -1,0 +1,53 @@
+"""The dev set is well formed and every evidence sentence really is in the bundled corpus."""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from qa.cleaning import clean
+from qa.evaluation import FIELDS, fold, load_dataset
+from qa.loading import read_file
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT / "data" / "eval" / "dev.jsonl"
+ROWS = load_dataset(DEV)
+TYPES = {"number", "date", "person", "place", "list", "reason", "paraphrase", "traditional", "unanswerable"}
+
+
+def corpus_text(doc: str) -> str:
+    return fold(clean(read_file(ROOT / doc).text))
+
+
+def test_size_and_types():
+    assert len(ROWS) >= 60
+    counts = Counter(r["type"] for r in ROWS)
+    assert set(counts) <= TYPES
+    assert counts["unanswerable"] >= 10
+    assert counts["traditional"] >= 3 and counts["paraphrase"] >= 3
+    assert len({r["id"] for r in ROWS}) == len(ROWS)
+
+
+def test_every_report_is_asked_about():
+    docs = {r["doc"] for r in ROWS if r["answerable"]}
+    assert docs == {f"data/corpus/{p.name}" for p in (ROOT / "data" / "corpus").glob("*.txt")}
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r["answerable"]], ids=lambda r: r["id"])
+def test_evidence_is_in_the_corpus_and_contains_an_answer(row):
+    assert set(FIELDS) <= set(row)
+    assert fold(row["evidence"]) in corpus_text(row["doc"])
+    assert any(fold(a) in fold(row["evidence"]) for a in row["answers"])
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if not r["answerable"]], ids=lambda r: r["id"])
+def test_unanswerable_rows_have_no_answer(row):
+    assert row["answers"] == [] and row["evidence"] == ""
+
+
+def test_catalog_names_existing_files():
+    catalog = json.loads((ROOT / "data" / "corpus" / "catalog.json").read_text(encoding="utf-8"))
+    for entry in catalog["documents"]:
+        assert (ROOT / "data" / "corpus" / entry["file"]).is_file()
+        assert entry["title"]
