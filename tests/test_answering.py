@@ -1,0 +1,186 @@
+import pytest
+
+from qa.answering import NOT_FOUND, answer, question_kind, report_fact, short_answer
+from qa.lexical import BM25, tokenize
+from qa.types import Document, Hit, Passage
+
+TEXTS = {
+    "d0": "城中村改造完成拆迁和整治5500户,新建安置房100万平方米。全区经济稳步增长。",
+    "d1": "地铁 5 号线站点建设全面开工。运河财富小镇加快建设，引进金融企业30家。",
+    "d2": "2017年，全区地区生产总值增长8%。重点推进城中村改造、老旧小区改造、未来社区建设。",
+    "d3": "城中村改造完成拆迁和整治3000户。",
+    "d4": "明年，城中村改造计划拆迁2000户。",
+}
+DATES = {"d0": "2016-07-28", "d1": "2016-07-28", "d2": "2017-01-05", "d3": "2017-03-01", "d4": "2016-12-28"}
+DOCUMENTS = {d: Document(d, f"{d}.txt", t, f"报告{d}", date=DATES[d]) for d, t in TEXTS.items()}
+PASSAGES = {d: Passage(f"{d}:0-{len(t)}:x", d, t, 0, len(t), "一、主要工作") for d, t in TEXTS.items()}
+BM = BM25.build([tokenize(f"{p.section}\n{p.text}") for p in PASSAGES.values()])
+
+
+def hits(*doc_ids) -> list[Hit]:
+    return [Hit(PASSAGES[d], 0.03 - 0.001 * n, {"bm25": 1.0, "dense": None}) for n, d in enumerate(doc_ids)]
+
+
+def ask(question, *doc_ids, min_support=0.3):
+    return answer(question, hits(*doc_ids), BM.idf, min_support, DOCUMENTS, BM.knows)
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("要拆迁多少户？", "number"),
+    ("新建了几所学校？", "number"),
+    ("GDP比重多大", "number"),
+    ("什么时候召开的？", "date"),
+    ("哪一年开工", "date"),
+    ("會議何時召開？", "date"),  # traditional
+    ("报告是谁作的？", "person"),
+    ("哪位领导讲话", "person"),
+    ("会议在哪里召开？", "place"),
+    ("有哪些重点项目？", "list"),
+    ("城中村改造进展如何", None),
+    ("", None),
+])
+def test_question_kind(question, kind):
+    assert question_kind(question) == kind
+
+
+def test_short_answer_prefers_the_asked_unit():
+    sentence = "城中村改造完成拆迁和整治5500户,新建安置房100万平方米。"
+    weights = {t: 1.0 for t in tokenize("要拆迁多少户？")}
+    assert short_answer("number", sentence, weights, "要拆迁多少户？") == "5500户"
+    assert short_answer("number", sentence, {"安置房": 1.0}, "新建安置房多少平方米？") == "100万平方米"
+
+
+def test_short_answer_never_repeats_a_number_of_the_question():
+    q = "地铁5号线有几个站"
+    weights = {t: 1.0 for t in tokenize(q)}
+    assert short_answer("number", "地铁 5 号线站点建设全面开工", weights, q) is None
+    assert short_answer("number", "地铁5号线设站12个。", weights, q) == "12个"
+
+
+def test_short_answer_skips_years_for_numbers():
+    assert short_answer("number", "2017年新增就业12000人。", {}, "新增就业多少人？") == "12000人"
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("会议于2016年7月28日召开。", "2016年7月28日"),
+    ("要在10月底前完成全部拆迁。", "10月底前"),
+    ("项目将于2018年6月开工。", "2018年6月"),
+    ("今年没有安排。", None),
+])
+def test_short_answer_dates(sentence, expected):
+    assert short_answer("date", sentence, {}, "什么时候？") == expected
+
+
+def test_short_answer_person_place_list():
+    assert short_answer("person", "会上许明同志作了报告。", {}, "谁作了报告？") == "许明"
+    assert short_answer("place", "项目落户在拱墅区。", {}, "项目在哪里？") == "拱墅区"
+    listed = short_answer("list", "重点推进城中村改造、老旧小区改造、未来社区建设。", {}, "有哪些重点工作？")
+    assert listed is not None and "老旧小区改造、未来社区建设" in listed
+    assert short_answer("list", "“最多跑一次”和“五水共治”两项改革。", {}, "哪两项改革？") == "“最多跑一次”和“五水共治”"
+    assert short_answer(None, "城中村改造完成拆迁。", {}, "城中村改造进展") is None
+
+
+def check_citation(result):
+    assert result.answerable is True
+    assert result.answer.endswith("[1]")
+    assert [c.n for c in result.citations] == [1]
+    c = result.citations[0]
+    assert c.quote and c.quote in c.hit.passage.text  # verbatim from the passage
+    assert c.hit in result.hits
+    assert result.refusal == ""
+    return c
+
+
+def test_answer_a_well_supported_question():
+    result = ask("城中村改造要拆迁多少户？", "d0", "d1")
+    c = check_citation(result)
+    assert c.hit.passage.doc_id == "d0"
+    assert c.quote == "城中村改造完成拆迁和整治5500户,新建安置房100万平方米。"
+    assert result.short_answer == "5500户"
+    assert "5500户" in result.answer
+    assert result.support >= 0.3
+
+
+def test_answer_picks_the_right_passage_among_hits():
+    result = ask("运河财富小镇引进了多少家金融企业？", "d0", "d1")
+    c = check_citation(result)
+    assert c.hit.passage.doc_id == "d1"
+    assert c.quote == "运河财富小镇加快建设，引进金融企业30家。"
+    assert result.short_answer == "30家"
+
+
+def test_answer_without_a_short_answer_kind():
+    result = ask("城中村改造进展怎么样", "d0")
+    check_citation(result)
+    assert result.short_answer is None
+
+
+@pytest.mark.parametrize("question", [
+    "宁波的城中村改造要拆迁多少户？",  # a place the passages never name
+    "2019年城中村改造拆迁多少户？",  # a year nothing speaks of
+    "养老服务中心建成几家？",  # nothing about it at all
+])
+def test_answer_refuses_what_the_passages_do_not_say(question):
+    result = ask(question, "d0", "d1")
+    assert result.answerable is False
+    assert result.answer == NOT_FOUND
+    assert result.citations == [] and result.short_answer is None
+    assert result.refusal
+    assert len(result.hits) == 2  # the retrieved passages are still reported
+
+
+def test_refusal_reasons():
+    assert "宁波" in ask("宁波的城中村改造要拆迁多少户？", "d0").refusal
+    assert "2019" in ask("2019年城中村改造拆迁多少户？", "d0").refusal
+
+
+def test_answer_with_the_year_asked():
+    result = ask("2017年地区生产总值增长多少？", "d0", "d2")
+    c = check_citation(result)
+    assert c.hit.passage.doc_id == "d2"
+    assert result.short_answer == "8%"
+
+
+def test_answer_prefers_evidence_from_the_year_asked():
+    # neither passage names the year: the report's date decides
+    result = ask("2017年城中村改造拆迁多少户？", "d0", "d3")
+    assert check_citation(result).hit.passage.doc_id == "d3"
+    assert result.short_answer == "3000户"
+    without_year = ask("城中村改造拆迁多少户？", "d0", "d3")
+    assert without_year.citations[0].hit.passage.doc_id == "d0"
+
+
+def test_a_year_end_report_speaks_for_the_next_year():
+    result = ask("2017年城中村改造计划拆迁多少户？", "d0", "d4")
+    assert check_citation(result).hit.passage.doc_id == "d4"
+    assert result.short_answer == "2000户"
+    refused = ask("2017年城中村改造计划拆迁多少户？", "d0")
+    assert refused.answerable is False and "2017" in refused.refusal
+
+
+def test_answer_with_no_hits_is_refused():
+    result = answer("城中村改造要拆迁多少户？", [], BM.idf, 0.3, DOCUMENTS, BM.knows)
+    assert result.answerable is False
+    assert result.answer == NOT_FOUND
+    assert result.citations == [] and result.hits == []
+
+
+def test_higher_min_support_refuses_more():
+    question = "安置房的户型设计"
+    assert ask(question, "d0", min_support=0.0).answerable
+    assert not ask(question, "d0", min_support=0.99).answerable
+
+
+def test_report_fact_answers_who_gave_a_report_from_its_head():
+    text = "政府工作报告\n(2017年1月5日)\n章 燕\n各位代表：过去一年成绩显著。"
+    doc = Document("r", "r.txt", text, "政府工作报告", date="2017-01-05", speaker="章燕",
+                   meeting="区七届人大一次会议")
+    head = Passage("r:0-30:x", "r", text, 0, len(text))
+    hit = [Hit(head, 0.02)]
+    who = report_fact("政府工作报告是谁作的？", "person", hit, {"r": doc}, lambda d: head)
+    assert who.answerable and who.short_answer == "章 燕"
+    assert who.citations[0].quote == "章 燕" and who.citations[0].quote in head.text
+    when = report_fact("政府工作报告是什么时候作的？", "date", hit, {"r": doc}, lambda d: head)
+    assert when.short_answer == "2017年1月5日"
+    assert when.citations[0].quote in head.text
+    assert report_fact("城中村改造是什么时候开始的？", "date", hit, {"r": doc}, lambda d: head) is None

@@ -1,0 +1,247 @@
+import json
+
+import pytest
+
+from qa.cli import main
+from qa.config import ENV, Settings
+from qa.ingest import ingest
+
+FILES = {
+    "a.txt": """上半年工作报告
+——在中共杭州市拱墅区委七届十次全体（扩大）会议上的报告
+(2016年7月28日)
+许 明
+一、上半年主要工作
+城中村改造完成拆迁和整治5500户，新建安置房100万平方米。
+地铁5号线站点建设全面开工。""",
+    "b.txt": """政府工作报告
+（2017年1月5日）
+各位代表：过去一年，全区经济稳步增长。
+运河财富小镇引进金融企业30家，税收增长明显。""",
+}
+CITATION_FIELDS = {"n", "doc_id", "title", "date", "source", "section", "passage_id", "quote", "text",
+                   "start", "end", "score"}
+PASSAGE_FIELDS = {"passage_id", "doc_id", "title", "date", "source", "section", "text", "start", "end", "score"}
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory, tiny_st_model):
+    folder = tmp_path_factory.mktemp("cli_corpus")
+    for name, text in FILES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    settings = Settings(index_dir=folder / "index", embed_model=str(tiny_st_model))
+    ingest([folder], settings)
+    return folder / "index"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for var in ENV.values():
+        monkeypatch.delenv(var, raising=False)
+
+
+def run(capsys, *argv):
+    code = main(list(map(str, argv)))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def json_lines(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def assert_user_error(code, out, err, *fragments):
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("qa: error:")
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "bm25"])
+def test_ask_json_contract(capsys, index_dir, mode):
+    code, out, _ = run(capsys, "ask", "--json", "--index", index_dir, "--mode", mode, "城中村改造要拆迁多少户？")
+    assert code == 0
+    [result] = json_lines(out)
+    assert {"question", "answer", "short_answer", "answerable", "citations", "passages", "timings_ms"} <= set(result)
+    assert result["question"] == "城中村改造要拆迁多少户？"
+    assert result["answerable"] is True
+    assert result["short_answer"] == "5500户"
+    assert result["answer"].endswith("[1]")
+    [citation] = result["citations"]
+    assert CITATION_FIELDS <= set(citation)
+    assert citation["n"] == 1
+    assert citation["doc_id"] == "a"
+    assert citation["title"] == "上半年工作报告"
+    assert citation["date"] == "2016-07-28"
+    assert citation["source"].endswith("a.txt")
+    assert citation["section"] == "一、上半年主要工作"
+    assert citation["quote"] in citation["text"]
+    assert "5500户" in citation["quote"]
+    assert isinstance(citation["start"], int) and citation["end"] - citation["start"] == len(citation["text"])
+    assert result["passages"] and all(PASSAGE_FIELDS <= set(p) for p in result["passages"])
+    assert {"retrieve", "answer", "total"} <= set(result["timings_ms"])
+
+
+def test_ask_json_refusal(capsys, index_dir):
+    code, out, _ = run(capsys, "ask", "--json", "--index", index_dir, "宁波的城中村改造要拆迁多少户？")
+    assert code == 0
+    [result] = json_lines(out)
+    assert result["answerable"] is False
+    assert result["citations"] == [] and result["short_answer"] is None
+    assert result["answer"] == "资料中未找到与该问题直接相关的内容。"
+
+
+def test_ask_text_output(capsys, index_dir):
+    code, out, _ = run(capsys, "ask", "--index", index_dir, "--mode", "bm25", "城中村改造要拆迁多少户？")
+    assert code == 0
+    assert "[1]" in out and "简答：5500户" in out and "来源：" in out
+    assert "《上半年工作报告》" in out
+
+
+@pytest.mark.parametrize("content", [
+    '{"question": "城中村改造要拆迁多少户？", "id": 1}\n\n{"question": "运河财富小镇引进多少家金融企业？"}\n'
+    '{"question": "地铁几号线开工？"}\n',
+    "城中村改造要拆迁多少户？\n\n运河财富小镇引进多少家金融企业？\n地铁几号线开工？\n",
+], ids=["jsonl", "plain"])
+def test_ask_questions_file(capsys, index_dir, tmp_path, content):
+    questions = tmp_path / "questions.txt"
+    questions.write_text(content, encoding="utf-8")
+    code, out, _ = run(capsys, "ask", "--json", "--index", index_dir, "--mode", "bm25", "--questions", questions)
+    assert code == 0
+    results = json_lines(out)
+    assert [r["question"] for r in results] == ["城中村改造要拆迁多少户？", "运河财富小镇引进多少家金融企业？",
+                                               "地铁几号线开工？"]
+    assert results[0]["short_answer"] == "5500户"
+    assert results[1]["short_answer"] == "30家"
+
+
+def test_search_json(capsys, index_dir):
+    code, out, _ = run(capsys, "search", "--json", "--index", index_dir, "-k", "3", "城中村改造拆迁")
+    assert code == 0
+    [result] = json_lines(out)
+    assert result["query"] == "城中村改造拆迁"
+    results = result["results"]
+    assert 1 <= len(results) <= 3
+    assert [r["rank"] for r in results] == list(range(1, len(results) + 1))
+    assert all(PASSAGE_FIELDS <= set(r) for r in results)
+    assert all(set(r["scores"]) == {"bm25", "dense"} for r in results)
+    assert results[0]["doc_id"] == "a" and results[0]["scores"]["bm25"] > 0
+    assert isinstance(results[0]["scores"]["dense"], float)
+
+
+def test_search_filters(capsys, index_dir):
+    code, out, _ = run(capsys, "search", "--json", "--index", index_dir, "--mode", "bm25", "--year", "2017",
+                       "城中村改造 运河财富小镇")
+    assert code == 0
+    assert {r["doc_id"] for r in json_lines(out)[0]["results"]} == {"b"}
+    code, out, _ = run(capsys, "search", "--json", "--index", index_dir, "--doc", "a", "城中村改造 运河财富小镇")
+    assert {r["doc_id"] for r in json_lines(out)[0]["results"]} == {"a"}
+
+
+def test_search_text_output(capsys, index_dir):
+    code, out, _ = run(capsys, "search", "--index", index_dir, "--mode", "bm25", "运河财富小镇")
+    assert code == 0
+    assert out.startswith("[1] 政府工作报告（2017-01-05）")
+
+
+def test_environment_sets_the_index(capsys, index_dir, monkeypatch):
+    monkeypatch.setenv("QA_INDEX_DIR", str(index_dir))
+    code, out, _ = run(capsys, "search", "--json", "运河财富小镇")
+    assert code == 0 and json_lines(out)[0]["results"]
+
+
+def test_ingest_json(capsys, tmp_path, tiny_st_model):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(FILES["a.txt"], encoding="utf-8")
+    (corpus / "empty.txt").write_bytes(b"")
+    code, out, err = run(capsys, "ingest", corpus, "--index", tmp_path / "index", "--embed-model", tiny_st_model,
+                         "--json")
+    assert code == 0
+    [summary] = json_lines(out)
+    assert summary["documents"] == 1 and summary["passages"] >= 1
+    assert len(summary["added"]) == 1 and summary["removed"] == []
+    assert [s["path"].endswith("empty.txt") for s in summary["skipped"]] == [True]
+    assert summary["model"] == str(tiny_st_model)
+    assert "qa: skipped" in err and "empty" in err
+
+
+def test_ingest_nothing_readable_exits_1(capsys, tmp_path, tiny_st_model):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "empty.txt").write_bytes(b"")
+    code, _, err = run(capsys, "ingest", corpus, "--index", tmp_path / "index", "--embed-model", tiny_st_model)
+    assert code == 1
+    assert "empty" in err
+
+
+# --- user errors: one line, status 2, no traceback ---------------------------------------------
+
+def test_no_question(capsys, index_dir):
+    assert_user_error(*run(capsys, "ask", "--index", index_dir), "no question")
+    assert_user_error(*run(capsys, "ask", "--index", index_dir, "   "), "no question")
+
+
+def test_missing_index_folder(capsys, tmp_path):
+    assert_user_error(*run(capsys, "ask", "--index", tmp_path / "nowhere", "问题"), "qa ingest")
+    assert_user_error(*run(capsys, "search", "--json", "--index", tmp_path / "nowhere", "问题"), "no index")
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ('{"question": "城中村改造？"}\n{"q": "wrong field"}\n', "questions.jsonl:2:"),
+    ('{"question": "城中村改造？"}\n{not json\n', "questions.jsonl:2:"),
+])
+def test_bad_questions_line(capsys, index_dir, tmp_path, content, fragment):
+    path = tmp_path / "questions.jsonl"
+    path.write_text(content, encoding="utf-8")
+    assert_user_error(*run(capsys, "ask", "--json", "--index", index_dir, "--questions", path), fragment, "question")
+
+
+def test_missing_questions_file(capsys, index_dir, tmp_path):
+    assert_user_error(*run(capsys, "ask", "--index", index_dir, "--questions", tmp_path / "none.jsonl"),
+                      "none.jsonl")
+
+
+def test_question_and_questions_file(capsys, index_dir, tmp_path):
+    path = tmp_path / "q.txt"
+    path.write_text("问题\n", encoding="utf-8")
+    assert_user_error(*run(capsys, "ask", "--index", index_dir, "--questions", path, "问题"), "not both")
+
+
+def test_unknown_mode_flag(capsys, index_dir):
+    with pytest.raises(SystemExit) as exit_:
+        main(["ask", "--index", str(index_dir), "--mode", "fuzzy", "问题"])
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "invalid choice: 'fuzzy'" in err and "bm25" in err
+    assert "Traceback" not in err
+
+
+def test_unknown_mode_from_environment(capsys, index_dir, monkeypatch):
+    monkeypatch.setenv("QA_MODE", "fuzzy")
+    assert_user_error(*run(capsys, "ask", "--index", index_dir, "问题"), "unknown retrieval mode 'fuzzy'",
+                      "hybrid, dense, bm25")
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["-k", "0"], "top-k"),
+    (["--embed-model", "some-org/other-model"], "--rebuild"),
+])
+def test_bad_settings(capsys, index_dir, argv, fragment):
+    assert_user_error(*run(capsys, "ask", "--index", index_dir, *argv, "问题"), fragment)
+
+
+def test_bad_environment_value(capsys, index_dir, monkeypatch):
+    monkeypatch.setenv("QA_TOP_K", "many")
+    assert_user_error(*run(capsys, "ask", "--index", index_dir, "问题"), "QA_TOP_K")
+
+
+def test_no_command():
+    with pytest.raises(SystemExit) as exit_:
+        main([])
+    assert exit_.value.code == 2

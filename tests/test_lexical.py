@@ -1,0 +1,122 @@
+import numpy as np
+import pytest
+
+from qa import lexical
+from qa.lexical import BM25, STOPWORDS, tokenize
+
+PASSAGES = [
+    "城中村改造完成拆迁和整治5500户。",
+    "新建安置房100万平方米，城中村改造有序推进。",
+    "地铁5号线站点建设全面开工。",
+    "全区经济稳步增长，城中村改造加快。",
+    "运河财富小镇引进金融企业三十家。",
+]
+
+
+@pytest.fixture(scope="module")
+def bm25():
+    return BM25.build([tokenize(p) for p in PASSAGES])
+
+
+def test_tokenize_drops_punctuation_stopwords_and_question_words():
+    tokens = tokenize("请问报告中提到的城中村改造是什么？拆迁了多少户！")
+    assert "城中村改造" in tokens and "拆迁" in tokens
+    for gone in ("请问", "报告", "提到", "的", "是", "什么", "多少", "了", "？", "！", "中"):
+        assert gone not in tokens
+    assert not set(tokens) & STOPWORDS
+    assert all(any(c.isalnum() or c == "%" for c in t) for t in tokens)
+
+
+@pytest.mark.parametrize("question", ["哪些开工了？", "哪里开工？", "什么时候开工？", "开工了吗", "开工多少"])
+def test_tokenize_drops_question_words(question):
+    assert tokenize(question) == ["开工"]
+
+
+def test_tokenize_keeps_numbers_and_percent():
+    tokens = tokenize("2017年地区生产总值增长8%，完成5500户。")
+    assert "2017" in tokens and "5500" in tokens
+    assert any("8" in t for t in tokens)
+
+
+def test_tokenize_folds_traditional_and_full_width():
+    assert tokenize("城中村改造完成拆遷和整治５５００戶。") == tokenize("城中村改造完成拆迁和整治5500户。")
+    assert tokenize("全區經濟穩步增長") == tokenize("全区经济稳步增长")
+
+
+def test_tokenize_gdp_synonym():
+    assert "地区生产总值" in tokenize("GDP增长了多少")
+    assert "地区生产总值" in tokenize("ＧＤＰ增长了多少")
+
+
+@pytest.mark.parametrize("text", ["", "？！。，", "的了吗", "🎉"])
+def test_tokenize_nothing_to_search(text):
+    assert tokenize(text) == []
+
+
+def test_user_dictionary_keeps_domain_terms_whole():
+    assert lexical.USER_DICT.is_file(), "data/userdict.txt is missing"
+    assert "城中村改造" in tokenize("推进城中村改造工作")
+    assert "运河财富小镇" in tokenize("运河财富小镇建设加快")
+
+
+def test_custom_user_dictionary(tmp_path, monkeypatch):
+    term = "拱宸桥畔数字港"
+    assert term not in tokenize(f"建设{term}")
+    userdict = tmp_path / "userdict.txt"
+    userdict.write_text(f"{term} 20 n\n", encoding="utf-8")
+    monkeypatch.setattr(lexical, "USER_DICT", userdict)
+    lexical._jieba.cache_clear()
+    try:
+        assert term in tokenize(f"建设{term}")
+    finally:
+        monkeypatch.undo()
+        lexical._jieba.cache_clear()  # the next call loads the project's dictionary again
+
+
+def test_bm25_ranks_the_passage_with_the_words(bm25):
+    scores = bm25.scores(tokenize("城中村改造拆迁多少户"))
+    assert scores.dtype == np.float32 and scores.shape == (len(PASSAGES),)
+    assert int(np.argmax(scores)) == 0
+    assert scores[2] == 0 and scores[4] == 0
+
+
+def test_bm25_unknown_tokens_score_zero(bm25):
+    scores = bm25.scores(["宁波", "不存在的词"])
+    assert scores.shape == (len(PASSAGES),)
+    assert not scores.any()
+    assert not bm25.scores([]).any()
+
+
+def test_bm25_idf(bm25):
+    assert bm25.idf("宁波") > bm25.idf("地铁") > bm25.idf("城中村改造")
+    assert bm25.idf("城中村改造") > 0
+
+
+def test_bm25_knows(bm25):
+    assert bm25.knows("地铁")
+    assert bm25.knows("城中村改造")
+    assert not bm25.knows("宁波")
+
+
+def test_bm25_save_load_round_trip(bm25, tmp_path):
+    bm25.save(tmp_path / "bm25")
+    assert not list((tmp_path / "bm25").glob("*.pkl"))  # arrays and JSON, no pickles
+    loaded = BM25.load(tmp_path / "bm25")
+    for query in ("城中村改造拆迁多少户", "地铁站点", "运河财富小镇金融企业", "宁波"):
+        tokens = tokenize(query)
+        np.testing.assert_array_equal(loaded.scores(tokens), bm25.scores(tokens))
+    assert loaded.idf("地铁") == bm25.idf("地铁")
+    assert loaded.knows("地铁") and not loaded.knows("宁波")
+
+
+def test_bm25_empty_documents_keep_rows_aligned():
+    index = BM25.build([[], ["地铁"], []])
+    scores = index.scores(["地铁"])
+    assert scores.shape == (3,)
+    assert scores[1] > 0 and scores[0] == 0 and scores[2] == 0
+
+
+def test_bm25_empty_corpus():
+    index = BM25.build([])
+    assert not index.scores(["地铁"]).any()
+    assert not index.knows("地铁")

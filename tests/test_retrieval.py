@@ -1,0 +1,180 @@
+import json
+
+import numpy as np
+import pytest
+
+from qa import store
+from qa.config import Settings
+from qa.embedding import load_model
+from qa.ingest import ingest, source_name
+from qa.retrieval import RRF_K, Retriever, rrf, years_in
+
+# Two reports of different years that say nearly the same thing; the 2017 one matches the
+# question's words a little better.
+FILES = {
+    "r2017.txt": "城中村改造完成拆迁和整治5500户，城中村改造新建安置房100万平方米。",
+    "r2018.txt": "城中村改造完成拆迁和整治3000户，新建安置房80万平方米。",
+    "metro.txt": "地铁5号线站点建设全面开工，交通网络不断完善。",
+    "water.txt": "五水共治成效明显，河道水质全面改善。",
+}
+CATALOG = {"documents": [
+    {"file": "r2017.txt", "title": "政府工作报告", "date": "2017-01-05"},
+    {"file": "r2018.txt", "title": "政府工作报告", "date": "2018-01-09"},
+    {"file": "metro.txt", "title": "交通建设情况", "date": "2016-07-28"},
+    {"file": "water.txt", "title": "治水情况", "date": "2016-12-28", "speaker": "许明"},
+]}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, tiny_st_model):
+    folder = tmp_path_factory.mktemp("retrieval_corpus")
+    for name, text in FILES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "catalog.json").write_text(json.dumps(CATALOG, ensure_ascii=False), encoding="utf-8")
+    settings = Settings(index_dir=folder / "index", embed_model=str(tiny_st_model))
+    ingest([folder], settings)
+    return folder, store.load(settings.index_dir), load_model(str(tiny_st_model))
+
+
+@pytest.fixture(scope="module")
+def retriever(built):
+    _, index, embedder = built
+    return Retriever(index, embedder)
+
+
+def doc_ids(hits) -> list[str]:
+    return [h.passage.doc_id for h in hits]
+
+
+# --- rrf ---------------------------------------------------------------------------------------
+
+def test_rrf_single_ranking():
+    fused = rrf([np.array([2, 0])], [1.0], n=3, k=0)
+    np.testing.assert_allclose(fused, [1 / 2, 0, 1 / 1])
+
+
+def test_rrf_sums_weighted_reciprocal_ranks():
+    fused = rrf([np.array([0, 1, 2]), np.array([2, 1])], [1.0, 0.5], n=4, k=60)
+    expected = [1 / 61, 1 / 62 + 0.5 / 62, 1 / 63 + 0.5 / 61, 0]
+    np.testing.assert_allclose(fused, expected)
+    assert fused.dtype == np.float64
+
+
+def test_rrf_weights_decide_between_rankings():
+    a, b = np.array([0, 1]), np.array([1, 0])
+    assert np.argmax(rrf([a, b], [1.0, 0.5], n=2)) == 0
+    assert np.argmax(rrf([a, b], [0.5, 1.0], n=2)) == 1
+    equal = rrf([a, b], [1.0, 1.0], n=2)
+    assert equal[0] == equal[1]
+
+
+def test_rrf_k_flattens_rank_differences():
+    ranking = [np.array([0, 1])]
+    sharp, flat = rrf(ranking, [1.0], 2, k=1), rrf(ranking, [1.0], 2, k=1000)
+    assert sharp[0] / sharp[1] > flat[0] / flat[1] > 1
+    assert RRF_K == 60
+
+
+def test_rrf_empty():
+    assert not rrf([], [], n=3).any()
+    assert not rrf([np.array([], dtype=np.int64)], [1.0], n=3).any()
+
+
+@pytest.mark.parametrize("text, years", [
+    ("2017年计划", {2017}),
+    ("2016年和2017年度的对比", {2016, 2017}),
+    ("1998年", {1998}),
+    ("完成5500户", set()),
+    ("20170", set()),
+    ("编号12017", set()),
+    ("", set()),
+])
+def test_years_in(text, years):
+    assert years_in(text) == years
+
+
+# --- Retriever ---------------------------------------------------------------------------------
+
+def test_bm25_mode_finds_the_passage_with_the_words(retriever):
+    hits = retriever.search("地铁站点建设什么时候开工", k=3, mode="bm25")
+    assert doc_ids(hits)[0] == "metro"
+    top = hits[0]
+    assert top.scores["bm25"] > 0 and top.scores["dense"] is None
+    assert top.score > 0
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_bm25_mode_returns_only_matching_passages(retriever):
+    assert retriever.search("宁波的港口吞吐量", mode="bm25") == []
+    assert doc_ids(retriever.search("河道水质", mode="bm25")) == ["water"]
+
+
+def test_k_limits_the_hits(retriever):
+    assert len(retriever.search("城中村改造 地铁 河道", k=2, mode="bm25")) == 2
+    assert len(retriever.search("城中村改造 地铁 河道", k=10, mode="bm25")) == 4
+
+
+def test_hybrid_and_dense_modes_use_the_embedder(retriever):
+    hybrid = retriever.search("地铁站点建设", k=4, mode="hybrid")
+    assert hybrid and all(isinstance(h.scores["dense"], float) for h in hybrid)
+    assert all(-1.0001 <= h.scores["dense"] <= 1.0001 for h in hybrid)
+    dense = retriever.search("地铁站点建设", k=4, mode="dense")
+    assert len(dense) == 4  # every passage has a dense rank
+    assert len({h.passage.passage_id for h in dense}) == 4
+
+
+def test_dense_mode_without_embedder(built):
+    _, index, _ = built
+    retriever = Retriever(index, embedder=None)
+    assert retriever.search("地铁", mode="bm25")
+    with pytest.raises(RuntimeError, match="embedding model"):
+        retriever.search("地铁", mode="dense")
+
+
+def test_dense_weight_comes_from_the_manifest(built):
+    _, index, embedder = built
+    assert Retriever(index, embedder).dense_weight == index.manifest.dense_weight
+    assert Retriever(index, embedder, dense_weight=0.25).dense_weight == 0.25
+
+
+def test_doc_filter(retriever, built):
+    folder = built[0]
+    hits = retriever.search("城中村改造拆迁 地铁", k=5, mode="bm25", doc_ids=["metro"])
+    assert doc_ids(hits) == ["metro"]
+    by_source = retriever.search("城中村改造拆迁 地铁", k=5, mode="bm25",
+                                 doc_ids=[source_name(folder / "r2018.txt")])
+    assert doc_ids(by_source) == ["r2018"]
+    assert retriever.search("城中村改造拆迁", mode="bm25", doc_ids=["no-such-doc"]) == []
+
+
+def test_year_filter(retriever):
+    assert doc_ids(retriever.search("城中村改造拆迁", k=5, mode="bm25", years=[2018])) == ["r2018"]
+    assert set(doc_ids(retriever.search("城中村改造 地铁 河道", k=5, mode="bm25", years=[2016]))) \
+        == {"metro", "water"}
+    assert retriever.search("城中村改造拆迁", mode="hybrid", years=[2015]) == []
+
+
+def test_question_naming_a_year_prefers_that_report(retriever):
+    assert doc_ids(retriever.search("城中村改造拆迁了多少户？", k=2, mode="bm25")) == ["r2017", "r2018"]
+    assert doc_ids(retriever.search("2018年城中村改造拆迁了多少户？", k=2, mode="bm25"))[0] == "r2018"
+    assert doc_ids(retriever.search("2017年城中村改造拆迁了多少户？", k=2, mode="bm25"))[0] == "r2017"
+    assert doc_ids(retriever.search("2018年城中村改造拆迁了多少户？", k=2, mode="hybrid"))[0] == "r2018"
+
+
+def test_report_bonus_for_speaker_and_year(retriever):
+    bonus = retriever.report_bonus("许明讲的治水", ["许明", "治水"])
+    by_doc = dict(zip(retriever.doc_of, bonus))
+    assert by_doc["water"] > 0
+    assert by_doc["metro"] == 0 and by_doc["r2017"] == 0
+    year_bonus = dict(zip(retriever.doc_of, retriever.report_bonus("2018年", ["2018"])))
+    assert year_bonus["r2018"] > 0 and year_bonus["r2017"] == 0
+
+
+def test_empty_index(tmp_path, tiny_st_model):
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    settings = Settings(index_dir=tmp_path / "index", embed_model=str(tiny_st_model))
+    ingest([folder], settings)
+    retriever = Retriever(store.load(settings.index_dir), load_model(str(tiny_st_model)))
+    assert retriever.search("城中村改造", mode="hybrid") == []
