@@ -42,7 +42,8 @@ class Candidate:
     start: int  # sentence offsets in the passage text
     end: int
     score: float
-    coverage: float
+    coverage: float  # of the question by the sentence and its passage
+    own: float  # of the question by the sentence alone
 
 
 def question_kind(question: str) -> str | None:
@@ -110,7 +111,7 @@ def answer(question: str, hits: list[Hit], idf, min_support: float = 0.5, docume
             fit = _fits(kind, text[a:b])
             score = cov + 0.3 * passage_cov + 0.15 * fit + 0.05 * (len(hits) - rank) / max(len(hits), 1)
             support = 0.7 * cov + 0.3 * passage_cov
-            candidates.append(Candidate(rank, hit, a, b, score, support))
+            candidates.append(Candidate(rank, hit, a, b, score, support, cov))
     if not candidates:
         return _refusal(question, hits, reason="no passages retrieved")
     dated = [c for c in candidates if _year_ok(years, c, documents.get(c.hit.passage.doc_id))]
@@ -118,12 +119,14 @@ def answer(question: str, hits: list[Hit], idf, min_support: float = 0.5, docume
     best = max(candidates, key=lambda c: c.score)
     if kind in ("number", "date"):  # the best sentence that has a number (date) in it, if any
         fitting = [c for c in candidates if _fits(kind, _sentence(c))]
-        best = max(fitting, key=lambda c: c.score) if fitting else best
+        if fitting and max(c.score for c in fitting) >= 0.75 * best.score:
+            best = max(fitting, key=lambda c: c.score)
     doc = documents.get(best.hit.passage.doc_id)
     context = for_search(" ".join(filter(None, (best.hit.passage.section, best.hit.passage.text,
                                                  doc and doc.title, doc and doc.meeting, doc and doc.kind))))
     missing = missing_specific(weights, known, context)
     reason = (f"support {best.coverage:.2f} < {min_support}" if best.coverage < min_support
+              or best.own < min_support / 2
               else f"no {kind} in the best sentence" if kind in ("number", "date") and not _fits(kind, _sentence(best))
               else f"nothing about {'/'.join(map(str, sorted(years)))}" if not _year_ok(years, best, doc)
               else f"nothing about {'、'.join(missing)}" if missing else None)

@@ -8,6 +8,7 @@ still works: a small static-embedding model is trained on the corpus itself (see
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tarfile
@@ -98,7 +99,9 @@ def _hub_cache_dirs(name: str):
 
 
 def _unpack(archive: Path) -> Path:
-    target = MODEL_CACHE / archive.name.split(".")[0]
+    stat = archive.stat()
+    stamp = hashlib.sha256(f"{archive.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:10]
+    target = MODEL_CACHE / f"{archive.name}-{stamp}"
     if not target.exists():
         tmp = target.with_name(target.name + ".partial")
         shutil.rmtree(tmp, ignore_errors=True)
@@ -197,11 +200,12 @@ def _lsa_weights(tokenizer, docs: list[str], dim: int, seed: int) -> np.ndarray:
     idf = np.log((len(docs) + 1) / (df + 1)) + 1
     tfidf = csr_matrix(counts.multiply(idf[:, None]))
     tfidf.data = np.log1p(tfidf.data)
-    k = max(2, min(dim, min(tfidf.shape) - 1))
+    k = min(dim, min(tfidf.shape) - 1)
     rng = np.random.default_rng(seed)
-    u, s, _ = svds(tfidf, k=k, v0=rng.standard_normal(min(tfidf.shape)))
     weights = np.zeros((n_vocab, dim), np.float32)
-    weights[:, :k] = u * np.sqrt(s)
+    if k >= 1:  # a corpus of one or two passages has no latent structure to find
+        u, s, _ = svds(tfidf, k=k, v0=rng.standard_normal(min(tfidf.shape)))
+        weights[:, :k] = u * np.sqrt(s)
     weights += rng.normal(0, 1e-3, weights.shape).astype(np.float32)  # unseen tokens: tiny, not zero
     return weights
 

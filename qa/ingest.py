@@ -94,6 +94,9 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
             catalogs[folder] = load_catalog(folder / "catalog.json")
         for doc in documents_from(source_name(source.path), clean(source.text), source.content_hash,
                                   catalogs[folder]):
+            if doc.doc_id in documents and documents[doc.doc_id].source != doc.source:
+                raise ValueError(f"two files share the name {source.path.stem}: {documents[doc.doc_id].source} "
+                                 f"and {doc.source}; document ids are file names without suffix, so rename one")
             documents[doc.doc_id] = doc
             new_passages += chunk(doc, settings.chunk_size, settings.chunk_overlap)
     passages += new_passages

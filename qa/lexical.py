@@ -98,8 +98,9 @@ class BM25:
     def knows(self, token: str) -> bool:
         return token in self.retriever.vocab_dict
 
-    @lru_cache(maxsize=1)
     def _df(self) -> dict[str, int]:
-        indptr = self.retriever.scores["indptr"]
-        counts = np.diff(indptr)
-        return {tok: int(counts[i]) for tok, i in self.retriever.vocab_dict.items() if i < len(counts)}
+        if not hasattr(self, "_df_cache"):
+            counts = np.diff(self.retriever.scores["indptr"])
+            self._df_cache = {tok: int(counts[i]) for tok, i in self.retriever.vocab_dict.items()
+                              if i < len(counts)}
+        return self._df_cache

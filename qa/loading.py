@@ -13,6 +13,7 @@ from pathlib import Path
 
 SUFFIXES = (".txt", ".md")
 MAX_BYTES = 200 * 1024 * 1024
+AUXILIARY = {"catalog.json"}  # files of a corpus folder that are not reports
 
 # The 300 most frequent Chinese characters (simplified). A right guess at the encoding gives text
 # in which a large share of characters are among them; a wrong one gives rare characters.
@@ -50,8 +51,14 @@ def find_files(paths: list[str | Path]) -> tuple[list[Path], list[Skipped]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            for p in sorted(path.rglob("*")):
+                if not p.is_file() or any(part.startswith(".") for part in p.relative_to(path).parts):
+                    continue
+                if p.suffix.lower() in SUFFIXES:
+                    found.append(p)
+                elif p.name not in AUXILIARY:
+                    skipped.append(Skipped(p, f"unsupported file type {p.suffix or '(none)'}: "
+                                              f"supported are {', '.join(SUFFIXES)}"))
         elif path.is_file():
             if path.suffix.lower() in SUFFIXES:
                 found.append(path)
@@ -109,8 +116,8 @@ def decode(data: bytes) -> tuple[str, str]:
             continue
     if not candidates:
         raise LoadError("cannot decode as UTF-8, GB18030/GBK or Big5")
-    share, name = max(candidates)
-    if share < 0.05:
+    share, name = max(candidates, key=lambda c: (c[0], c[1] == "gb18030"))
+    if share < 0.05 and len(data) >= 64:  # short texts have too few characters to judge
         raise LoadError(f"does not look like Chinese or English text in any known encoding")
     return _normalise_newlines(data.decode(name)), name
 

@@ -96,7 +96,7 @@ def documents_from(source: str, text: str, content_hash: str, catalog: dict) -> 
         stem = Path(source).stem
         doc = Document(
             doc_id=stem if len(reports) == 1 else f"{stem}#{part}",
-            source=source, text=body, title=head.title or stem, date=head.date,
+            source=source, text=body, title=head.title or Path(source).stem, date=head.date,
             speaker=head.speaker, meeting=head.meeting, part=part, content_hash=content_hash,
         )
         for key, value in catalog.get((name, part), {}).items():

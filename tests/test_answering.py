@@ -184,3 +184,13 @@ def test_report_fact_answers_who_gave_a_report_from_its_head():
     assert when.short_answer == "2017年1月5日"
     assert when.citations[0].quote in head.text
     assert report_fact("城中村改造是什么时候开始的？", "date", hit, {"r": doc}, lambda d: head) is None
+
+
+def test_number_question_does_not_cite_an_unrelated_number():
+    from qa.answering import answer
+    from qa.types import Hit, Passage
+
+    text = "地铁 5 号线站点建设全面开工。运河财富小镇加快建设，引进金融企业三十家。"
+    hit = Hit(Passage("p", "d", text, 0, len(text)), 1.0, {})
+    result = answer("运河财富小镇引进了多少家金融企业？", [hit], lambda w: 1.0)
+    assert not (result.answerable and result.short_answer == "5")

@@ -246,3 +246,16 @@ def test_fallback_model_when_the_configured_one_is_missing(corpus, tmp_path, mon
     again = store.load(settings.index_dir)
     assert (again.folder / "embedder" / "modules.json").is_file()
     assert again.dense.ntotal == len(again.passages)
+
+
+def test_two_files_with_the_same_name_are_refused_clearly(tmp_path):
+    from qa.config import Settings
+    from qa.ingest import ingest
+
+    for sub in ("x", "y"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "a.txt").write_text(f"{sub}报告。城中村改造完成拆迁4000户。", encoding="utf-8")
+    settings = Settings.resolve(index_dir=tmp_path / "index", embed_model="no-such/model")
+    with pytest.raises(ValueError, match="rename"):
+        ingest([tmp_path / "x", tmp_path / "y"], settings)
+    assert not (tmp_path / "index" / "CURRENT").exists()

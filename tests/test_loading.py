@@ -100,7 +100,7 @@ def test_find_files_folder_is_sorted_recursive_and_ignores_hidden(tmp_path):
     (tmp_path / "scan.pdf").write_bytes(b"%PDF")
     found, skipped = find_files([tmp_path])
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.md", "b.txt", "sub/c.TXT"]
-    assert skipped == []
+    assert [(s.path.name, "unsupported" in s.reason) for s in skipped] == [("scan.pdf", True)]
 
 
 def test_find_files_inside_a_hidden_root_folder(tmp_path):
