@@ -193,8 +193,8 @@ def report_fact(question: str, kind: str | None, hits: list[Hit], documents, hea
                 short = line
             else:
                 continue
-            head = [doc.title, doc.meeting and f"在{doc.meeting}上", short]
-            text = "，".join(filter(None, head))
+            parts = [doc.title, doc.meeting and f"在{doc.meeting}上", short]
+            text = "，".join(filter(None, parts))
             return Answer(question, f"{text}[1]", short, True, [Citation(1, hit, line)], [hit] + hits, support=1.0)
     return None
 

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from qa import loading, store
 from qa.chunking import chunk
 from qa.cleaning import clean
@@ -108,10 +110,10 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
             store.Manifest(embed_model=embedder.name, dim=embedder.dim, chunk_size=settings.chunk_size,
                            chunk_overlap=settings.chunk_overlap, dense_weight=weight,
                            documents={d.source: d.content_hash for d in documents.values()}),
-            documents, passages, store.np.array([store.passage_key(p.passage_id) for p in passages],
-                                                dtype=store.np.int64),
+            documents, passages, np.array([store.passage_key(p.passage_id) for p in passages],
+                                                dtype=np.int64),
             dense, BM25.build([tokenize(f"{p.section}\n{p.text}") for p in passages]))
-        if len(store.np.unique(index.ids)) != len(index.ids):
+        if len(np.unique(index.ids)) != len(index.ids):
             raise RuntimeError("two passages share an id; this is a bug, please report it")
         if report.added or report.updated or report.removed or old is None:
             store.save(settings.index_dir, index, embedder_dir)
@@ -159,13 +161,13 @@ def _dense(old, replaced: set[str], documents, new_passages, embedder, progress:
         drop = [int(k) for p, k in zip(old.passages, old.ids) if p.doc_id not in documents
                 or documents[p.doc_id].source in replaced]
         if drop:
-            dense.remove_ids(store.np.array(drop, dtype=store.np.int64))
+            dense.remove_ids(np.array(drop, dtype=np.int64))
     else:
         dense = store.new_dense(embedder.dim)
     if new_passages:
         vectors = embedder.encode_passages([f"{p.section}\n{p.text}" for p in new_passages], progress=progress)
-        dense.add_with_ids(vectors, store.np.array([store.passage_key(p.passage_id) for p in new_passages],
-                                                   dtype=store.np.int64))
+        dense.add_with_ids(vectors, np.array([store.passage_key(p.passage_id) for p in new_passages],
+                                                   dtype=np.int64))
     return dense
 
 
