@@ -37,7 +37,6 @@ CLAUSE = re.compile(r"[^，,：:；;。！？!?]+[，,：:；;。！？!?]*")
 
 @dataclass
 class Candidate:
-    hit_rank: int
     hit: Hit
     start: int  # sentence offsets in the passage text
     end: int
@@ -111,7 +110,7 @@ def answer(question: str, hits: list[Hit], idf, min_support: float = 0.5, docume
             fit = _fits(kind, text[a:b])
             score = cov + 0.3 * passage_cov + 0.15 * fit + 0.05 * (len(hits) - rank) / max(len(hits), 1)
             support = 0.7 * cov + 0.3 * passage_cov
-            candidates.append(Candidate(rank, hit, a, b, score, support, cov))
+            candidates.append(Candidate(hit, a, b, score, support, cov))
     if not candidates:
         return _refusal(question, hits, reason="no passages retrieved")
     dated = [c for c in candidates if _year_ok(years, c, documents.get(c.hit.passage.doc_id))]

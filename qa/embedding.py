@@ -41,10 +41,6 @@ class Embedder:
         self.dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") \
             else model.get_sentence_embedding_dimension()
 
-    def renamed(self, name: str) -> "Embedder":
-        self.name = name
-        return self
-
     def encode_passages(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         return self._encode([for_search(t) for t in texts], None, batch_size, progress)
 
@@ -120,8 +116,13 @@ def _unpack(archive: Path) -> Path:
     return target
 
 
-def load_model(spec: str) -> Embedder:
-    """Load a sentence-transformers model from local files only."""
+def load_index_model(name: str, build: Path) -> Embedder:
+    """The model an index build was made with: its own corpus-trained one, or a named model."""
+    return load_model(str(build / "embedder"), name) if name == CORPUS_MODEL else load_model(name)
+
+
+def load_model(spec: str, name: str | None = None) -> Embedder:
+    """Load a sentence-transformers model from local files only; `name` is what the index records."""
     folder = resolve_model(spec)
     _offline()
     try:
@@ -134,7 +135,7 @@ def load_model(spec: str) -> Embedder:
         raise ModelUnavailable(f"cannot load embedding model from {folder}: {exc}") from None
     prompt = (model.prompts or {}).get("query") or next(
         (p for key, p in QUERY_PROMPTS.items() if key in spec.lower()), None)
-    return Embedder(model, spec, prompt or None)
+    return Embedder(model, name or spec, prompt or None)
 
 
 def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_size: int = 8000,

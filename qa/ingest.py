@@ -19,7 +19,7 @@ from qa import loading, store
 from qa.chunking import chunk
 from qa.cleaning import clean
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
-from qa.embedding import CORPUS_MODEL, ModelUnavailable, load_model, train_corpus_model
+from qa.embedding import CORPUS_MODEL, ModelUnavailable, load_index_model, load_model, train_corpus_model
 from qa.lexical import BM25, tokenize
 from qa.reports import documents_from, load_catalog
 from qa.types import Document, Passage
@@ -137,10 +137,8 @@ def _existing(settings: Settings, embed_model_given: bool):
 def _embedder(old, settings: Settings, passages: list[Passage], tmp: Path, report: IngestReport):
     """(embedder, folder of a corpus-trained model to save with the index or None, fusion weight)."""
     if old is not None:
-        if old.manifest.embed_model == CORPUS_MODEL:
-            folder = old.folder / "embedder"
-            return load_model(str(folder)).renamed(CORPUS_MODEL), folder, old.manifest.dense_weight
-        return load_model(old.manifest.embed_model), None, old.manifest.dense_weight
+        folder = old.folder / "embedder" if old.manifest.embed_model == CORPUS_MODEL else None
+        return load_index_model(old.manifest.embed_model, old.folder), folder, old.manifest.dense_weight
     try:
         return load_model(settings.embed_model), None, REAL_MODEL_WEIGHT
     except ModelUnavailable as exc:

@@ -8,7 +8,7 @@ from pathlib import Path
 from qa import store
 from qa.answering import answer as extract_answer
 from qa.config import Settings
-from qa.embedding import CORPUS_MODEL, load_model
+from qa.embedding import load_index_model
 from qa.retrieval import Retriever
 from qa.types import Answer, Citation, Hit
 
@@ -18,16 +18,13 @@ class Assistant:
         self.settings = settings
         self.index = store.load(settings.index_dir,
                                 expect_model=settings.embed_model if embed_model_given else None)
-        model = self.index.manifest.embed_model
-        self.embedder = load_model(str(self.index.folder / "embedder")).renamed(CORPUS_MODEL) \
-            if model == CORPUS_MODEL else load_model(model)
+        self.embedder = load_index_model(self.index.manifest.embed_model, self.index.folder)
+        self._heads = {}  # each report's first passage, which holds its title, date and speaker lines
+        for p in self.index.passages:
+            self._heads.setdefault(p.doc_id, p)
         self.retriever = Retriever(self.index, self.embedder, settings.dense_weight)
 
     def head_passage(self, doc_id: str):
-        if not hasattr(self, "_heads"):
-            self._heads = {}
-            for p in self.index.passages:
-                self._heads.setdefault(p.doc_id, p)
         return self._heads.get(doc_id)
 
     def search(self, query: str, k: int | None = None, mode: str | None = None,

@@ -41,6 +41,7 @@ class Retriever:
         self.embedder = embedder
         self.dense_weight = index.manifest.dense_weight if dense_weight is None else dense_weight
         self.doc_of = np.array([p.doc_id for p in index.passages])
+        self._row_of = {int(key): row for row, key in enumerate(index.ids)}  # FAISS id → passage row
         self._meta_tokens = {doc_id: set(tokenize(" ".join(filter(None, (d.title, d.meeting, d.kind, d.speaker)))))
                              for doc_id, d in index.documents.items()}
 
@@ -88,8 +89,6 @@ class Retriever:
         return np.array([doc_bonus[d] for d in self.doc_of])
 
     def _rows(self, keys: np.ndarray) -> np.ndarray:
-        if not hasattr(self, "_row_of"):
-            self._row_of = {int(key): row for row, key in enumerate(self.index.ids)}
         return np.array([self._row_of[int(key)] for key in keys if key >= 0], dtype=np.int64)
 
     def _allowed(self, doc_ids, years) -> np.ndarray | None:

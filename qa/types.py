@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -23,9 +23,6 @@ class Document:
     @property
     def year(self) -> int | None:
         return int(self.date[:4]) if self.date else None
-
-    def meta(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k != "text"}
 
 
 @dataclass
