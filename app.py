@@ -18,7 +18,7 @@ from qa import store  # noqa: E402
 from qa.config import Settings  # noqa: E402
 
 BUNDLED = Path(__file__).resolve().parent / "data" / "corpus"
-EXAMPLES = ["2017年计划拆迁多少户？", "区第七次党代会报告提出新建哪两个历史文化街区？",
+EXAMPLES = ["2017年计划拆迁多少户？", "2017年政府工作报告提出全年完成拆迁多少户？",
             "2016年上半年拱墅区地区生产总值是多少？", "區委常委會多久召開一次集中點評會？"]
 
 
