@@ -40,7 +40,7 @@ class Settings:
     dense_weight: float | None = None
     # Least share of the question's content words (IDF weighted) that the cited sentence and its
     # passage must cover, else the answer is refused. Calibrated on data/eval/dev.jsonl.
-    min_support: float = 0.3
+    min_support: float = 0.32
 
     @classmethod
     def resolve(cls, **flags) -> "Settings":

@@ -194,3 +194,72 @@ def test_number_question_does_not_cite_an_unrelated_number():
     hit = Hit(Passage("p", "d", text, 0, len(text)), 1.0, {})
     result = answer("运河财富小镇引进了多少家金融企业？", [hit], lambda w: 1.0)
     assert not (result.answerable and result.short_answer == "5")
+
+
+def make(texts: dict, **meta):
+    """Documents, one passage each, and the BM25 statistics over them."""
+    docs = {d: Document(d, f"{d}.txt", t, meta.get(d, {}).get("title", f"报告{d}"),
+                        **{k: v for k, v in meta.get(d, {}).items() if k not in ("title", "section")}) for d, t in texts.items()}
+    passages = [Passage(f"{d}:0-{len(t)}:x", d, t, 0, len(t), meta.get(d, {}).get("section", "")) for d, t in texts.items()]
+    bm = BM25.build([tokenize(f"{p.section}\n{p.text}") for p in passages])
+    hits = [Hit(p, 0.03 - 0.001 * n, {}) for n, p in enumerate(passages)]
+    return lambda q, min_support=0.3: answer(q, hits, bm.idf, min_support, docs, bm.knows)
+
+
+def test_the_named_report_answers_not_a_sentence_that_mentions_it():
+    ask2 = make({
+        "gov": "我们要按照区第七次党代会的部署，立足当前、着眼长远，奋发有为。全年新建学校10所。",
+        "congress": "坚持保护性开发，新建祥符桥、运河湾两大历史文化街区。",
+    }, congress={"meeting": "区第七次党代会", "kind": "党代会报告"})
+    result = ask2("区第七次党代会报告提出新建哪两个历史文化街区？")
+    assert result.citations[0].hit.passage.doc_id == "congress"
+    assert result.short_answer == "祥符桥、运河湾"
+
+
+def test_a_list_item_keeps_its_lead_in():
+    ask2 = make({"plan": "今年主要预期目标建议为:地区生产总值增长8%;完成固定资产投资370亿元;",
+                 "done": "全年完成固定资产投资446.7亿元,同比增长10%。"})
+    result = ask2("全年固定资产投资目标是多少？")
+    assert result.short_answer == "370亿元"
+
+
+def test_plans_and_results_are_told_apart():
+    ask2 = make({"a": "五年累计新建学校38所。", "b": "今后五年，计划新建学校36所。"})
+    assert ask2("今后五年计划新建多少所学校？").short_answer == "36所"
+    assert ask2("过去五年累计新建了多少所学校？").short_answer == "38所"
+
+
+def test_a_number_of_another_unit_is_no_answer():
+    ask2 = make({"a": "开工地铁2号线、5号线相关站点。"})
+    result = ask2("地铁5号线设了几个站点？")
+    assert not result.answerable and "个" in result.refusal
+
+
+def test_what_a_question_measures_must_be_in_the_evidence():
+    ask2 = make({"a": "全年地方一般公共预算收入79.7亿元,同比增长10%。", "b": "财政支出结构持续优化。"})
+    refused = ask2("一般公共预算支出是多少？")
+    assert not refused.answerable and "支出" in refused.refusal
+    assert ask2("一般公共预算收入是多少？").short_answer == "79.7亿元"
+
+
+def test_a_paraphrase_that_shares_the_characters_is_supported():
+    ask2 = make({"a": "投用公共停车场33个,新增停车泊位6948个。", "b": "全区新建公园5个。"})
+    result = ask2("五年新增了多少个停车位？")
+    assert result.answerable and result.short_answer == "6948个"
+
+
+def test_a_name_one_character_off_still_counts():
+    ask2 = make({"a": "确保年底前生活垃圾分类管理区域内分类覆盖率达100%。"}, a={"section": "区域管局"})
+    assert ask2("城管局要求年底前垃圾分类覆盖率达到多少？").answerable
+    refused = ask2("宁波市要求年底前垃圾分类覆盖率达到多少？")
+    assert not refused.answerable and "宁波" in refused.refusal
+
+
+def test_report_fact_finds_the_speaker_in_a_sentence_when_there_is_no_speaker_line():
+    text = "8月13日，区文广新局传达区委七届四次全会精神，学习朱建明书记报告。"
+    doc = Document("n", "n.txt", text, "新闻", speaker="朱建明", meeting="区委七届四次全会")
+    passage = Passage("n:0-40:x", "n", text, 0, len(text))
+    result = report_fact("区委七届四次全会的报告是哪位书记作的？", "person", [Hit(passage, 0.02)], {"n": doc},
+                         lambda d: passage)
+    assert result.answerable and result.short_answer == "朱建明"
+    assert "朱建明" in result.citations[0].quote and result.citations[0].quote in text

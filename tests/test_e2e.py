@@ -1,8 +1,8 @@
 """End to end through the CLI: ingest the bundled corpus, answer the dev set, check the answers.
 
-The floors below are what the extractive answerer measurably reaches today (see README,
-"Measured on the dev set"); they are there to catch regressions. The issue's targets (0.8
-citation accuracy, 0.8 refusals) are higher and not yet met.
+The floors are the core issue's acceptance bar: at least 80% of answerable questions answered
+with a citation whose passage holds the evidence, unanswerable ones refused (80%), at most 10%
+of answerable ones wrongly refused. What is measured today is in the README.
 """
 
 import json
@@ -61,10 +61,10 @@ def test_dev_set_answers(answers):
     cited = sum(a["answerable"] and any(relevant(r, c["text"]) for c in a["citations"]) for r, a in pairs)
     right = sum(a["answerable"] and correct(r, a["answer"]) for r, a in pairs)
     refused = [a["answerable"] is False for r, a in zip(rows, answers) if not r["answerable"]]
-    assert cited / len(pairs) >= 0.68
-    assert right / len(pairs) >= 0.65
-    assert sum(refused) / len(refused) >= 0.6
-    assert sum(not a["answerable"] for _, a in pairs) / len(pairs) <= 0.12
+    assert cited / len(pairs) >= 0.8
+    assert right / len(pairs) >= 0.8
+    assert sum(refused) / len(refused) >= 0.8
+    assert sum(not a["answerable"] for _, a in pairs) / len(pairs) <= 0.1
 
 
 def test_every_citation_points_into_its_cleaned_report(answers):

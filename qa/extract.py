@@ -1,0 +1,173 @@
+"""Short answers: what a question asks for, and the exact span of a sentence that answers it.
+
+Numbers, dates, people, places and lists are copied verbatim from the cited sentence, never
+rewritten, so a user can find them in the report.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.normalize import for_search, to_simplified
+
+UNIT = (r"(?:万亿元|亿元|万元|元|万平方米|平方米|平方公里|公里|千米|米|万余名|万余|万人|万户|万|亿|"
+        r"%|％|‰|户|人|名|个|家|所|条|项|件|起|次|倍|座|栋|幢|张|台|辆|套|吨|亩|公顷|天|小时|年|期|批|处|"
+        r"戶|個|條|項|間|萬)")
+NUMBER = re.compile(rf"\d+(?:[.,]\d+)*(?:\s*(?:多|余|以上))?\s*{UNIT}?(?:以上|左右|多|余)?")
+DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日|\d{1,2}月(?:底|初|中旬|上旬|下旬)前?|\d{4}年(?:底|初|前|内)?")
+ASKS = {  # question words → what kind of short answer is wanted, checked in this order
+    "date": re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间"),
+    "list": re.compile(r"哪些|哪几|哪两|哪三|哪四|哪五|哪六|哪七|哪八|哪九|哪十"),
+    "number": re.compile(r"多少|几[个所条项件名户人家次年倍]|多大|多高|多长|比例|比重|百分之|增长了?几"),
+    "person": re.compile(r"谁|哪位|什么人|姓名|名字"),
+    "place": re.compile(r"哪里|哪儿|在哪|什么地方|哪个地方|地点|哪个区|哪个街道|何地"),
+}
+LIST = re.compile(r"“[^”]{1,20}”(?:[、和及与]“[^”]{1,20}”)+|[\u4e00-\u9fffA-Za-z0-9]{2,10}(?:、[\u4e00-\u9fffA-Za-z0-9]{2,10})+")
+LEAD_VERB = re.compile(r"推进|实施|发展|打造|建设|改造|包括|抓好|狠抓|紧盯|加快|新建|提升|在|是|为|有|以")
+CLAUSE = re.compile(r"[^，,：:；;。！？!?]+[，,：:；;。！？!?]*")
+COUNTERS = "个所条项件名户人家次倍座栋幢张台辆套吨亩天期批处元%"
+SAME_UNIT = {"人": "人名", "名": "名人", "个": "个", "元": "元", "户": "户"}  # simplified spellings
+PEOPLE = re.compile(r"[^，。？?]{0,5}?(?:人|员|干部|老人|学生|党员|群众|居民|代表|专家)")
+
+
+def question_kind(question: str) -> str | None:
+    q = to_simplified(question)
+    for kind, pattern in ASKS.items():
+        if pattern.search(q):
+            return kind
+    return None
+
+
+def asked_unit(question: str) -> str | None:
+    """The unit a number question wants: 多少户 → 户, 多少钱 → 元, 多少老年人 → 人."""
+    q = to_simplified(question)
+    m = re.search(r"(?:多少|几)(.)", q)
+    if not m:
+        return None
+    unit = m.group(1)
+    if unit == "钱":
+        return "元"
+    if unit in COUNTERS:
+        return unit
+    return "人" if PEOPLE.match(q, m.start(1)) else None
+
+
+def asked_noun(question: str) -> str | None:
+    """What a number question counts: 几个场馆 → 场馆 (a report may write "4大场馆")."""
+    m = re.search(rf"(?:多少|几)[{COUNTERS}]?([\u4e00-\u9fff]{{2}})", to_simplified(question))
+    return m.group(1) if m else None
+
+
+def numbers(sentence: str, question: str = "") -> list[re.Match]:
+    """Number spans of a sentence, without bare years, names like G20, and numbers the question gives."""
+    given = set(re.findall(r"\d+(?:\.\d+)?", question))
+    return [m for m in NUMBER.finditer(sentence) if m.group().strip()
+            and not re.fullmatch(r"\d{4}年?", m.group().strip())
+            and not re.match(r"[A-Za-z]", sentence[m.start() - 1:m.start()])
+            and re.match(r"\d+(?:[.,]\d+)*", m.group()).group() not in given]
+
+
+def unit_matches(number: str, unit: str | None) -> bool:
+    if not unit:
+        return False
+    number = to_simplified(number).rstrip("以上左右多余")
+    if unit in "元亿万":
+        return unit in number
+    return any(number.endswith(u) for u in SAME_UNIT.get(unit, unit))
+
+
+def answers_count(sentence: str, m: re.Match, question: str) -> bool:
+    """The number is in the asked unit, or is followed by what the question counts."""
+    noun = asked_noun(question)
+    return unit_matches(m.group(), asked_unit(question)) or bool(noun and noun in for_search(sentence[m.end():m.end() + 4]))
+
+
+def fits(kind: str | None, sentence: str, question: str = "") -> float:
+    """How well a sentence can answer the kind of question: 1 a number of the asked unit (or any
+    number when no unit is asked), 0.5 a number of another unit."""
+    if kind == "number":
+        found = numbers(sentence, question)
+        if not asked_unit(question) and not asked_noun(question):
+            return float(bool(found))
+        return 1.0 if any(answers_count(sentence, m, question) for m in found) else 0.5 * bool(found)
+    if kind == "date":
+        return float(bool(DATE.search(sentence)))
+    if kind == "list":
+        return float(bool(LIST.search(sentence)))
+    return 0.0
+
+
+def short_answer(kind: str | None, sentence: str, weights: dict[str, float], question: str) -> str | None:
+    """A span of `sentence` answering a number/date/person/place/list question, copied exactly."""
+    if kind in ("number", "date"):
+        unit = asked_unit(question) if kind == "number" else None
+        spans = numbers(sentence, question) if kind == "number" else list(DATE.finditer(sentence))
+        if not spans:
+            return None
+        best = max(spans, key=lambda m: _closeness(sentence, m, weights, unit, question))
+        return best.group().strip()
+    if kind in ("person", "place"):
+        import jieba.posseg as pseg
+
+        from qa.lexical import tokenize
+
+        flag = "nr" if kind == "person" else "ns"
+        asked = set(tokenize(question))
+        names = [w.word for w in pseg.lcut(sentence) if w.flag.startswith(flag) and w.word not in asked]
+        return names[0] if names else None
+    if kind == "list":
+        items = LIST.findall(sentence)
+        return _trim_list(max(items, key=len)) if items else None
+    return None
+
+
+def _trim_list(span: str) -> str:
+    """Cut the verb before the first item and what follows the last: "全面提升改造桥西、小河直街、
+    大兜路三大" → "桥西、小河直街、大兜路"."""
+    parts = span.split("、")
+    if span.startswith("“") or len(parts) < 2:
+        return span
+    plain = to_simplified(span)
+    last = re.split(r"等|再|将|的|和|一批|[两二三四五六七八九十几多][大个项条套家所类块]|\d", plain[len(plain) - len(parts[-1]):])[0]
+    if len(last) >= 2:
+        parts[-1] = parts[-1][:len(last)]
+    longest = max(map(len, parts[1:]))
+    if len(parts[0]) > longest + 1:
+        head = to_simplified(parts[0])
+        cuts = [m.end() for m in LEAD_VERB.finditer(head) if len(head) - m.end() >= 2]
+        if cuts:
+            parts[0] = parts[0][cuts[-1]:]
+    return "、".join(parts)
+
+
+def _closeness(sentence: str, m: re.Match, weights: dict[str, float], unit: str | None, question: str) -> float:
+    """How well a number fits the question: the asked unit, and question words just before it."""
+    before = for_search(sentence[max(0, m.start() - 14):m.start()])
+    score = sum(w for t, w in weights.items() if t in before)
+    if unit_matches(m.group(), unit) or (unit and answers_count(sentence, m, question)):
+        score += 10
+    return score - 0.01 * m.start()
+
+
+def snippet(sentence: str, short: str | None, weights: dict[str, float], limit: int = 110) -> str:
+    """The sentence, or for a long one the clauses around the answer, at most ~`limit` characters."""
+    sentence = sentence.strip().replace("**", "")
+    if len(sentence) <= limit:
+        return sentence.rstrip("，,：:；;")
+    clauses = [m.group() for m in CLAUSE.finditer(sentence)]
+    if not clauses:
+        return sentence[:limit] + "…"
+    gain = [sum(w for t, w in weights.items() if t in for_search(c)) for c in clauses]
+    core = next((i for i, c in enumerate(clauses) if short and short in c), max(range(len(clauses)), key=gain.__getitem__))
+    lo = hi = core
+    while True:  # grow towards the side whose clause adds more of the question's words
+        options = [i for i in (lo - 1, hi + 1) if 0 <= i < len(clauses)]
+        options = [i for i in options if sum(map(len, clauses[min(lo, i):max(hi, i) + 1])) <= limit]
+        if not options:
+            break
+        i = max(options, key=lambda i: (gain[i], -i))
+        if gain[i] <= 0 and hi - lo >= 1:
+            break
+        lo, hi = min(lo, i), max(hi, i)
+    text = "".join(clauses[lo:hi + 1]).rstrip("，,：:；;")
+    return ("…" if lo > 0 else "") + text + ("…" if hi < len(clauses) - 1 else "")

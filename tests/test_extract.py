@@ -1,0 +1,64 @@
+import pytest
+
+from qa.extract import asked_noun, asked_unit, fits, numbers, question_kind, short_answer
+
+
+@pytest.mark.parametrize("question, unit", [
+    ("2017年计划拆迁多少户？", "户"),
+    ("运河大剧院总投资多少钱？", "元"),
+    ("有多少老年人享受养老服务？", "人"),
+    ("派了多少干部到企业？", "人"),
+    ("新建几所学校？", "所"),
+    ("增长多少？", None),
+    ("地区生产总值是多少", None),
+])
+def test_asked_unit(question, unit):
+    assert asked_unit(question) == unit
+
+
+def test_asked_noun_counts_what_the_question_counts():
+    assert asked_noun("亚运会期间要保障几个场馆？") == "场馆"
+    assert asked_noun("有多少停车位") == "停车"
+    assert asked_noun("增长了多少？") is None
+
+
+@pytest.mark.parametrize("sentence, question, found", [
+    ("2017年新增就业12000人。", "", ["12000人"]),  # a bare year is not an answer
+    ("G20峰会圆满召开。", "", []),  # nor a number inside a name
+    ("地铁5号线开工，设站12个。", "地铁5号线有几个站", ["12个"]),  # nor the question's own number
+    ("新增泊位6948个", "", ["6948个"]),
+])
+def test_numbers(sentence, question, found):
+    assert [m.group() for m in numbers(sentence, question)] == found
+
+
+def test_fits_prefers_the_asked_unit_or_noun():
+    assert fits("number", "围绕4大场馆、5项赛事", "要保障几个场馆？") == 1.0
+    assert fits("number", "开工地铁2号线", "设了几个站点？") == 0.5
+    assert fits("number", "城中村改造稳步推进", "拆迁多少户？") == 0.0
+    assert fits("number", "地区生产总值增长8%", "增长多少？") == 1.0  # no unit asked: any number
+    assert fits("list", "推进城中村改造、老旧小区改造。", "有哪些？") == 1.0
+    assert fits("date", "8月10日召开", "哪天召开？") == 1.0
+
+
+def test_list_questions_are_lists_even_with_a_counter():
+    assert question_kind("框架道路包括哪几条路？") == "list"
+    assert question_kind("有几个站点？") == "number"
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("全面提升改造桥西、小河直街、大兜路三大历史街区，不断增强活力。", "桥西、小河直街、大兜路"),
+    ("狠抓莫干山路、沈半路、拱康路、康桥路四套框架道路沿线开发建设", "莫干山路、沈半路、拱康路、康桥路"),
+    ("大力发展信息经济、金融服务、文化创意、商贸旅游、商务服务、体育健康等六大重点产业",
+     "信息经济、金融服务、文化创意、商贸旅游、商务服务、体育健康"),
+    ("今后五年在祥符橋、運河灣區塊再建兩個歷史街區", "祥符橋、運河灣區塊"),  # traditional, offsets kept
+    ("重点推进城中村改造、老旧小区改造、未来社区建设。", "城中村改造、老旧小区改造、未来社区建设"),
+    ("紧盯华侨城、首开股份、WEWORK等一批在谈重大项目", "紧盯华侨城、首开股份、WEWORK"),  # a short verb stays
+])
+def test_list_answers_drop_the_verb_before_and_the_count_after(sentence, expected):
+    assert short_answer("list", sentence, {}, "有哪些？") == expected
+
+
+def test_short_answer_takes_the_number_of_the_asked_noun():
+    sentence = "从杭州看，随着G20峰会召开，围绕4大场馆、5项赛事，全面优化竞赛组织工作。"
+    assert short_answer("number", sentence, {}, "要保障几个场馆？") == "4"
