@@ -9,7 +9,7 @@ import pytest
 from functools import lru_cache
 
 from qa.cleaning import clean
-from qa.evaluation import FIELDS, TYPES, fold, load_dataset
+from qa.evaluation import FIELDS, TYPES, fold, load_dataset, load_squad
 from qa.loading import read_file
 from qa.reports import documents_from
 
@@ -69,3 +69,16 @@ def test_catalog_names_existing_files():
     for entry in catalog["documents"]:
         assert (ROOT / "data" / "corpus" / entry["file"]).is_file()
         assert entry["title"]
+
+
+def test_squad_sample_is_well_formed():
+    path = ROOT / "data" / "eval" / "squad_sample.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for article in data["data"]:
+        for para in article["paragraphs"]:
+            for qa in para["qas"]:
+                for a in qa["answers"]:
+                    assert para["context"][a["answer_start"]:a["answer_start"] + len(a["text"])] == a["text"]
+    rows, paragraphs = load_squad(path)
+    assert len(paragraphs) == 8 and len(rows) == 26
+    assert sum(not r["answerable"] for r in rows) == 2

@@ -1,7 +1,7 @@
 """End to end through the CLI: ingest the bundled corpus, answer the dev set, check the answers.
 
 The floors below are what the extractive answerer measurably reaches today (see README,
-"Measured on the dev set"); they are there to catch regressions. The issue's targets (0.8
+"Evaluation"); they are there to catch regressions. The issue's targets (0.8
 citation accuracy, 0.8 refusals) are higher and not yet met.
 """
 
