@@ -230,7 +230,7 @@ def cmd_eval(args) -> int:
         for bar in bars:
             bar.close()
     print(evalreport.render(result).split("## Plots")[0].rstrip())
-    print(f"\nwrote {args.out}/report.md, metrics.json, per_question.csv, recall_at_k.png, accuracy_by_type.png")
+    print(f"\nwrote {', '.join(str(args.out / name) for name in evalreport.FILES)}")
     return 0
 
 

@@ -10,6 +10,8 @@ import csv
 import json
 from pathlib import Path
 
+FILES = ("report.md", "metrics.json", "per_question.csv", "recall_at_k.png", "accuracy_by_type.png")
+
 # Overall metrics in report order, with their labels; hit@k and recall@k are added per k.
 LABELS = {
     "mrr@10": "MRR@10", "ndcg@10": "nDCG@10",

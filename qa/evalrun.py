@@ -16,7 +16,7 @@ from typing import Callable
 
 from qa import metrics as m
 from qa.config import MODES, ConfigError, Settings
-from qa.evaluation import fold, load_dataset, load_squad
+from qa.evaluation import fold, load_dataset, load_squad, relevant_folded
 
 DEFAULT_KS = (1, 3, 5, 10)
 RANK_DEPTH = 10  # MRR@10 and nDCG@10 need the top 10 whatever the k's asked for
@@ -26,8 +26,9 @@ def run(dataset: str | Path, settings: Settings, modes=("bm25", "dense", "hybrid
         progress: Callable[[int, int], None] | None = None, squad: bool = False) -> dict:
     """Evaluate `dataset` (dev-set JSONL, or SQuAD JSON when `squad`) and return the metrics dict.
 
-    With `out_dir`, also write report.md, metrics.json, per_question.csv and the PNG plots there.
-    `progress(done, total)` is called after each question in each mode.
+    With `out_dir`, also write there the files named in `qa.evalreport.FILES` (report.md,
+    metrics.json, per_question.csv, recall_at_k.png, accuracy_by_type.png); report.md shows the
+    plots by relative path. `progress(done, total)` is called after each question in each mode.
     """
     modes, ks = check_modes(modes), check_ks(ks)
     started = time.perf_counter()
@@ -85,7 +86,7 @@ def _evaluate(rows, settings: Settings, modes, ks, progress):
     assistant = Assistant(settings)
     index = assistant.index
     folded = [(p.passage_id, fold(p.text), index.documents[p.doc_id].source) for p in index.passages]
-    gold = {r["id"]: {pid for pid, text, source in folded if _is_relevant(r, text, source)}
+    gold = {r["id"]: {pid for pid, text, source in folded if relevant_folded(r, text, source)}
             for r in rows if r["answerable"]}
     depth = max(max(ks), RANK_DEPTH)
     total, done = len(rows) * len(modes), 0
@@ -107,12 +108,6 @@ def _evaluate(rows, settings: Settings, modes, ks, progress):
         result["modes"][mode] = {"overall": summarize(mine, ks),
                                  "by_type": {t: summarize([r for r in mine if r["type"] == t], ks) for t in types}}
     return result, records
-
-
-def _is_relevant(row, folded_text: str, source: str) -> bool:
-    if row.get("evidence"):
-        return fold(row["evidence"]) in folded_text
-    return bool(row.get("doc")) and Path(source).name == Path(row["doc"]).name
 
 
 def _question(assistant, row, mode, ks, depth, gold_ids: set[str]) -> dict:

@@ -122,8 +122,13 @@ def load_squad(path: Path) -> tuple[list[dict], list[Paragraph]]:
 
 def relevant(row: dict, text: str, source: str = "") -> bool:
     """Does a passage (its text, and the file it came from) support the row's gold evidence?"""
+    return relevant_folded(row, fold(text), source)
+
+
+def relevant_folded(row: dict, folded_text: str, source: str = "") -> bool:
+    """`relevant` for a passage text already passed through `fold` (folding once per passage)."""
     if row.get("evidence"):
-        return fold(row["evidence"]) in fold(text)
+        return fold(row["evidence"]) in folded_text
     return bool(row.get("doc")) and Path(source).name == Path(row["doc"]).name
 
 
