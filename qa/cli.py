@@ -229,7 +229,7 @@ def cmd_eval(args) -> int:
     finally:
         for bar in bars:
             bar.close()
-    print(evalreport.render(result).split("## Plots")[0].rstrip())
+    print(evalreport.render(result, plots=False).rstrip())
     print(f"\nwrote {', '.join(str(args.out / name) for name in evalreport.FILES)}")
     return 0
 

@@ -62,7 +62,8 @@ def type_table(result: dict, mode: str) -> str:
     return "\n".join(lines)
 
 
-def render(result: dict) -> str:
+def render(result: dict, plots: bool = True) -> str:
+    """The report as Markdown; without `plots`, only the text and tables (for a terminal or the app)."""
     s = result["settings"]
     head = (f"# Evaluation report\n\n- dataset: {result['dataset']} ({result['questions']} questions)\n"
             f"- index: {s['index']}; embedding model: {s['model']}; chunk size {s['chunk_size']}; "
@@ -71,8 +72,9 @@ def render(result: dict) -> str:
     parts = [head, "## Overall\n", overall_table(result), ""]
     for mode in result["modes"]:
         parts += [f"## By question type — {mode}\n", type_table(result, mode), ""]
-    parts += ["## Plots\n", "![recall@k](recall_at_k.png)\n", "![accuracy by type](accuracy_by_type.png)\n"]
-    return "\n".join(parts)
+    if plots:
+        parts += ["## Plots\n", "![recall@k](recall_at_k.png)\n", "![accuracy by type](accuracy_by_type.png)\n"]
+    return "\n".join(parts).rstrip() + "\n"
 
 
 def write_all(result: dict, records: list[dict], out: Path) -> None:

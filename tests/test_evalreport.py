@@ -67,3 +67,8 @@ def test_plots_fall_back_to_english_labels_without_a_cjk_font(tmp_path, monkeypa
 def test_cjk_font_is_a_name_or_none():
     font = evalreport.cjk_font()
     assert font is None or isinstance(font, str) and font
+
+
+def test_render_without_plots_for_the_terminal_and_app():
+    text = evalreport.render(result(), plots=False)
+    assert "## Overall" in text and "png" not in text
