@@ -12,6 +12,8 @@ from pathlib import Path
 
 from qa.config import MODES, ConfigError, Settings
 
+EVAL_MODES = ("bm25", "dense", "hybrid")
+
 
 class UserError(Exception):
     pass
@@ -75,10 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(run=cmd_search)
 
-    p = sub.add_parser("eval", help="score answers on a dataset (data/eval/dev.jsonl format)")
-    p.add_argument("dataset", type=Path)
+    p = sub.add_parser("eval", help="evaluate retrieval, answers, citations and refusals on a dataset",
+                       description="Ask every question of DATASET (data/eval/dev.jsonl format) in each retrieval "
+                       "mode; write report.md, metrics.json, per_question.csv and plots to --out.")
+    p.add_argument("dataset", type=Path, nargs="?", help="JSONL dataset (data/eval/dev.jsonl format)")
     common(p, retrieval=False)
-    p.add_argument("-k", type=int, default=5, dest="top_k")
+    p.add_argument("--squad", type=Path, metavar="FILE", help="SQuAD-format JSON (CMRC 2018, DRCD): index its "
+                   "paragraphs into a temporary corpus and evaluate open-domain QA over them")
+    p.add_argument("--modes", default=",".join(EVAL_MODES), help="retrieval modes, comma separated "
+                   "(default: bm25,dense,hybrid)")
+    p.add_argument("-k", dest="ks", default="1,3,5,10", help="k's for hit@k and recall@k (default: 1,3,5,10)")
+    p.add_argument("--out", type=Path, default=Path("eval-report"), help="report folder (default: ./eval-report)")
+    p.add_argument("--compare", nargs=2, type=Path, metavar=("A", "B"),
+                   help="print B − A for two metrics.json files instead of evaluating")
     p.set_defaults(run=cmd_eval)
     return parser
 
@@ -187,15 +198,39 @@ def render_answer(assistant, result) -> str:
 
 
 def cmd_eval(args) -> int:
-    from qa import evaluation
+    from qa import evalreport
 
-    rows = evaluation.load_dataset(args.dataset)
-    assistant = _assistant(args)
-    results = [assistant.answer_json(assistant.ask(r["question"])) for r in rows]
-    metrics = evaluation.score(rows, results, args.top_k)
-    metrics["hit@5_by_mode"] = evaluation.retrieval_hits(
-        rows, lambda q, k, m: [h.passage.text for h in assistant.search(q, k, m)], k=args.top_k)
-    print(json.dumps(metrics, ensure_ascii=False, indent=2))
+    if args.compare:
+        runs = []
+        for path in args.compare:
+            try:
+                runs.append(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError) as exc:
+                raise UserError(f"{path}: not a readable metrics.json ({exc})") from None
+        print(evalreport.compare(*runs))
+        return 0
+    if bool(args.dataset) == bool(args.squad):
+        raise UserError("give a dataset (qa eval data/eval/dev.jsonl) or --squad FILE.json, one of them")
+    from tqdm import tqdm
+
+    from qa import evalrun
+
+    settings = settings_from(args)
+    modes, ks = evalrun.check_modes(args.modes), evalrun.check_ks(args.ks)
+    bars = []  # made at the first question, so that an error before it prints one clean line
+
+    def progress(done, total):
+        if not bars:
+            bars.append(tqdm(total=total, desc="评测 eval", unit="q", file=sys.stderr))
+        bars[0].update(done - bars[0].n)
+
+    try:
+        result = evalrun.run(args.squad or args.dataset, settings, modes, ks, args.out, progress, squad=bool(args.squad))
+    finally:
+        for bar in bars:
+            bar.close()
+    print(evalreport.render(result, plots=False).rstrip())
+    print(f"\nwrote {', '.join(str(args.out / name) for name in evalreport.FILES)}")
     return 0
 
 

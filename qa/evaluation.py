@@ -1,20 +1,28 @@
-"""Dev-set metrics: retrieval hit@k, answer and citation accuracy, refusals, answer length.
+"""Evaluation datasets: the dev-set JSONL format, SQuAD-format JSON, and what counts as relevant.
 
-A passage is relevant when it contains the question's evidence sentence; an answer is correct
-when it contains one of the gold answers. Both comparisons ignore white space and fold
-traditional/simplified and full/half width.
+A dev-set line is `{"id", "question", "answers", "evidence", "doc", "type", "answerable"}`:
+`answers` are short strings copied from the text, `evidence` the sentence that supports them.
+A passage is relevant when it contains the evidence sentence; for SQuAD-format data, which has no
+evidence sentence, when it comes from the question's gold paragraph. Comparisons ignore white space
+and fold traditional/simplified and full/half width.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import statistics
+from dataclasses import dataclass
 from pathlib import Path
 
+from qa.metrics import contains_answer
 from qa.normalize import for_search
 
 FIELDS = ("id", "question", "answers", "evidence", "doc", "type", "answerable")
+TYPES = ("number", "date", "person", "place", "list", "reason", "paraphrase", "traditional", "unanswerable")
+
+
+class DatasetError(ValueError):
+    """A dataset file we cannot use; the message names the file and line."""
 
 
 def fold(text: str) -> str:
@@ -22,52 +30,108 @@ def fold(text: str) -> str:
 
 
 def load_dataset(path: Path) -> list[dict]:
+    """Rows of a dev-set JSONL file; a bad or incomplete line is an error naming the line."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such dataset file") from None
     rows = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except ValueError as exc:
-            raise ValueError(f"{path}:{n}: not valid JSON ({exc})") from None
-        missing = [f for f in FIELDS if f not in row]
-        if missing:
-            raise ValueError(f"{path}:{n}: missing field(s) {', '.join(missing)}")
+            raise DatasetError(f"{path}:{n}: not valid JSON ({exc})") from None
+        problem = _row_problem(row)
+        if problem:
+            raise DatasetError(f"{path}:{n}: {problem}")
         rows.append(row)
+    if not rows:
+        raise DatasetError(f"{path}: no questions in the file")
     return rows
 
 
-def relevant(row: dict, text: str) -> bool:
-    return bool(row["evidence"]) and fold(row["evidence"]) in fold(text)
+def _row_problem(row) -> str | None:
+    if not isinstance(row, dict):
+        return "expected a JSON object"
+    missing = [f for f in FIELDS if f not in row]
+    if missing:
+        return f"missing field(s) {', '.join(missing)}"
+    if not isinstance(row["question"], str) or not row["question"].strip():
+        return "'question' must be a non-empty string"
+    if not isinstance(row["answers"], list) or not all(isinstance(a, str) for a in row["answers"]):
+        return "'answers' must be a list of strings"
+    if not isinstance(row["answerable"], bool):
+        return "'answerable' must be true or false"
+    if row["answerable"] and not (row["answers"] and row["evidence"]):
+        return "an answerable question needs at least one answer and its evidence"
+    return None
+
+
+@dataclass
+class Paragraph:
+    name: str  # file name in the temporary corpus
+    title: str
+    text: str
+
+
+def load_squad(path: Path) -> tuple[list[dict], list[Paragraph]]:
+    """Dev-set rows and paragraphs from SQuAD-format JSON (CMRC 2018, DRCD, SQuAD 2.0).
+
+    Every paragraph becomes a document; a question's `doc` is its paragraph's file name and its
+    evidence is empty, so relevance is judged by paragraph. Questions marked `is_impossible`
+    (SQuAD 2.0) are unanswerable.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such SQuAD file") from None
+    except ValueError as exc:
+        raise DatasetError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        raise DatasetError(f"{path}: not SQuAD format: expected {{\"data\": [{{\"title\", \"paragraphs\"}}]}}")
+    rows, paragraphs = [], []
+    for a, article in enumerate(data["data"]):
+        for p, para in enumerate(article.get("paragraphs") or []):
+            where = f"{path}: data[{a}].paragraphs[{p}]"
+            if not isinstance(para, dict) or not isinstance(para.get("context"), str) or not para["context"].strip():
+                raise DatasetError(f"{where}: missing 'context'")
+            pid = str(para.get("id") or f"{a}-{p}")
+            name = f"{len(paragraphs):05d}-{re.sub(r'[^0-9A-Za-z_-]+', '_', pid)[:40]}.txt"
+            title = str(article.get("title") or pid)
+            paragraphs.append(Paragraph(name, title, para["context"]))
+            for q, qa in enumerate(para.get("qas") or []):
+                question = qa.get("question") if isinstance(qa, dict) else None
+                if not isinstance(question, str) or not question.strip():
+                    raise DatasetError(f"{where}.qas[{q}]: missing 'question'")
+                answers = list(dict.fromkeys(str(x.get("text", "")) for x in qa.get("answers") or []
+                                             if isinstance(x, dict) and str(x.get("text", "")).strip()))
+                answerable = not qa.get("is_impossible", False)
+                if answerable and not answers:
+                    raise DatasetError(f"{where}.qas[{q}]: no answer text (mark it is_impossible if unanswerable)")
+                rows.append({"id": str(qa.get("id") or f"{a}-{p}-{q}"), "question": question,
+                             "answers": answers if answerable else [], "evidence": "", "doc": name,
+                             "type": "squad" if answerable else "unanswerable", "answerable": answerable})
+    if not rows:
+        raise DatasetError(f"{path}: no questions in the file")
+    return rows, paragraphs
+
+
+def relevant(row: dict, text: str, source: str = "") -> bool:
+    """Does a passage (its text, and the file it came from) support the row's gold evidence?"""
+    return relevant_folded(row, fold(text), source)
+
+
+def relevant_folded(row: dict, folded_text: str, source: str = "") -> bool:
+    """`relevant` for a passage text already passed through `fold` (folding once per passage)."""
+    if row.get("evidence"):
+        return fold(row["evidence"]) in folded_text
+    return bool(row.get("doc")) and Path(source).name == Path(row["doc"]).name
 
 
 def correct(row: dict, answer_text: str) -> bool:
-    return any(fold(a) in fold(answer_text) for a in row["answers"])
-
-
-def score(rows: list[dict], results: list[dict], k: int = 5) -> dict:
-    """Metrics from dataset rows and `qa ask --json` results in the same order."""
-    answerable = [(r, a) for r, a in zip(rows, results) if r["answerable"]]
-    unanswerable = [(r, a) for r, a in zip(rows, results) if not r["answerable"]]
-    n = max(len(answerable), 1)
-    hit = sum(any(relevant(r, p["text"]) for p in a["passages"][:k]) for r, a in answerable)
-    acc = sum(a["answerable"] and correct(r, a["answer"]) for r, a in answerable)
-    cited = sum(any(relevant(r, c["text"]) for c in a["citations"]) for r, a in answerable)
-    false_refusals = sum(not a["answerable"] for _, a in answerable)
-    refused = sum(not a["answerable"] for _, a in unanswerable)
-    lengths = [len(a["answer"]) for _, a in answerable if a["answerable"]]
-    return {
-        "questions": len(rows), "answerable": len(answerable), "unanswerable": len(unanswerable),
-        f"hit@{k}": round(hit / n, 3), "answer_accuracy": round(acc / n, 3),
-        "citation_accuracy": round(cited / n, 3),
-        "refused_unanswerable": round(refused / max(len(unanswerable), 1), 3),
-        "false_refusals": round(false_refusals / n, 3),
-        "median_answer_chars": statistics.median(lengths) if lengths else 0,
-    }
-
-
-def retrieval_hits(rows: list[dict], search, modes=("bm25", "dense", "hybrid"), k: int = 5) -> dict:
-    """hit@k per retrieval mode; `search(question, k, mode)` returns passages' texts."""
-    answerable = [r for r in rows if r["answerable"]]
-    return {mode: round(sum(any(relevant(r, t) for t in search(r["question"], k, mode)) for r in answerable)
-                        / max(len(answerable), 1), 3) for mode in modes}
+    """Answer accuracy: a gold answer occurs in the answer (see qa.metrics.contains_answer)."""
+    return contains_answer(answer_text, row["answers"])

@@ -245,3 +245,48 @@ def test_no_command():
     with pytest.raises(SystemExit) as exit_:
         main([])
     assert exit_.value.code == 2
+
+
+EVAL_ROWS = [
+    {"id": "e1", "question": "城中村改造完成拆迁和整治多少户？", "answers": ["5500户"],
+     "evidence": "城中村改造完成拆迁和整治5500户", "doc": "a.txt", "type": "number", "answerable": True},
+    {"id": "e2", "question": "火星基地什么时候建成？", "answers": [], "evidence": "", "doc": "",
+     "type": "unanswerable", "answerable": False},
+]
+
+
+def write_rows(tmp_path, rows):
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows),
+                    encoding="utf-8")
+    return path
+
+
+def test_eval_writes_the_report_and_compares(capsys, index_dir, tmp_path):
+    dataset = write_rows(tmp_path, EVAL_ROWS)
+    code, out, err = run(capsys, "eval", dataset, "--index", index_dir, "--modes", "bm25,hybrid", "-k", "1,5",
+                         "--out", tmp_path / "run")
+    assert code == 0, err
+    assert "| metric | bm25 | hybrid |" in out and "| hit@5 |" in out
+    assert {p.name for p in (tmp_path / "run").iterdir()} == {
+        "report.md", "metrics.json", "per_question.csv", "recall_at_k.png", "accuracy_by_type.png"}
+    metrics = tmp_path / "run" / "metrics.json"
+    code, out, err = run(capsys, "eval", "--compare", metrics, metrics)
+    assert code == 0, err
+    assert out.startswith("| mode | metric | A | B | B − A |") and "+0.000" in out
+
+
+def test_eval_bad_dataset_line(capsys, index_dir, tmp_path):
+    dataset = write_rows(tmp_path, [EVAL_ROWS[0], {"id": "x", "question": "缺字段"}])
+    assert_user_error(*run(capsys, "eval", dataset, "--index", index_dir, "--out", tmp_path / "o"),
+                      "set.jsonl:2:", "missing field(s)")
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["eval"], "give a dataset"),
+    (["eval", "--modes", "bm25,fast", "data/eval/dev.jsonl"], "unknown retrieval mode(s) fast"),
+    (["eval", "-k", "a", "data/eval/dev.jsonl"], "whole numbers"),
+    (["eval", "--compare", "no-a.json", "no-b.json"], "no-a.json: not a readable metrics.json"),
+])
+def test_eval_user_errors(capsys, index_dir, tmp_path, argv, fragment):
+    assert_user_error(*run(capsys, *argv, "--index", index_dir, "--out", tmp_path / "o"), fragment)

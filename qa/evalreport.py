@@ -1,0 +1,191 @@
+"""Write an evaluation's results: report.md, metrics.json, per_question.csv and two PNG plots.
+
+report.md puts the retrieval modes side by side, overall and by question type; per_question.csv
+(UTF-8 with BOM, so Excel shows the Chinese) has one row per question and mode for error analysis.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+FILES = ("report.md", "metrics.json", "per_question.csv", "recall_at_k.png", "accuracy_by_type.png")
+
+# Overall metrics in report order, with their labels; hit@k and recall@k are added per k.
+LABELS = {
+    "mrr@10": "MRR@10", "ndcg@10": "nDCG@10",
+    "exact_match": "exact match (short answer)", "f1": "character F1 (short answer)",
+    "answer_accuracy": "answer accuracy (gold in answer)", "median_answer_chars": "median answer length (chars)",
+    "citation_accuracy": "citation accuracy", "citation_precision": "citation precision",
+    "unsupported_numbers": "numbers not in cited passages (count)",
+    "answers_with_unsupported_numbers": "answers with such numbers",
+    "refused_unanswerable": "unanswerable questions refused", "false_refusals": "answerable questions wrongly refused",
+    "retrieve_ms_p50": "retrieval ms p50", "retrieve_ms_p95": "retrieval ms p95",
+    "answer_ms_p50": "whole answer ms p50", "answer_ms_p95": "whole answer ms p95",
+}
+BY_TYPE = ("hit@1", "hit@5", "mrr@10", "exact_match", "f1", "answer_accuracy", "citation_accuracy",
+           "refused_unanswerable", "false_refusals")
+SHORT = {"hit@1": "hit@1", "hit@5": "hit@5", "mrr@10": "MRR", "exact_match": "EM", "f1": "F1",
+         "answer_accuracy": "acc", "citation_accuracy": "cited", "refused_unanswerable": "refused",
+         "false_refusals": "false ref."}
+
+
+def metric_keys(ks) -> list[tuple[str, str]]:
+    keys = [(f"hit@{k}", f"hit@{k}") for k in ks] + [(f"recall@{k}", f"recall@{k}") for k in ks]
+    return keys + list(LABELS.items())
+
+
+def fmt(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:g}" if value.is_integer() else f"{value:.1f}"
+    return str(value)
+
+
+def overall_table(result: dict) -> str:
+    modes = list(result["modes"])
+    lines = ["| metric | " + " | ".join(modes) + " |", "| --- |" + " --- |" * len(modes)]
+    for key, label in metric_keys(result["ks"]):
+        values = [result["modes"][mode]["overall"].get(key) for mode in modes]
+        if any(v is not None for v in values):
+            lines.append(f"| {label} | " + " | ".join(fmt(v) for v in values) + " |")
+    return "\n".join(lines)
+
+
+def type_table(result: dict, mode: str) -> str:
+    keys = [k for k in BY_TYPE if k in set().union(*result["modes"][mode]["by_type"].values())]
+    lines = ["| type | n | " + " | ".join(SHORT[k] for k in keys) + " |", "| --- | --- |" + " --- |" * len(keys)]
+    for t, values in result["modes"][mode]["by_type"].items():
+        lines.append(f"| {t} | {values['questions']} | " + " | ".join(fmt(values.get(k)) for k in keys) + " |")
+    return "\n".join(lines)
+
+
+def render(result: dict, plots: bool = True) -> str:
+    """The report as Markdown; without `plots`, only the text and tables (for a terminal or the app)."""
+    s = result["settings"]
+    head = (f"# Evaluation report\n\n- dataset: {result['dataset']} ({result['questions']} questions)\n"
+            f"- index: {s['index']}; embedding model: {s['model']}; chunk size {s['chunk_size']}; "
+            f"answer from top {s['top_k']}; dense weight {s['dense_weight']}; min support {s['min_support']}\n"
+            f"- modes: {', '.join(result['modes'])}; took {result.get('seconds', '?')} s\n")
+    parts = [head, "## Overall\n", overall_table(result), ""]
+    for mode in result["modes"]:
+        parts += [f"## By question type — {mode}\n", type_table(result, mode), ""]
+    if plots:
+        parts += ["## Plots\n", "![recall@k](recall_at_k.png)\n", "![accuracy by type](accuracy_by_type.png)\n"]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def write_all(result: dict, records: list[dict], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_csv(records, result["ks"], out / "per_question.csv")
+    plot_recall(result, out / "recall_at_k.png")
+    plot_by_type(result, out / "accuracy_by_type.png")
+    (out / "report.md").write_text(render(result), encoding="utf-8")
+
+
+def write_csv(records: list[dict], ks, path: Path) -> None:
+    columns = (["mode", "id", "type", "question", "gold", "answer", "short_answer", "refused", "citations"]
+               + [f"hit@{k}" for k in ks] + [f"recall@{k}" for k in ks]
+               + ["mrr@10", "ndcg@10", "exact_match", "f1", "accurate", "cited_ok", "citation_precision",
+                  "unsupported_numbers", "answer_chars", "retrieve_ms", "answer_ms"])
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        for r in records:
+            writer.writerow([_cell(r.get(c)) for c in columns])
+
+
+def _cell(value):
+    if isinstance(value, list):
+        return " | ".join(map(str, value))
+    if isinstance(value, float):
+        return round(value, 4)
+    return "" if value is None else value
+
+
+def compare(a: dict, b: dict) -> str:
+    """A table of B − A for every overall metric of every mode both runs have."""
+    lines = ["| mode | metric | A | B | B − A |", "| --- | --- | --- | --- | --- |"]
+    ks = [k for k in a.get("ks", []) if k in b.get("ks", [])]
+    for mode in [x for x in a["modes"] if x in b["modes"]]:
+        for key, label in metric_keys(ks):
+            va, vb = a["modes"][mode]["overall"].get(key), b["modes"][mode]["overall"].get(key)
+            if va is None and vb is None:
+                continue
+            diff = f"{vb - va:+.3f}" if isinstance(va, (int, float)) and isinstance(vb, (int, float)) else "–"
+            lines.append(f"| {mode} | {label} | {fmt(va)} | {fmt(vb)} | {diff} |")
+    if len(lines) == 2:
+        raise ValueError("the two runs have no retrieval mode in common")
+    return "\n".join(lines)
+
+
+def cjk_font() -> str | None:
+    """A font family that has Chinese glyphs, or None (then the plots use English labels)."""
+    from matplotlib import font_manager
+
+    wanted = ("Noto Sans CJK", "Noto Serif CJK", "Source Han Sans", "WenQuanYi", "SimHei", "Microsoft YaHei",
+              "PingFang", "Heiti", "AR PL", "Droid Sans Fallback")
+    for f in font_manager.fontManager.ttflist:
+        if any(f.name.startswith(w) for w in wanted):
+            return f.name
+    return None
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    font = cjk_font()
+    if font:
+        plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
+        plt.rcParams["axes.unicode_minus"] = False
+    return plt, bool(font)
+
+
+def plot_recall(result: dict, path: Path) -> None:
+    plt, zh = _figure()
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    ks = result["ks"]
+    for mode, values in result["modes"].items():
+        ys = [values["overall"].get(f"recall@{k}") for k in ks]
+        if all(y is not None for y in ys):
+            ax.plot(ks, ys, marker="o", label=mode)
+    ax.set_xticks(ks)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("k（检索段落数）" if zh else "k (passages retrieved)")
+    ax.set_ylabel("recall@k")
+    ax.set_title("各检索模式的 recall@k" if zh else "recall@k by retrieval mode")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_by_type(result: dict, path: Path) -> None:
+    """Answer accuracy per question type and mode; for unanswerable questions, the share refused."""
+    plt, zh = _figure()
+    modes = list(result["modes"])
+    types = sorted({t for v in result["modes"].values() for t in v["by_type"]})
+    fig, ax = plt.subplots(figsize=(max(6, len(types) * 0.9), 4), dpi=100)
+    width = 0.8 / max(len(modes), 1)
+    for i, mode in enumerate(modes):
+        by_type = result["modes"][mode]["by_type"]
+        ys = [(by_type.get(t, {}).get("answer_accuracy") if t != "unanswerable"
+               else by_type.get(t, {}).get("refused_unanswerable")) or 0 for t in types]
+        ax.bar([x + i * width - 0.4 + width / 2 for x in range(len(types))], ys, width, label=mode)
+    ax.set_xticks(range(len(types)))
+    ax.set_xticklabels(types, rotation=30, ha="right")
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("答案准确率（不可答：拒答率）" if zh else "answer accuracy (unanswerable: refused)")
+    ax.set_title("按问题类型的准确率" if zh else "accuracy by question type")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
