@@ -19,6 +19,8 @@ from qa.retrieval import years_in
 from qa.types import Answer, Citation, Hit
 
 NOT_FOUND = "资料中未找到与该问题直接相关的内容。"
+SNIPPET_CHARS = 110
+REASON_ASKED = re.compile(r"为什么|为何|原因|何以|理由")
 
 # Reports mix plans and results: "计划拆迁4000户" next to "累计拆迁4874户". These cues tell which
 # one a question wants and which one a sentence states.
@@ -145,9 +147,20 @@ def answer(question: str, hits: list[Hit], idf, min_support: float = 0.5, docume
     short = short_answer(kind, sentence, content, question)
     if short is None and kind in ("number", "person"):
         return _refusal(question, hits, best.coverage, f"no {kind} that answers the question in the evidence")
+    limit = SNIPPET_CHARS
+    if kind is None and REASON_ASKED.search(to_simplified(question)):
+        sentence, limit = _with_neighbours(best), 2 * SNIPPET_CHARS  # reasons come just before or after a claim
     citation = Citation(1, best.hit, sentence.strip())
-    return Answer(question, f"{snippet(sentence, short, content)}[1]", short, True, [citation], hits,
+    return Answer(question, f"{snippet(sentence, short, content, limit)}[1]", short, True, [citation], hits,
                   support=best.coverage)
+
+
+def _with_neighbours(c: Candidate) -> str:
+    """The sentence with the one before and the one after it in its passage, verbatim."""
+    spans = sentence_spans(c.hit.passage.text)
+    i = next(n for n, (a, _) in enumerate(spans) if a == c.start)
+    lo, hi = spans[max(i - 1, 0)][0], spans[min(i + 1, len(spans) - 1)][1]
+    return c.hit.passage.text[lo:hi]
 
 
 LINKS = ("是", "为", "达到", "共计")
@@ -174,7 +187,11 @@ def _covered(weights: dict[str, float], text: str) -> float:
 
 
 def _meta(doc) -> str:
-    return for_search(" ".join(filter(None, (doc.meeting, doc.kind, doc.speaker)))) if doc else ""
+    """What names a report in a question: its meeting, kind, speaker and date."""
+    if doc is None:
+        return ""
+    date = "".join(f"{int(x)}{unit}" for x, unit in zip((doc.date or "").split("-"), "年月日") if x)
+    return for_search(" ".join(filter(None, (doc.meeting, doc.kind, doc.speaker, date))))
 
 
 def _lead(text: str, start: int) -> str:

@@ -263,3 +263,18 @@ def test_report_fact_finds_the_speaker_in_a_sentence_when_there_is_no_speaker_li
                          lambda d: passage)
     assert result.answerable and result.short_answer == "朱建明"
     assert "朱建明" in result.citations[0].quote and result.citations[0].quote in text
+
+
+def test_a_reason_comes_with_the_sentences_around_the_claim():
+    ask2 = make({"a": "拱墅有着深厚的产业基础。推进国际化势在必行。我们完全有信心。"})
+    result = ask2("为什么说推进国际化势在必行？")
+    assert "产业基础" in result.answer and "势在必行" in result.answer
+    assert result.citations[0].quote in result.citations[0].hit.passage.text
+
+
+def test_the_date_of_a_report_names_it():
+    ask2 = make({"july": "(2016年7月28日)\n全面推进城中村改造，确保2020年全部完成。",
+                 "dec": "全面推进城中村改造，确保2018年全部完成。"},
+                july={"date": "2016-07-28", "meeting": "区委全会"}, dec={"date": "2016-12-28", "meeting": "党代会"})
+    result = ask2("2016年7月的全会报告提出城中村改造哪年全部完成？")
+    assert result.citations[0].hit.passage.doc_id == "july" and result.short_answer == "2020年"

@@ -62,3 +62,9 @@ def test_list_answers_drop_the_verb_before_and_the_count_after(sentence, expecte
 def test_short_answer_takes_the_number_of_the_asked_noun():
     sentence = "从杭州看，随着G20峰会召开，围绕4大场馆、5项赛事，全面优化竞赛组织工作。"
     assert short_answer("number", sentence, {}, "要保障几个场馆？") == "4"
+
+
+def test_spans_with_wan_and_month_forms():
+    assert [m.group() for m in numbers("新增就业岗位14.4万个，8 万余名老人")] == ["14.4万个", "8 万余名"]
+    assert short_answer("date", "安置房项目要在11月份以前全部开工。", {}, "什么时候以前开工？") == "11月份以前"
+    assert short_answer("list", "发挥“武林大妈”“拱宸大伯”等群众力量作用。", {}, "有哪些？") == "“武林大妈”“拱宸大伯”"
