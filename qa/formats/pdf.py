@@ -1,0 +1,164 @@
+"""PDF files with a text layer, read with pypdfium2 (PDFium: fast, and good with CJK fonts).
+
+Per page: the text lines in PDFium's reading order, with their boxes. Running headers and
+footers (lines repeated at the top or bottom of most pages) and page-number lines are dropped;
+lines that wrap inside a paragraph are joined, using the layout (a line that reaches the right
+margin, followed by one that is not indented, goes on, across pages too). A PDF with no text at all is a scan and
+is refused with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+
+from qa.cleaning import heading_level
+from qa.formats import require
+from qa.loading import LoadError, Page
+
+PAGE_NUMBER = re.compile(
+    r"^(?:[-–—_·•\s]*\d{1,4}[-–—_·•\s]*"                          # 3, - 3 -, — 3 —
+    r"|第\s*[\d一二三四五六七八九十百零〇]{1,6}\s*页(?:\s*[/／,，]?\s*共\s*\d{1,4}\s*页)?"  # 第3页, 第3页 共9页
+    r"|\d{1,4}\s*[/／]\s*\d{1,4}"                                  # 3/100
+    r"|(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?)$",        # Page 3 of 9
+    re.IGNORECASE)
+# Letter-spaced text comes out as "总 书 记"; between Chinese characters a space is never meant.
+CJK = "\u4e00-\u9fff\u3001-\u303f\uff01-\uff60"
+CJK_SPACE = re.compile(rf"(?<=[{CJK}]) +(?=[{CJK}])")
+EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running headers/footers
+
+
+@dataclass
+class Line:
+    text: str
+    left: float
+    bottom: float
+    right: float
+    top: float
+
+    @property
+    def height(self) -> float:
+        return self.top - self.bottom
+
+
+def read(data: bytes) -> tuple[str, str, list[Page]]:
+    pdfium = require("pypdfium2", "pypdfium2", "PDF files")
+    if b"%PDF-" not in data[:1024]:
+        raise LoadError("not a PDF file (no %PDF header)")
+    if b"%%EOF" not in data[-2048:]:
+        raise LoadError("truncated PDF (no %%EOF at the end): copy or download it again")
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise LoadError("encrypted PDF: save an unprotected copy first") from None
+        raise LoadError(f"unreadable PDF ({exc})") from None
+    try:
+        pages = [_page_lines(pdf[i]) for i in range(len(pdf))]
+    finally:
+        pdf.close()
+    if not any(pages):
+        raise LoadError("no text layer (scanned PDF?): OCR it first, e.g. `ocrmypdf --language chi_sim in.pdf out.pdf`")
+    _drop_running_lines(pages)
+    out = _paragraphs(pages)
+    return "\n".join(p.text for p in out), "pdf", out
+
+
+def _page_lines(page) -> list[Line]:
+    """The page's text lines in PDFium's order; pieces of one visual line are merged."""
+    textpage = page.get_textpage()
+    try:
+        lines: list[Line] = []
+        for i in range(textpage.count_rects()):
+            left, bottom, right, top = textpage.get_rect(i)
+            text = textpage.get_text_bounded(left, bottom, right, top).replace("\r", "").replace("\n", "")
+            if not text.strip():
+                continue
+            last = lines[-1] if lines else None
+            if last and _same_line(last, bottom, top) and left >= last.left:
+                gap = left - last.right
+                last.text += (" " if gap > 0.5 * last.height and not last.text.endswith(" ") else "") + text
+                last.right, last.bottom, last.top = max(last.right, right), min(last.bottom, bottom), max(last.top, top)
+            else:
+                lines.append(Line(text, left, bottom, right, top))
+        for line in lines:
+            line.text = CJK_SPACE.sub("", line.text)
+        return lines
+    finally:
+        textpage.close()
+        page.close()
+
+
+def _same_line(line: Line, bottom: float, top: float) -> bool:
+    overlap = min(line.top, top) - max(line.bottom, bottom)
+    return overlap > 0.5 * min(line.height, top - bottom)
+
+
+def _key(line: Line) -> tuple[str, int]:
+    """A running header is at the same height on every page and differs only in its numbers."""
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line.text)), round(line.top / 4)
+
+
+def _drop_running_lines(pages: list[list[Line]]) -> None:
+    """Remove page numbers and lines repeated at the top or bottom of most pages, in place."""
+    edges = []  # per page: the lines at its top and bottom edge, by position on the page
+    for lines in pages:
+        by_height = sorted(lines, key=lambda ln: -ln.top)
+        edges.append(by_height[:EDGE_LINES] + by_height[-EDGE_LINES:] if lines else [])
+    counts: dict[str, int] = {}
+    for edge in edges:
+        for key in {_key(ln) for ln in edge}:
+            counts[key] = counts.get(key, 0) + 1
+    running = {k for k, n in counts.items() if n >= 2 and n >= 0.5 * len(pages)}
+    for lines, edge in zip(pages, edges):
+        drop = {id(ln) for ln in edge if _key(ln) in running or PAGE_NUMBER.match(ln.text.strip())}
+        lines[:] = [ln for ln in lines if id(ln) not in drop]
+
+
+def _paragraphs(pages: list[list[Line]]) -> list[Page]:
+    """Each page's lines joined into paragraphs, one a line; a page may continue the previous one."""
+    every = [ln for lines in pages for ln in lines]
+    if not every:
+        return [Page("") for _ in pages]
+    size = statistics.median(ln.height for ln in every)
+    out, previous = [], None
+    for lines in pages:
+        # margins of the body text, per page (odd and even pages may be shifted); a nearly empty
+        # page has too few lines to tell, so it uses the whole file's
+        margin_lines = lines if len(lines) >= 5 else every
+        left = statistics.mode(round(ln.left) for ln in margin_lines)
+        right = max(ln.right for ln in margin_lines)
+        paras: list[str] = []
+        continues = False
+        for ln in lines:
+            text = ln.text.strip()
+            if previous is not None and _goes_on(*previous, ln, text, size, left):
+                if paras:
+                    paras[-1] += _joiner(paras[-1], text) + text
+                else:
+                    continues = True
+                    paras.append(text)
+            else:
+                paras.append(text)
+            previous = (ln, right)
+        out.append(Page("\n".join(paras), continues))
+    return out
+
+
+def _goes_on(prev: Line, right: float, line: Line, text: str, size: float, left: float) -> bool:
+    """Whether `line` continues the paragraph that `prev` (on a page with that right margin) ends so far."""
+    if prev.right < right - 1.5 * size:  # a short line ends its paragraph (a full one may end a sentence)
+        return False
+    if line.text[:1] in (" ", "\u3000") or line.left > left + 0.8 * size:  # an indented line starts one
+        return False
+    if abs(line.height - prev.height) > 0.2 * size:  # a change of font size: a heading
+        return False
+    if prev.bottom - line.top > 1.2 * size and prev.bottom > line.top:  # a blank line on the same page
+        return False
+    return heading_level(text) in (None, 7)
+
+
+def _joiner(before: str, after: str) -> str:
+    """English words broken at a line end need their space back; Chinese needs none."""
+    return " " if before[-1:].isascii() and before[-1:].isalnum() and after[:1].isascii() and after[:1].isalnum() else ""
