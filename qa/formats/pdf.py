@@ -1,7 +1,8 @@
 """PDF files with a text layer, read with pypdfium2 (PDFium: fast, and good with CJK fonts).
 
 Per page: the text lines in PDFium's reading order, with their boxes. Running headers and
-footers (lines repeated at the top or bottom of most pages) and page-number lines are dropped;
+footers (lines set apart at the top or bottom of a page and repeated, numbers aside, at the same
+height on many pages) and page-number lines are dropped;
 lines that wrap inside a paragraph are joined, using the layout (a line that reaches the right
 margin, followed by one that is not indented, goes on, across pages too). A PDF with no text at all is a scan and
 is refused with a one-line reason.
@@ -9,6 +10,7 @@ is refused with a one-line reason.
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from dataclasses import dataclass
@@ -102,18 +104,40 @@ def _key(line: Line) -> tuple[str, int]:
 
 def _drop_running_lines(pages: list[list[Line]]) -> None:
     """Remove page numbers and lines repeated at the top or bottom of most pages, in place."""
-    edges = []  # per page: the lines at its top and bottom edge, by position on the page
-    for lines in pages:
-        by_height = sorted(lines, key=lambda ln: -ln.top)
-        edges.append(by_height[:EDGE_LINES] + by_height[-EDGE_LINES:] if lines else [])
-    counts: dict[str, int] = {}
+    every = [ln for lines in pages for ln in lines]
+    size = statistics.median(ln.height for ln in every) if every else 0
+    edges = [_edge_lines(lines, size) for lines in pages]
+    counts: dict[tuple[str, int], int] = {}
     for edge in edges:
         for key in {_key(ln) for ln in edge}:
             counts[key] = counts.get(key, 0) + 1
-    running = {k for k, n in counts.items() if n >= 2 and n >= 0.5 * len(pages)}
+    # on half the pages, or on 4 of a long file: odd and even pages, or each chapter, may have their own
+    need = max(2, min(4, math.ceil(0.5 * len(pages))))
+    running = {k for k, n in counts.items() if n >= need}
     for lines, edge in zip(pages, edges):
         drop = {id(ln) for ln in edge if _key(ln) in running or PAGE_NUMBER.match(ln.text.strip())}
         lines[:] = [ln for ln in lines if id(ln) not in drop]
+
+
+def _edge_lines(lines: list[Line], size: float) -> list[Line]:
+    """Lines that may be a running header or footer: at most EDGE_LINES at the very top or bottom
+    of the page, set apart from the body by a gap wider than a line."""
+    by_position = sorted(lines, key=lambda ln: -ln.top)
+    if len(by_position) <= EDGE_LINES:  # a page with just a page number, or a header and nothing else
+        return by_position
+    out = []
+    for ordered in (by_position, by_position[::-1]):
+        block = ordered[:1]
+        for ln in ordered[1:]:
+            gap = block[-1].bottom - ln.top if ordered is by_position else ln.bottom - block[-1].top
+            if gap > size:
+                if len(block) <= EDGE_LINES:
+                    out += block
+                break
+            block.append(ln)
+            if len(block) > EDGE_LINES + 2:  # side-by-side pieces of a header row count once each
+                break
+    return out
 
 
 def _paragraphs(pages: list[list[Line]]) -> list[Page]:

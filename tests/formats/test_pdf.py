@@ -112,3 +112,48 @@ def test_password_protected_pdf(tmp_path):
 ])
 def test_page_number_pattern(line, is_number):
     assert bool(pdf.PAGE_NUMBER.match(line)) == is_number
+
+
+def _draw(path, pages):
+    """A PDF drawn line by line: pages of (x, y, size, text)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    c = canvas.Canvas(str(path), pagesize=(595, 842))
+    for lines in pages:
+        for x, y, size, text in lines:
+            c.setFont("STSong-Light", size)
+            c.drawString(x, y, text)
+        c.showPage()
+    c.save()
+    return path
+
+
+def test_block_paragraphs_and_odd_even_running_headers(tmp_path):
+    """No indents, a blank line between paragraphs; odd and even pages have different headers, and
+    every body line differs from the same line of other pages only in its numbers."""
+    full = "城中村改造完成拆迁和整治五千五百户，新建安置房一百万平方米，"  # a full line: 30 characters
+    pages = []
+    for n in range(1, 9):
+        header = (72, 800, 9, "拱墅区政府工作报告") if n % 2 else (400, 800, 9, f"第{n // 4 + 1}章 城市建设")
+        body = [(72, 760 - 16 * i - (16 if i >= 2 else 0), 12, t) for i, t in
+                enumerate([f"第{n}页第一段{full}", f"地铁{n}号线开工。", f"第{n}页第二段{full}", "完成。"])]
+        pages.append([header, *body, (290, 40, 9, f"{n}")])
+    text, _, out = pdf.read(_draw(tmp_path / "block.pdf", pages).read_bytes())
+    assert out[2].text == f"第3页第一段{full}地铁3号线开工。\n第3页第二段{full}完成。"
+    assert not any(p.continues for p in out)
+    assert "章" not in text and "拱墅区政府工作报告" not in text
+
+
+def test_a_page_with_only_a_page_number_is_empty(tmp_path):
+    pages = [[(72, 760, 12, "第一页的正文。"), (290, 40, 9, "1")], [(290, 40, 9, "2")], [(72, 760, 12, "第三页的正文。"), (290, 40, 9, "3")]]
+    _, _, out = pdf.read(_draw(tmp_path / "p.pdf", pages).read_bytes())
+    assert [p.text for p in out] == ["第一页的正文。", "", "第三页的正文。"]
+
+
+def test_two_columns_are_read_column_by_column(tmp_path):
+    columns = [[(x, 780 - 14 * i, 10, f"第{c}栏第{i}行的内容。") for i in range(1, 4)] for c, x in ((1, 50), (2, 310))]
+    text, _, _ = pdf.read(_draw(tmp_path / "cols.pdf", [columns[0] + columns[1]]).read_bytes())
+    assert text.split("\n") == [f"第{c}栏第{i}行的内容。" for c in (1, 2) for i in range(1, 4)]
