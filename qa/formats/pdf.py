@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import unicodedata
 from dataclasses import dataclass
 
 from qa.cleaning import heading_level
@@ -28,6 +29,10 @@ PAGE_NUMBER = re.compile(
 # Letter-spaced text comes out as "总 书 记"; between Chinese characters a space is never meant.
 CJK = "\u4e00-\u9fff\u3001-\u303f\uff01-\uff60"
 CJK_SPACE = re.compile(rf"(?<=[{CJK}]) +(?=[{CJK}])")
+# Some fonts map their glyphs to look-alike code points: Kangxi radicals ("⼀⾏" for "一行"),
+# CJK compatibility ideographs, Latin ligatures. Folded to the ordinary characters (NFKC), and
+# only those: NFKC of the whole text would also turn "，" into ",".
+LOOKALIKES = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\ufb00-\ufb06]")
 EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running headers/footers
 
 
@@ -85,11 +90,15 @@ def _page_lines(page) -> list[Line]:
             else:
                 lines.append(Line(text, left, bottom, right, top))
         for line in lines:
-            line.text = CJK_SPACE.sub("", line.text)
+            line.text = CJK_SPACE.sub("", fold_lookalikes(line.text))
         return lines
     finally:
         textpage.close()
         page.close()
+
+
+def fold_lookalikes(text: str) -> str:
+    return LOOKALIKES.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
 
 
 def _same_line(line: Line, bottom: float, top: float) -> bool:

@@ -157,3 +157,13 @@ def test_two_columns_are_read_column_by_column(tmp_path):
     columns = [[(x, 780 - 14 * i, 10, f"第{c}栏第{i}行的内容。") for i in range(1, 4)] for c, x in ((1, 50), (2, 310))]
     text, _, _ = pdf.read(_draw(tmp_path / "cols.pdf", [columns[0] + columns[1]]).read_bytes())
     assert text.split("\n") == [f"第{c}栏第{i}行的内容。" for c in (1, 2) for i in range(1, 4)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("⼀⾏⼈", "一行人"),  # Kangxi radicals
+    ("\uf900\ufa10", "豈塚"),  # CJK compatibility ideographs
+    ("ﬁnancial", "financial"),
+    ("全区，增长。（一）", "全区，增长。（一）"),  # full-width punctuation stays
+])
+def test_lookalike_characters_are_folded(text, expected):
+    assert pdf.fold_lookalikes(text) == expected
