@@ -73,24 +73,38 @@ def read(data: bytes) -> tuple[str, str, list[Page]]:
 
 
 def _page_lines(page) -> list[Line]:
-    """The page's text lines in PDFium's order; pieces of one visual line are merged."""
+    """The page's text lines in PDFium's reading order, each with the box of its characters.
+
+    PDFium's own text (with its line breaks) is split into lines, and the boxes of a line's first,
+    middle and last characters give its position. Text asked for by rectangle instead picks up
+    characters of the neighbouring lines when the lines are set tight.
+    """
     textpage = page.get_textpage()
     try:
+        count = textpage.count_chars()
+        text = textpage.get_text_range(0, count) if count > 0 else ""
+        # PDFium counts UTF-16 units: a character beyond the BMP takes two indexes
+        index, units = [], 0
+        for ch in text:
+            index.append(units)
+            units += 2 if ord(ch) > 0xFFFF else 1
+        geometry = units == count
         lines: list[Line] = []
-        for i in range(textpage.count_rects()):
-            left, bottom, right, top = textpage.get_rect(i)
-            text = textpage.get_text_bounded(left, bottom, right, top).replace("\r", "").replace("\n", "")
-            if not text.strip():
+        for m in re.finditer(r"[^\r\n]+", text):
+            raw = m.group()
+            body = raw.strip()
+            if not body:
                 continue
-            last = lines[-1] if lines else None
-            if last and _same_line(last, bottom, top) and left >= last.left:
-                gap = left - last.right
-                last.text += (" " if gap > 0.5 * last.height and not last.text.endswith(" ") else "") + text
-                last.right, last.bottom, last.top = max(last.right, right), min(last.bottom, bottom), max(last.top, top)
-            else:
-                lines.append(Line(text, left, bottom, right, top))
-        for line in lines:
-            line.text = CJK_SPACE.sub("", fold_lookalikes(line.text))
+            first = m.start() + (len(raw) - len(raw.lstrip()))
+            last = m.start() + len(raw.rstrip()) - 1
+            if geometry:
+                boxes = [textpage.get_charbox(index[i], loose=True) for i in (first, (first + last) // 2, last)]
+                left, right = boxes[0][0], boxes[2][2]
+                bottom, top = min(b[1] for b in boxes), max(b[3] for b in boxes)
+            else:  # no positions: every line is its own paragraph, cleaning joins what it can
+                left = bottom = right = top = 0.0
+            indent = raw[:len(raw) - len(raw.lstrip())]
+            lines.append(Line(indent + CJK_SPACE.sub("", fold_lookalikes(body)), left, bottom, right, top))
         return lines
     finally:
         textpage.close()
@@ -99,11 +113,6 @@ def _page_lines(page) -> list[Line]:
 
 def fold_lookalikes(text: str) -> str:
     return LOOKALIKES.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
-
-
-def _same_line(line: Line, bottom: float, top: float) -> bool:
-    overlap = min(line.top, top) - max(line.bottom, bottom)
-    return overlap > 0.5 * min(line.height, top - bottom)
 
 
 def _key(line: Line) -> tuple[str, int]:

@@ -167,3 +167,9 @@ def test_two_columns_are_read_column_by_column(tmp_path):
 ])
 def test_lookalike_characters_are_folded(text, expected):
     assert pdf.fold_lookalikes(text) == expected
+
+
+def test_tightly_set_lines_do_not_borrow_characters_from_their_neighbours(tmp_path):
+    lines = [f"第{i}行全区经济稳步增长，城中村改造完成拆迁（GDP增长8.5%）。" for i in range(6)]
+    text, _, _ = pdf.read(_draw(tmp_path / "tight.pdf", [[(72, 700 - 11.5 * i, 12, t) for i, t in enumerate(lines)]]).read_bytes())
+    assert text == "".join(lines)  # full lines, none indented: one paragraph
