@@ -2,10 +2,10 @@
 
 Per page: the text lines in PDFium's reading order, with their boxes. Running headers and
 footers (lines set apart at the top or bottom of a page and repeated, numbers aside, at the same
-height on many pages) and page-number lines are dropped;
-lines that wrap inside a paragraph are joined, using the layout (a line that reaches the right
-margin, followed by one that is not indented, goes on, across pages too). A PDF with no text at all is a scan and
-is refused with a one-line reason.
+height on many pages) and page-number lines are dropped; lines that wrap inside a paragraph are
+joined, using the layout (a line that reaches the right margin, followed by one that is not
+indented, goes on, across pages too). A PDF with no text at all is a scan and is refused with a
+one-line reason.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def _paragraphs(pages: list[list[Line]]) -> list[Page]:
         # page has too few lines to tell, so it uses the whole file's
         margin_lines = lines if len(lines) >= 5 else every
         left = statistics.mode(round(ln.left) for ln in margin_lines)
-        right = max(ln.right for ln in margin_lines)
+        right = _right_margin(margin_lines)
         paras: list[str] = []
         continues = False
         for ln in lines:
@@ -188,8 +188,20 @@ def _paragraphs(pages: list[list[Line]]) -> list[Page]:
     return out
 
 
+def _right_margin(lines: list[Line]) -> float:
+    """Where full lines end: the rightmost edge that several lines share (justified text), so one
+    wide table row or figure label does not make every other line look short."""
+    ends: dict[int, int] = {}
+    for ln in lines:
+        ends[round(ln.right / 2)] = ends.get(round(ln.right / 2), 0) + 1
+    shared = [2 * e for e, n in ends.items() if n >= 2]
+    return max(shared) if shared else max(ln.right for ln in lines)
+
+
 def _goes_on(prev: Line, right: float, line: Line, text: str, size: float, left: float) -> bool:
     """Whether `line` continues the paragraph that `prev` (on a page with that right margin) ends so far."""
+    if prev.height <= 0 or line.height <= 0:  # no positions known: cleaning decides
+        return False
     if prev.right < right - 1.5 * size:  # a short line ends its paragraph (a full one may end a sentence)
         return False
     if line.text[:1] in (" ", "\u3000") or line.left > left + 0.8 * size:  # an indented line starts one

@@ -173,3 +173,11 @@ def test_tightly_set_lines_do_not_borrow_characters_from_their_neighbours(tmp_pa
     lines = [f"第{i}行全区经济稳步增长，城中村改造完成拆迁（GDP增长8.5%）。" for i in range(6)]
     text, _, _ = pdf.read(_draw(tmp_path / "tight.pdf", [[(72, 700 - 11.5 * i, 12, t) for i, t in enumerate(lines)]]).read_bytes())
     assert text == "".join(lines)  # full lines, none indented: one paragraph
+
+
+def test_one_wide_line_does_not_make_the_others_look_short(tmp_path):
+    full = "城中村改造完成拆迁和整治五千五百户，新建安置房一百万平方米，地铁"  # 32 characters
+    lines = [(72, 760, 12, full), (72, 744, 12, full), (72, 728, 12, "站点建设全面开工。"),
+             (72, 700, 12, "附表：" + full + "统计数据")]  # wider than the text block
+    text, _, _ = pdf.read(_draw(tmp_path / "wide.pdf", [lines]).read_bytes())
+    assert text.split("\n")[0] == full * 2 + "站点建设全面开工。"
