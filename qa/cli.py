@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from qa.config import MODES, ConfigError, Settings
+from qa.loading import SUFFIXES
 
 
 class UserError(Exception):
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "field, or plain text with one question a line")
 
     p = sub.add_parser("ingest", help="index report files and folders (incremental)")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=f"report files ({' '.join(SUFFIXES)}) or folders of them")
     common(p, retrieval=False)
     p.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
     p.add_argument("--chunk-size", type=int, help="passage size in characters (default: 400)")
