@@ -31,7 +31,7 @@ def sources_markdown(assistant, result) -> str:
             p, doc = c.hit.passage, assistant.index.documents[c.hit.passage.doc_id]
             meta = " · ".join(e(x) for x in (doc.date, doc.speaker, p.section) if x)
             passage = e(p.text).replace(e(c.quote), f"<mark>{e(c.quote)}</mark>", 1).replace("\n", "<br>")
-            parts.append(f"[{c.n}] **《{e(doc.title)}》** {meta}<br><small>{e(doc.source)}</small>"
+            parts.append(f"[{c.n}] **《{e(doc.title)}》** {meta}<br><small>{e(doc.source)} {p.page_label}</small>"
                          f"<blockquote>{passage}</blockquote>")
         return "\n\n".join(parts)
     if result.hits:

@@ -36,17 +36,48 @@ def strip_pinyin(text: str) -> str:
 
 def clean(text: str) -> str:
     """Return cleaned text: one paragraph per line, no blank lines."""
-    text = strip_pinyin(text.translate(INVISIBLE))
+    return clean_pages([text])[0]
+
+
+def clean_pages(pages: list[str], continues: list[bool] | None = None) -> tuple[str, list[int]]:
+    """Clean the pages of a file as one text; also return the offset in it where each page starts.
+
+    `continues[i]` says page i opens in the middle of the previous page's last paragraph (the
+    PDF reader knows from the layout). Offsets are computed on the cleaned text, so they stay right
+    when cleaning joins a sentence broken across two pages or drops spaces. An empty page starts
+    where the next one does.
+    """
     paragraphs: list[str] = []
-    for raw in text.split("\n"):
-        line = raw.strip(" \t\u3000\xa0")
-        if not line:
-            continue
-        if paragraphs and _broken_after(paragraphs[-1]) and heading_level(line) is None:
-            paragraphs[-1] += line
-        else:
-            paragraphs.append(line)
-    return "\n".join(_join_han_spaces(p) for p in paragraphs)
+    marks: list[tuple[int, int] | None] = []  # (paragraph, position in it) of each page's first character
+    for n, page in enumerate(pages):
+        mark = None
+        for raw in strip_pinyin(page.translate(INVISIBLE)).split("\n"):
+            line = raw.strip(" \t\u3000\xa0")
+            if not line:
+                continue
+            carried = mark is None and continues is not None and continues[n]
+            if paragraphs and (carried or _broken_after(paragraphs[-1]) and heading_level(line) is None):
+                mark = mark or (len(paragraphs) - 1, len(paragraphs[-1]))
+                paragraphs[-1] += line
+            else:
+                mark = mark or (len(paragraphs), 0)
+                paragraphs.append(line)
+        marks.append(mark)
+    starts, offset = [], 0
+    for n, para in enumerate(paragraphs):
+        joined = _join_han_spaces(para)
+        for mark in marks:
+            if mark is not None and mark[0] == n:
+                starts.append((mark, offset + mark[1] - _dropped_before(para, mark[1])))
+        paragraphs[n] = joined
+        offset += len(joined) + 1
+    text = "\n".join(paragraphs)
+    found = dict(starts)
+    page_starts, following = [], len(text)
+    for mark in reversed(marks):
+        following = found[mark] if mark is not None else following
+        page_starts.append(following)
+    return text, page_starts[::-1]
 
 
 def _broken_after(line: str) -> bool:
@@ -66,6 +97,13 @@ def _broken_after(line: str) -> bool:
 def _join_han_spaces(line: str) -> str:
     """Running text scraped from print has stray spaces between characters ("总 书记")."""
     return HAN_SPACE.sub("", line) if "。" in line else line
+
+
+def _dropped_before(line: str, pos: int) -> int:
+    """How many characters _join_han_spaces removes before position pos of line."""
+    if "。" not in line:
+        return 0
+    return sum(min(m.end(), pos) - m.start() for m in HAN_SPACE.finditer(line) if m.start() < pos)
 
 
 def heading_level(line: str) -> int | None:

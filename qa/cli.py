@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from qa.config import MODES, ConfigError, Settings
+from qa.loading import SUFFIXES
 
 EVAL_MODES = ("bm25", "dense", "hybrid")
 
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "field, or plain text with one question a line")
 
     p = sub.add_parser("ingest", help="index report files and folders (incremental)")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=f"report files ({' '.join(SUFFIXES)}) or folders of them")
     common(p, retrieval=False)
     p.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
     p.add_argument("--chunk-size", type=int, help="passage size in characters (default: 400)")
@@ -173,7 +174,8 @@ def cmd_search(args) -> int:
         else:
             for rank, h in enumerate(hits, start=1):
                 doc = assistant.index.documents[h.passage.doc_id]
-                print(f"[{rank}] {doc.title}（{doc.date or '日期不详'}）{h.passage.section}  score={h.score:.4f}")
+                print(f"[{rank}] {doc.title}（{doc.date or '日期不详'}）"
+                      f"{h.passage.page_label + ' ' if h.passage.page else ''}{h.passage.section}  score={h.score:.4f}")
                 print(f"    {h.passage.text[:200]}")
     return 0
 
@@ -188,7 +190,7 @@ def render_answer(assistant, result) -> str:
             doc = assistant.index.documents[c.hit.passage.doc_id]
             meta = "，".join(filter(None, [doc.date, doc.speaker, c.hit.passage.section]))
             lines.append(f"[{c.n}] 《{doc.title}》（{meta}）\n    “{c.quote}”\n    {doc.source}"
-                         f" 第{c.hit.passage.start}–{c.hit.passage.end}字")
+                         f"{' ' + c.hit.passage.page_label if c.hit.passage.page else ''} 第{c.hit.passage.start}–{c.hit.passage.end}字")
     elif result.hits:
         lines.append("可能相关的段落：")
         for h in result.hits[:3]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from qa import loading, store
 from qa.chunking import chunk
-from qa.cleaning import clean
+from qa.cleaning import clean, clean_pages
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
 from qa.embedding import CORPUS_MODEL, ModelUnavailable, load_index_model, load_model, train_corpus_model
 from qa.lexical import BM25, tokenize
@@ -94,8 +94,12 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
         folder = source.path.parent
         if folder not in catalogs:
             catalogs[folder] = load_catalog(folder / "catalog.json")
-        for doc in documents_from(source_name(source.path), clean(source.text), source.content_hash,
-                                  catalogs[folder]):
+        if source.pages:
+            text, page_starts = clean_pages([p.text for p in source.pages], [p.continues for p in source.pages])
+        else:
+            text, page_starts = clean(source.text), None
+        for doc in documents_from(source_name(source.path), text, source.content_hash, catalogs[folder],
+                                  page_starts):
             if doc.doc_id in documents and documents[doc.doc_id].source != doc.source:
                 raise ValueError(f"two files share the name {source.path.stem}: {documents[doc.doc_id].source} "
                                  f"and {doc.source}; document ids are file names without suffix, so rename one")

@@ -1,17 +1,22 @@
-"""Stage 1: find report files and read them as text, whatever their encoding.
+"""Stage 1: find report files and read them as text, whatever their format and encoding.
 
-A file that cannot be read (binary, empty, undecodable) is skipped with a one-line reason; the rest
-are still loaded.
+Plain text and Markdown are read here; PDF, Word and HTML by one small module each in qa/formats,
+chosen by suffix (READERS). A file that cannot be read (binary, empty, undecodable, broken) is
+skipped with a one-line reason; the rest are still loaded.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 
-SUFFIXES = (".txt", ".md")
+# suffix → module of qa.formats that reads it (None: plain text, read here)
+READERS = {".txt": None, ".md": None, ".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html"}
+SUFFIXES = tuple(READERS)  # what ingest and the chat app's upload accept
+HINTS = {".doc": "save it as .docx", ".wps": "save it as .docx", ".xhtml": "rename it to .html"}
 MAX_BYTES = 200 * 1024 * 1024
 AUXILIARY = {"catalog.json"}  # files of a corpus folder that are not reports
 
@@ -28,11 +33,18 @@ COMMON = set(
 
 
 @dataclass
+class Page:
+    text: str
+    continues: bool = False  # opens in the middle of the previous page's last paragraph
+
+
+@dataclass
 class SourceFile:
     path: Path
     text: str
-    encoding: str
+    encoding: str  # of a text file; the format ("pdf", "docx") for the others
     content_hash: str  # sha256 of the bytes
+    pages: list[Page] = field(default_factory=list)  # for formats with pages (PDF); text is their join
 
 
 @dataclass
@@ -57,27 +69,40 @@ def find_files(paths: list[str | Path]) -> tuple[list[Path], list[Skipped]]:
                 if p.suffix.lower() in SUFFIXES:
                     found.append(p)
                 elif p.name not in AUXILIARY:
-                    skipped.append(Skipped(p, f"unsupported file type {p.suffix or '(none)'}: "
-                                              f"supported are {', '.join(SUFFIXES)}"))
+                    skipped.append(Skipped(p, _unsupported(p)))
         elif path.is_file():
             if path.suffix.lower() in SUFFIXES:
                 found.append(path)
             else:
-                skipped.append(Skipped(path, f"unsupported file type {path.suffix or '(none)'}: "
-                                             f"supported are {', '.join(SUFFIXES)}"))
+                skipped.append(Skipped(path, _unsupported(path)))
         else:
             skipped.append(Skipped(path, "no such file or folder"))
     return found, skipped
 
 
+def _unsupported(path: Path) -> str:
+    hint = HINTS.get(path.suffix.lower())
+    return (f"unsupported file type {path.suffix or '(none)'}: "
+            f"{hint + '; ' if hint else ''}supported are {', '.join(SUFFIXES)}")
+
+
 def read_file(path: Path) -> SourceFile:
-    data = path.read_bytes()
-    if len(data) > MAX_BYTES:
+    if path.stat().st_size > MAX_BYTES:
         raise LoadError(f"file is larger than {MAX_BYTES // 2**20} MiB")
-    text, encoding = decode(data)
-    if not text.strip():
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if not data.strip():
         raise LoadError("file is empty")
-    return SourceFile(path, text, encoding, hashlib.sha256(data).hexdigest())
+    module = READERS.get(path.suffix.lower())
+    if module is None:
+        text, encoding = decode(data)
+        pages = []
+    else:
+        reader = import_module(f"qa.formats.{module}")
+        text, encoding, pages = reader.read(data)
+    if not text.strip():
+        raise LoadError("file is empty" if module is None else f"no text found in this {module} file")
+    return SourceFile(path, text, encoding, digest, pages)
 
 
 def load(paths: list[str | Path]) -> tuple[list[SourceFile], list[Skipped]]:

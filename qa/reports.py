@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,11 +88,16 @@ def load_catalog(path: Path) -> dict[tuple[str, int], dict]:
                          '{"documents": [{"file": ..., "part": 1, "title": ...}]}') from None
 
 
-def documents_from(source: str, text: str, content_hash: str, catalog: dict) -> list[Document]:
-    """Split one cleaned file into Documents, with catalog facts overriding detected ones."""
+def documents_from(source: str, text: str, content_hash: str, catalog: dict,
+                   page_starts: list[int] | None = None) -> list[Document]:
+    """Split one cleaned file into Documents, with catalog facts overriding detected ones.
+
+    `page_starts` are the offsets in `text` where the file's pages start (see cleaning.clean_pages).
+    """
     name = Path(source).name
     reports = split_reports(text)
     docs = []
+    base = 0  # offset of the report's text in the file's text
     for part, (body, head) in enumerate(reports, start=1):
         stem = Path(source).stem
         doc = Document(
@@ -99,6 +105,11 @@ def documents_from(source: str, text: str, content_hash: str, catalog: dict) -> 
             source=source, text=body, title=head.title or Path(source).stem, date=head.date,
             speaker=head.speaker, meeting=head.meeting, part=part, content_hash=content_hash,
         )
+        if page_starts:
+            first = max(0, bisect_right(page_starts, base) - 1)
+            doc.first_page = first + 1
+            doc.pages = [max(0, s - base) for s in page_starts[first:] if s <= base + len(body)]
+        base += len(body) + 1
         for key, value in catalog.get((name, part), {}).items():
             if key in ("title", "date", "speaker", "kind", "meeting") and value:
                 setattr(doc, key, value)

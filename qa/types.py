@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 
@@ -19,10 +20,18 @@ class Document:
     meeting: str | None = None
     part: int = 1  # position of the report inside its file
     content_hash: str = ""  # sha256 of the source file's bytes
+    pages: list[int] = field(default_factory=list)  # offset in text where each page starts; [] without pages
+    first_page: int = 1  # number, in the file, of the page that pages[0] is
 
     @property
     def year(self) -> int | None:
         return int(self.date[:4]) if self.date else None
+
+    def page_at(self, offset: int) -> int | None:
+        """Number of the file page holding text[offset], or None for a format without pages."""
+        if not self.pages:
+            return None
+        return self.first_page + max(0, bisect_right(self.pages, offset) - 1)
 
 
 @dataclass
@@ -33,6 +42,17 @@ class Passage:
     start: int  # character offsets into Document.text
     end: int
     section: str = ""  # heading path, " > " separated
+    page: int | None = None  # file page where the passage starts; None for formats without pages
+    last_page: int | None = None  # file page where it ends
+
+    @property
+    def page_label(self) -> str:
+        """"第3页", "第3–4页" for a passage across two pages, "" for a format without pages."""
+        if self.page is None:
+            return ""
+        if self.last_page and self.last_page != self.page:
+            return f"第{self.page}–{self.last_page}页"
+        return f"第{self.page}页"
 
 
 @dataclass

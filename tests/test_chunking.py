@@ -142,3 +142,25 @@ def test_large_document():
         covered.update(range(p.start, p.end))
     # every non-newline character is in some passage
     assert all(i in covered for i, c in enumerate(text) if c != "\n")
+
+
+def test_passages_know_their_pages():
+    text = "一、总体要求\n" + "全区经济稳步增长。" * 10 + "\n" + "城中村改造完成拆迁和整治5500户。" * 10
+    second_page = text.index("城中村")
+    d = Document(doc_id="d", source="s.pdf", text=text, title="t", pages=[0, second_page], first_page=5)
+    passages = chunk(d, size=60, overlap=0)
+    for p in passages:
+        assert p.page == (5 if p.start < second_page else 6)
+        assert p.last_page == (5 if p.end <= second_page else 6)
+    assert {p.page_label for p in passages} >= {"第5页", "第6页"}
+
+
+@pytest.mark.parametrize("page, last_page, label", [(None, None, ""), (3, 3, "第3页"), (3, 4, "第3–4页")])
+def test_page_label(page, last_page, label):
+    from qa.types import Passage
+
+    assert Passage("p", "d", "x", 0, 1, page=page, last_page=last_page).page_label == label
+
+
+def test_passages_of_a_text_file_have_no_page():
+    assert all(p.page is None for p in chunk(doc(SECTIONED)))

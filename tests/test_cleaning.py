@@ -1,6 +1,6 @@
 import pytest
 
-from qa.cleaning import PLAIN_HEADING_LEVEL, clean, heading_level, heading_text, strip_pinyin
+from qa.cleaning import PLAIN_HEADING_LEVEL, clean, clean_pages, heading_level, heading_text, strip_pinyin
 
 # A line of running text longer than a heading (> 40 characters) with commas, broken before its end.
 BROKEN = "今年以来，我们坚持稳中求进工作总基调，统筹推进疫情防控和经济社会发展，全区经济运行总体"
@@ -99,3 +99,42 @@ def test_heading_level(line, level):
 ])
 def test_heading_text(line, text):
     assert heading_text(line) == text
+
+
+# clean_pages: the same cleaning over a file's pages, and where each page starts in the result
+
+def test_clean_pages_offsets_point_at_each_page_first_text():
+    pages = ["一、第一部分\n全区经济稳步增长。", "  \n第二页的第一句。\n第二句。", "第三页。"]
+    text, starts = clean_pages(pages)
+    assert text == clean("\n".join(pages))
+    assert [text[s:s + 4] for s in starts] == ["一、第一", "第二页的", "第三页。"]
+
+
+def test_clean_pages_a_sentence_broken_across_pages_starts_the_page_mid_paragraph():
+    text, starts = clean_pages(["标题\n" + BROKEN, "平稳。后面还有。"])
+    assert text == f"标题\n{BROKEN}平稳。后面还有。"
+    assert text[starts[1]:].startswith("平稳。")
+
+
+def test_clean_pages_continues_flag_joins_what_cleaning_alone_would_not():
+    short = "新建安置房一百万平方"  # a short line: cleaning alone would take it for a heading
+    assert clean_pages(["正文。\n" + short, "米。"])[0] == f"正文。\n{short}\n米。"
+    text, starts = clean_pages(["正文。\n" + short, "米。"], [False, True])
+    assert text == f"正文。\n{short}米。"
+    assert text[starts[1]:] == "米。"
+
+
+def test_clean_pages_offsets_survive_dropped_spaces_and_pinyin():
+    text, starts = clean_pages(["总 书记 指出，要 坚持 发展。区(qū)委", "全 面 推进 改革。"])
+    assert text == "总书记指出，要坚持发展。区委\n全面推进改革。"
+    assert text[starts[1]:] == "全面推进改革。"
+
+
+@pytest.mark.parametrize("pages, expected", [
+    ([""], [0]),
+    (["甲。", "", "乙。"], [0, 3, 3]),  # an empty page starts where the next one does
+    (["甲。", "", ""], [0, 2, 2]),  # trailing empty pages start at the end
+    (["", "甲。"], [0, 0]),
+])
+def test_clean_pages_empty_pages(pages, expected):
+    assert clean_pages(pages)[1] == expected

@@ -20,8 +20,9 @@ FILES = {
 运河财富小镇引进金融企业30家，税收增长明显。""",
 }
 CITATION_FIELDS = {"n", "doc_id", "title", "date", "source", "section", "passage_id", "quote", "text",
-                   "start", "end", "score"}
-PASSAGE_FIELDS = {"passage_id", "doc_id", "title", "date", "source", "section", "text", "start", "end", "score"}
+                   "start", "end", "page", "score"}
+PASSAGE_FIELDS = {"passage_id", "doc_id", "title", "date", "source", "section", "text", "start", "end", "page",
+                  "score"}
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +83,7 @@ def test_ask_json_contract(capsys, index_dir, mode):
     assert citation["quote"] in citation["text"]
     assert "5500户" in citation["quote"]
     assert isinstance(citation["start"], int) and citation["end"] - citation["start"] == len(citation["text"])
+    assert citation["page"] is None  # a text file has no pages
     assert result["passages"] and all(PASSAGE_FIELDS <= set(p) for p in result["passages"])
     assert {"retrieve", "answer", "total"} <= set(result["timings_ms"])
 
@@ -146,6 +148,43 @@ def test_search_text_output(capsys, index_dir):
     code, out, _ = run(capsys, "search", "--index", index_dir, "--mode", "bm25", "运河财富小镇")
     assert code == 0
     assert out.startswith("[1] 政府工作报告（2017-01-05）")
+
+
+PDF_BLOCKS = [
+    ("h", "政府工作报告"), ("p", "各位代表：过去一年，全区经济稳步增长，地区生产总值达到九百亿元。"),
+    ("h", "一、城市建设"), ("p", "城中村改造完成拆迁和整治5500户，新建安置房100万平方米。"),
+    ("h", "二、今年的目标"), ("p", "运河财富小镇计划引进金融企业30家，全年目标是税收增长百分之十。"),
+]
+
+
+@pytest.fixture(scope="module")
+def pdf_index(tmp_path_factory, tiny_st_model):
+    from samples import make_pdf
+
+    folder = tmp_path_factory.mktemp("pdf_corpus")
+    make_pdf(folder / "report.pdf", PDF_BLOCKS)
+    ingest([folder], Settings(index_dir=folder / "index", embed_model=str(tiny_st_model)))
+    return folder / "index"
+
+
+def test_a_question_about_page_2_cites_page_2(capsys, pdf_index):
+    code, out, _ = run(capsys, "ask", "--json", "--index", pdf_index, "--mode", "bm25", "城中村改造要拆迁多少户？")
+    assert code == 0
+    [result] = json_lines(out)
+    [citation] = result["citations"]
+    assert "5500户" in citation["quote"] and citation["page"] == 2
+    assert citation["section"].endswith("一、城市建设")
+    assert {p["page"] for p in result["passages"]} <= {1, 2, 3}
+    code, out, _ = run(capsys, "ask", "--index", pdf_index, "--mode", "bm25", "运河财富小镇计划引进多少金融企业？")
+    assert "report.pdf 第3页" in out
+
+
+def test_search_json_and_text_show_pages(capsys, pdf_index):
+    code, out, _ = run(capsys, "search", "--json", "--index", pdf_index, "--mode", "bm25", "地区生产总值")
+    [result] = json_lines(out)
+    assert result["results"][0]["page"] == 1
+    code, out, _ = run(capsys, "search", "--index", pdf_index, "--mode", "bm25", "地区生产总值")
+    assert "第1页" in out.splitlines()[0]
 
 
 def test_environment_sets_the_index(capsys, index_dir, monkeypatch):

@@ -1,9 +1,12 @@
 import hashlib
+import zipfile
 
 import pytest
 
 from qa import loading
 from qa.loading import LoadError, decode, find_files, load, read_file
+
+from samples import make_docx, make_html, make_pdf
 
 SIMPLIFIED = "全区经济稳步增长，城中村改造完成拆迁和整治五千五百户。"
 TRADITIONAL = "全區經濟穩步增長，城中村改造完成拆遷和整治。"
@@ -77,13 +80,13 @@ def test_read_file_too_large(tmp_path, monkeypatch):
 
 
 def test_find_files_explicit_unsupported_and_missing(tmp_path):
-    pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
-    found, skipped = find_files([pdf, tmp_path / "missing.txt"])
+    doc = tmp_path / "report.doc"
+    doc.write_bytes(b"\xd0\xcf\x11\xe0")
+    found, skipped = find_files([doc, tmp_path / "missing.txt"])
     assert found == []
     reasons = {s.path.name: s.reason for s in skipped}
-    assert "unsupported file type .pdf" in reasons["report.pdf"]
-    assert ".txt" in reasons["report.pdf"]  # says what is supported
+    assert "unsupported file type .doc: save it as .docx" in reasons["report.doc"]
+    assert ".txt" in reasons["report.doc"] and ".pdf" in reasons["report.doc"]  # says what is supported
     assert reasons["missing.txt"] == "no such file or folder"
 
 
@@ -97,10 +100,11 @@ def test_find_files_folder_is_sorted_recursive_and_ignores_hidden(tmp_path):
     (tmp_path / ".git" / "x.txt").write_text("隐", encoding="utf-8")
     (tmp_path / "sub" / ".cache").mkdir()
     (tmp_path / "sub" / ".cache" / "y.md").write_text("隐", encoding="utf-8")
-    (tmp_path / "scan.pdf").write_bytes(b"%PDF")
+    (tmp_path / "sheet.xlsx").write_bytes(b"PK")
+    (tmp_path / "sub" / "d.PDF").write_bytes(b"%PDF")
     found, skipped = find_files([tmp_path])
-    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.md", "b.txt", "sub/c.TXT"]
-    assert [(s.path.name, "unsupported" in s.reason) for s in skipped] == [("scan.pdf", True)]
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.md", "b.txt", "sub/c.TXT", "sub/d.PDF"]
+    assert [(s.path.name, "unsupported" in s.reason) for s in skipped] == [("sheet.xlsx", True)]
 
 
 def test_find_files_inside_a_hidden_root_folder(tmp_path):
@@ -136,9 +140,54 @@ def test_load_folder_with_good_and_bad_files(tmp_path):
 def test_load_explicit_files_keeps_unsupported_in_skipped(tmp_path):
     good = tmp_path / "a.txt"
     good.write_text(SIMPLIFIED, encoding="utf-8")
-    pdf = tmp_path / "b.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
-    loaded, skipped = load([good, pdf])
+    sheet = tmp_path / "b.xlsx"
+    sheet.write_bytes(b"PK")
+    loaded, skipped = load([good, sheet])
     assert [s.path for s in loaded] == [good]
-    assert [s.path for s in skipped] == [pdf]
+    assert [s.path for s in skipped] == [sheet]
     assert "unsupported" in skipped[0].reason
+
+
+# --- PDF, Word and HTML files next to text files; broken ones are skipped, the rest still load ---
+
+def test_load_folder_of_every_format_with_broken_files(tmp_path):
+    good_pdf = make_pdf(tmp_path / "report.pdf", [("h", "一、总体要求"), ("p", "全区经济稳步增长。"),
+                                                  ("h", "二、城市建设"), ("p", "今年计划拆迁四千户。")])
+    make_docx(tmp_path / "report2.docx")
+    make_html(tmp_path / "page.htm", "gb18030")
+    (tmp_path / "gbk.txt").write_bytes(SIMPLIFIED.encode("gbk"))
+    (tmp_path / "big5.txt").write_bytes(TRADITIONAL.encode("big5"))
+    data = good_pdf.read_bytes()
+    (tmp_path / "truncated.pdf").write_bytes(data[: len(data) // 2])
+    with zipfile.ZipFile(tmp_path / "junk.docx", "w") as z:  # a zip, but of junk
+        z.writestr("junk.bin", bytes(range(256)) * 4)
+    (tmp_path / "zero.pdf").write_bytes(b"")
+    (tmp_path / "zero.docx").write_bytes(b"")
+    (tmp_path / "zero.html").write_bytes(b"")
+    loaded, skipped = load([tmp_path])
+    got = {s.path.name: s for s in loaded}
+    assert sorted(got) == ["big5.txt", "gbk.txt", "page.htm", "report.pdf", "report2.docx"]
+    assert got["gbk.txt"].text == SIMPLIFIED and got["big5.txt"].text == TRADITIONAL
+    assert [p.text for p in got["report.pdf"].pages] == ["一、总体要求\n全区经济稳步增长。", "二、城市建设\n今年计划拆迁四千户。"]
+    assert got["report.pdf"].text == "\n".join(p.text for p in got["report.pdf"].pages)
+    assert got["report2.docx"].text.startswith("# 政府工作报告\n") and got["report2.docx"].pages == []
+    assert "全年计划拆迁四千户。" in got["page.htm"].text
+    reasons = {s.path.name: s.reason for s in skipped}
+    assert set(reasons) == {"truncated.pdf", "junk.docx", "zero.pdf", "zero.docx", "zero.html"}
+    assert "truncated" in reasons["truncated.pdf"]
+    assert "not a valid Word .docx" in reasons["junk.docx"]
+    assert all(reasons[n] == "file is empty" for n in ("zero.pdf", "zero.docx", "zero.html"))
+    assert all("\n" not in r for r in reasons.values())
+
+
+def test_the_same_text_in_gbk_big5_and_utf16_reads_the_same(tmp_path):
+    for name, data in {"gbk.txt": TRADITIONAL.encode("gb18030"), "big5.txt": TRADITIONAL.encode("big5"),
+                       "u16.txt": TRADITIONAL.encode("utf-16"), "mixed.txt": (TRADITIONAL + "\r\n第二行\r第三行\n").encode("big5")}.items():
+        (tmp_path / name).write_bytes(data)
+    texts = {s.path.name: s.text for s in load([tmp_path])[0]}
+    assert texts["gbk.txt"] == texts["big5.txt"] == texts["u16.txt"] == TRADITIONAL
+    assert texts["mixed.txt"] == TRADITIONAL + "\n第二行\n第三行\n"
+
+
+def test_supported_suffixes_cover_the_new_formats():
+    assert {".txt", ".md", ".pdf", ".docx", ".html", ".htm"} <= set(loading.SUFFIXES)

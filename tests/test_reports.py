@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from qa.cleaning import clean
+from qa.cleaning import clean, clean_pages
 from qa.reports import documents_from, load_catalog, split_reports
 
 COMPILATION = """拱墅区报告汇编
@@ -115,3 +115,30 @@ def test_load_catalog_invalid(tmp_path, content):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ValueError, match="not a valid catalog"):
         load_catalog(path)
+
+
+def test_documents_from_pages_of_a_compilation_keep_file_page_numbers():
+    paras = clean(COMPILATION).split("\n")
+    cut = paras.index("政府工作报告")
+    # four pages: the first report on pages 1-2, the second starts on page 3, page 4 holds its end
+    pages = ["\n".join(paras[:3]), "\n".join(paras[3:cut]), "\n".join(paras[cut:-1]), paras[-1]]
+    text, starts = clean_pages(pages)
+    first, second = documents_from("汇编.pdf", text, "h", {}, starts)
+    assert (first.first_page, second.first_page) == (1, 3)
+    assert first.page_at(0) == 1 and first.page_at(first.text.index("同志们")) == 2
+    assert first.page_at(len(first.text) - 1) == 2
+    assert second.page_at(0) == 3
+    assert second.page_at(second.text.index("会议听取了报告")) == 4
+
+
+def test_a_page_starting_exactly_where_a_report_starts():
+    pages = ["上半年工作报告\n(2016年7月28日)\n同志们：全区上下坚持稳中求进。",
+             "政府工作报告\n（2017年1月5日）\n各位代表：全区经济稳步增长。"]
+    text, starts = clean_pages(pages)
+    docs = documents_from("f.pdf", text, "h", {}, starts)
+    assert [d.page_at(0) for d in docs] == [1, 2]
+
+
+def test_documents_without_pages_have_no_page():
+    [doc] = documents_from("a.txt", "正文。", "h", {})
+    assert doc.pages == [] and doc.page_at(0) is None

@@ -182,3 +182,21 @@ def test_passage_key_is_stable_and_non_negative():
     keys = [passage_key(f"doc:{i}-{i + 10}:x") for i in range(2000)]
     assert all(0 <= k < 2**63 for k in keys)
     assert len(set(keys)) == len(keys)
+
+
+def test_pages_round_trip_and_an_index_saved_before_pages_still_loads(tmp_path):
+    index = make_index(TEXTS)
+    doc = index.documents["doc0"]
+    doc.pages, doc.first_page = [0, 5], 3
+    index.passages[0].page, index.passages[0].last_page = 3, 4
+    build = store.save(tmp_path / "index", index)
+    loaded = store.load(tmp_path / "index")
+    assert (loaded.documents["doc0"].pages, loaded.documents["doc0"].first_page) == ([0, 5], 3)
+    assert loaded.passages[0].page_label == "第3–4页"
+    for name, fields in (("documents.jsonl", ("pages", "first_page")), ("passages.jsonl", ("page", "last_page"))):
+        rows = [json.loads(line) for line in (build / name).read_text(encoding="utf-8").splitlines()]
+        (build / name).write_text("".join(json.dumps({k: v for k, v in r.items() if k not in fields},
+                                                     ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    old = store.load(tmp_path / "index")
+    assert old.documents["doc0"].pages == [] and old.documents["doc0"].page_at(0) is None
+    assert all(p.page is None for p in old.passages)

@@ -1,0 +1,67 @@
+"""Word .docx files, read with python-docx: paragraphs and tables of the body, in document order.
+
+Heading styles become Markdown heading lines ("Title" → "#", "Heading 1" → "##", …), which
+cleaning recognises, so they make the heading path of the passages under them. A table becomes
+one sentence a row, each cell named by its column's header: "指标：拆迁户数；2017年：4000户。"
+Page headers, footers and comments are not part of the body and are left out.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+from qa.formats import require
+from qa.loading import LoadError
+
+HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
+
+
+def read(data: bytes) -> tuple[str, str, list]:
+    docx = require("docx", "python-docx", "Word files")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise LoadError("not a Word .docx file (not a zip archive); an old .doc must be saved as .docx")
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - a damaged file fails in zip, lxml or python-docx, many ways
+        raise LoadError(f"not a valid Word .docx file ({type(exc).__name__}: {str(exc)[:120]})") from None
+    lines = []
+    for block in document.iter_inner_content():
+        if hasattr(block, "rows"):
+            lines += _table_lines(block)
+        elif block.text.strip():
+            lines.append(_heading_prefix(block) + block.text.strip())
+    return "\n".join(lines), "docx", []
+
+
+def _heading_prefix(paragraph) -> str:
+    name = paragraph.style.name if paragraph.style is not None else ""
+    if name == "Title":
+        return "# "
+    m = HEADING_STYLE.match(name)
+    return "#" * min(6, int(m.group(1)) + 1) + " " if m else ""
+
+
+def _table_lines(table) -> list[str]:
+    rows = [_cells(row) for row in table.rows]
+    rows = [r for r in rows if any(r)]
+    if not rows:
+        return []
+    header, body = (rows[0], rows[1:]) if len(rows) > 1 else ([], rows)
+    lines = []
+    for row in body:
+        parts = [f"{h}：{v}" if h and h != v else v for h, v in zip(header + [""] * len(row), row) if v]
+        if parts:
+            lines.append("；".join(parts) + "。")
+    return lines
+
+
+def _cells(row) -> list[str]:
+    """Cell texts of a row, one per grid column; a merged cell's text is given once, then ""."""
+    out, seen = [], []
+    for cell in row.cells:
+        repeated = any(cell._tc is tc for tc in seen)
+        seen.append(cell._tc)
+        out.append("" if repeated else re.sub(r"\s+", " ", cell.text).strip())
+    return out

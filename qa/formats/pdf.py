@@ -1,0 +1,218 @@
+"""PDF files with a text layer, read with pypdfium2 (PDFium: fast, and good with CJK fonts).
+
+Per page: the text lines in PDFium's reading order, with their boxes. Running headers and
+footers (lines set apart at the top or bottom of a page and repeated, numbers aside, at the same
+height on many pages) and page-number lines are dropped; lines that wrap inside a paragraph are
+joined, using the layout (a line that reaches the right margin, followed by one that is not
+indented, goes on, across pages too). A PDF with no text at all is a scan and is refused with a
+one-line reason.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+import unicodedata
+from dataclasses import dataclass
+
+from qa.cleaning import heading_level
+from qa.formats import require
+from qa.loading import LoadError, Page
+
+PAGE_NUMBER = re.compile(
+    r"^(?:[-–—_·•\s]*\d{1,4}[-–—_·•\s]*"                          # 3, - 3 -, — 3 —
+    r"|第\s*[\d一二三四五六七八九十百零〇]{1,6}\s*页(?:\s*[/／,，]?\s*共\s*\d{1,4}\s*页)?"  # 第3页, 第3页 共9页
+    r"|\d{1,4}\s*[/／]\s*\d{1,4}"                                  # 3/100
+    r"|(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?)$",        # Page 3 of 9
+    re.IGNORECASE)
+# Letter-spaced text comes out as "总 书 记"; between Chinese characters a space is never meant.
+CJK = "\u4e00-\u9fff\u3001-\u303f\uff01-\uff60"
+CJK_SPACE = re.compile(rf"(?<=[{CJK}]) +(?=[{CJK}])")
+# Some fonts map their glyphs to look-alike code points: Kangxi radicals ("⼀⾏" for "一行"),
+# CJK compatibility ideographs, Latin ligatures. Folded to the ordinary characters (NFKC), and
+# only those: NFKC of the whole text would also turn "，" into ",".
+LOOKALIKES = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\ufb00-\ufb06]")
+EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running headers/footers
+
+
+@dataclass
+class Line:
+    text: str
+    left: float
+    bottom: float
+    right: float
+    top: float
+
+    @property
+    def height(self) -> float:
+        return self.top - self.bottom
+
+
+def read(data: bytes) -> tuple[str, str, list[Page]]:
+    pdfium = require("pypdfium2", "pypdfium2", "PDF files")
+    if b"%PDF-" not in data[:1024]:
+        raise LoadError("not a PDF file (no %PDF header)")
+    if b"%%EOF" not in data[-2048:]:
+        raise LoadError("truncated PDF (no %%EOF at the end): copy or download it again")
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise LoadError("encrypted PDF: save an unprotected copy first") from None
+        raise LoadError(f"unreadable PDF ({exc})") from None
+    try:
+        pages = [_page_lines(pdf[i]) for i in range(len(pdf))]
+    finally:
+        pdf.close()
+    if not any(pages):
+        raise LoadError("no text layer (scanned PDF?): OCR it first, e.g. `ocrmypdf --language chi_sim in.pdf out.pdf`")
+    _drop_running_lines(pages)
+    out = _paragraphs(pages)
+    return "\n".join(p.text for p in out), "pdf", out
+
+
+def _page_lines(page) -> list[Line]:
+    """The page's text lines in PDFium's reading order, each with the box of its characters.
+
+    PDFium's own text (with its line breaks) is split into lines, and the boxes of a line's first,
+    middle and last characters give its position. Text asked for by rectangle instead picks up
+    characters of the neighbouring lines when the lines are set tight.
+    """
+    textpage = page.get_textpage()
+    try:
+        count = textpage.count_chars()
+        text = textpage.get_text_range(0, count) if count > 0 else ""
+        # PDFium counts UTF-16 units: a character beyond the BMP takes two indexes
+        index, units = [], 0
+        for ch in text:
+            index.append(units)
+            units += 2 if ord(ch) > 0xFFFF else 1
+        geometry = units == count
+        lines: list[Line] = []
+        for m in re.finditer(r"[^\r\n]+", text):
+            raw = m.group()
+            body = raw.strip()
+            if not body:
+                continue
+            first = m.start() + (len(raw) - len(raw.lstrip()))
+            last = m.start() + len(raw.rstrip()) - 1
+            if geometry:
+                boxes = [textpage.get_charbox(index[i], loose=True) for i in (first, (first + last) // 2, last)]
+                left, right = boxes[0][0], boxes[2][2]
+                bottom, top = min(b[1] for b in boxes), max(b[3] for b in boxes)
+            else:  # no positions: every line is its own paragraph, cleaning joins what it can
+                left = bottom = right = top = 0.0
+            indent = raw[:len(raw) - len(raw.lstrip())]
+            lines.append(Line(indent + CJK_SPACE.sub("", fold_lookalikes(body)), left, bottom, right, top))
+        return lines
+    finally:
+        textpage.close()
+        page.close()
+
+
+def fold_lookalikes(text: str) -> str:
+    return LOOKALIKES.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+
+
+def _key(line: Line) -> tuple[str, int]:
+    """A running header is at the same height on every page and differs only in its numbers."""
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line.text)), round(line.top / 4)
+
+
+def _drop_running_lines(pages: list[list[Line]]) -> None:
+    """Remove page numbers and lines repeated at the top or bottom of most pages, in place."""
+    every = [ln for lines in pages for ln in lines]
+    size = statistics.median(ln.height for ln in every) if every else 0
+    edges = [_edge_lines(lines, size) for lines in pages]
+    counts: dict[tuple[str, int], int] = {}
+    for edge in edges:
+        for key in {_key(ln) for ln in edge}:
+            counts[key] = counts.get(key, 0) + 1
+    # on half the pages, or on 4 of a long file: odd and even pages, or each chapter, may have their own
+    need = max(2, min(4, math.ceil(0.5 * len(pages))))
+    running = {k for k, n in counts.items() if n >= need}
+    for lines, edge in zip(pages, edges):
+        drop = {id(ln) for ln in edge if _key(ln) in running or PAGE_NUMBER.match(ln.text.strip())}
+        lines[:] = [ln for ln in lines if id(ln) not in drop]
+
+
+def _edge_lines(lines: list[Line], size: float) -> list[Line]:
+    """Lines that may be a running header or footer: at most EDGE_LINES at the very top or bottom
+    of the page, set apart from the body by a gap wider than a line."""
+    by_position = sorted(lines, key=lambda ln: -ln.top)
+    if len(by_position) <= EDGE_LINES:  # a page with just a page number, or a header and nothing else
+        return by_position
+    out = []
+    for ordered in (by_position, by_position[::-1]):
+        block = ordered[:1]
+        for ln in ordered[1:]:
+            gap = block[-1].bottom - ln.top if ordered is by_position else ln.bottom - block[-1].top
+            if gap > size:
+                if len(block) <= EDGE_LINES:
+                    out += block
+                break
+            block.append(ln)
+            if len(block) > EDGE_LINES + 2:  # side-by-side pieces of a header row count once each
+                break
+    return out
+
+
+def _paragraphs(pages: list[list[Line]]) -> list[Page]:
+    """Each page's lines joined into paragraphs, one a line; a page may continue the previous one."""
+    every = [ln for lines in pages for ln in lines]
+    if not every:
+        return [Page("") for _ in pages]
+    size = statistics.median(ln.height for ln in every)
+    out, previous = [], None
+    for lines in pages:
+        # margins of the body text, per page (odd and even pages may be shifted); a nearly empty
+        # page has too few lines to tell, so it uses the whole file's
+        margin_lines = lines if len(lines) >= 5 else every
+        left = statistics.mode(round(ln.left) for ln in margin_lines)
+        right = _right_margin(margin_lines)
+        paras: list[str] = []
+        continues = False
+        for ln in lines:
+            text = ln.text.strip()
+            if previous is not None and _goes_on(*previous, ln, text, size, left):
+                if paras:
+                    paras[-1] += _joiner(paras[-1], text) + text
+                else:
+                    continues = True
+                    paras.append(text)
+            else:
+                paras.append(text)
+            previous = (ln, right)
+        out.append(Page("\n".join(paras), continues))
+    return out
+
+
+def _right_margin(lines: list[Line]) -> float:
+    """Where full lines end: the rightmost edge that several lines share (justified text), so one
+    wide table row or figure label does not make every other line look short."""
+    ends: dict[int, int] = {}
+    for ln in lines:
+        ends[round(ln.right / 2)] = ends.get(round(ln.right / 2), 0) + 1
+    shared = [2 * e for e, n in ends.items() if n >= 2]
+    return max(shared) if shared else max(ln.right for ln in lines)
+
+
+def _goes_on(prev: Line, right: float, line: Line, text: str, size: float, left: float) -> bool:
+    """Whether `line` continues the paragraph that `prev` (on a page with that right margin) ends so far."""
+    if prev.height <= 0 or line.height <= 0:  # no positions known: cleaning decides
+        return False
+    if prev.right < right - 1.5 * size:  # a short line ends its paragraph (a full one may end a sentence)
+        return False
+    if line.text[:1] in (" ", "\u3000") or line.left > left + 0.8 * size:  # an indented line starts one
+        return False
+    if abs(line.height - prev.height) > 0.2 * size:  # a change of font size: a heading
+        return False
+    if prev.bottom - line.top > 1.2 * size and prev.bottom > line.top:  # a blank line on the same page
+        return False
+    return heading_level(text) in (None, 7)
+
+
+def _joiner(before: str, after: str) -> str:
+    """English words broken at a line end need their space back; Chinese needs none."""
+    return " " if before[-1:].isascii() and before[-1:].isalnum() and after[:1].isascii() and after[:1].isalnum() else ""
