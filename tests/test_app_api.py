@@ -59,10 +59,29 @@ def test_upload_through_the_api_adds_a_document_without_restarting(client, tmp_p
 
     path = tmp_path / "龙舟赛.txt"
     path.write_text("龙舟赛通知\n2021年龙舟赛在运河举行，共有参赛队伍36支。\n", encoding="utf-8")
-    status, table, message, _ = client.predict([handle_file(str(path))], "zh", api_name="/add_documents")
+    status, table, message, _ = client.predict([handle_file(str(path))], api_name="/add_documents")
     assert "新增 1 个" in message
     assert any("龙舟赛" in str(row) for row in table["data"])
     got = client.predict("龙舟赛共有多少支参赛队伍？", api_name="/ask")
     assert got["answerable"] and "36" in got["answer"]
-    refused = client.predict([], "zh", api_name="/add_documents")
+    refused = client.predict([], api_name="/add_documents")
     assert "请先选择" in refused[2]
+
+
+def test_chat_endpoint_streams_follows_up_and_filters(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)  # one session: the conversation is kept between calls
+    job = client.submit("2019年计划拆迁多少户？", [], "hybrid", 5, [], [], "extractive", api_name="/chat")
+    chunks = list(job)
+    assert len(chunks) > 2  # streamed, not sent at once
+    history = chunks[-1][0]
+    assert "3000户" in str(history[-1]["content"]) and 'href="#src-1"' in str(history[-1]["content"])
+    history, _, sources = client.predict("那2020年呢？", history, "hybrid", 5, [], [], "extractive",
+                                         api_name="/chat")
+    last = str(history[-1]["content"])
+    assert "5000户" in last and "检索的问题：2020年计划拆迁多少户？" in last
+    assert 'id="src-1"' in sources and "<mark>2020年计划拆迁5000户" in sources
+    fresh = Client(app_url, verbose=False)  # a new browser session: no history, filtered to 2020
+    history, _, _ = fresh.predict("计划拆迁多少户？", [], "bm25", 3, [], ["2020"], "extractive", api_name="/chat")
+    assert "5000户" in str(history[-1]["content"])

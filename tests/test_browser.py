@@ -115,6 +115,22 @@ def test_script_in_question_and_document_is_shown_as_text(page):
     page.shot("06-injection")
 
 
+def test_upload_in_the_documents_tab(page, tmp_path):
+    path = tmp_path / "<img src=x onerror=alert(3)>舞龙.txt"
+    path.write_text("舞龙表演安排<script>alert(4)</script>\n舞龙表演在元宵节举行，共有舞龙队18支。\n", encoding="utf-8")
+    page.get_by_role("tab", name="文档").click()
+    page.locator("#qa-upload input[type=file]").set_input_files(str(path))
+    page.locator("#qa-add").click()
+    page.locator("#qa-upload-message").get_by_text("已导入").wait_for(timeout=60000)
+    table = page.locator("#qa-docs").inner_text()
+    assert "舞龙表演安排<script>alert(4)</script>" in table and "img_src_x_onerror_alert(3)舞龙.txt" in table
+    assert page.locator('img[src="x"]').count() == 0 and page.dialogs == []
+    page.shot("08-documents")
+    page.get_by_role("tab", name="问答").click()
+    answer = ask(page, "舞龙表演共有多少支舞龙队？")
+    assert "18支" in answer.inner_text()
+
+
 def test_english_and_new_conversation(page):
     page.get_by_label("English").check()
     page.get_by_text("Question", exact=True).first.wait_for(timeout=5000)
