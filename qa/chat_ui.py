@@ -103,11 +103,15 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                                              settings_box, mode, k, docs, years, answer_mode, sources,
                                              *doc_parts.labelled], api_visibility="private")
 
-        def added(lang):
+        def refresh(lang):
+            """What an upload (here or in another tab) changes: counts, filters, the documents table."""
             a = library.assistant
-            return (_intro(a, lang), gr.update(choices=_doc_choices(a)), gr.update(choices=_year_choices(a)))
+            return (_intro(a, lang), gr.update(choices=_doc_choices(a)), gr.update(choices=_year_choices(a)),
+                    _status(library, lang), _doc_rows(a))
 
-        doc_parts.done.then(added, lang, [header, docs, years], api_visibility="private")
+        refreshed = [header, docs, years, doc_parts.status, doc_parts.table]
+        doc_parts.done.then(refresh, lang, refreshed, api_visibility="private")
+        demo.load(refresh, lang, refreshed, api_visibility="private")
 
         def ask(question: str) -> dict:
             """Answer a question: the same JSON as `qa ask --json`."""

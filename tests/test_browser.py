@@ -126,6 +126,12 @@ def test_upload_in_the_documents_tab(page, tmp_path):
     assert "舞龙表演安排<script>alert(4)</script>" in table and "img_src_x_onerror_alert(3)舞龙.txt" in table
     assert page.locator('img[src="x"]').count() == 0 and page.dialogs == []
     page.shot("08-documents")
+    other = page.context.browser.new_page()  # another user opening the page now sees the new document
+    other.goto(page.url)
+    other.get_by_role("tab", name="文档").click()
+    other.locator("#qa-docs").get_by_text("舞龙表演安排", exact=False).wait_for(timeout=30000)
+    assert other.locator("#qa-header").inner_text() == page.locator("#qa-header").inner_text()
+    other.close()
     page.get_by_role("tab", name="问答").click()
     answer = ask(page, "舞龙表演共有多少支舞龙队？")
     assert "18支" in answer.inner_text()
