@@ -40,7 +40,7 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                                              scale=5, elem_id="qa-question", max_length=1000)
                             send = gr.Button(t("zh", "send"), variant="primary", scale=0, min_width=80)
                             clear = gr.Button(t("zh", "new_chat"), scale=0, min_width=100, elem_id="qa-clear")
-                        gr.Examples(examples or EXAMPLES, inputs=box, label=t("zh", "examples"))
+                        example_set = gr.Examples(examples or EXAMPLES, inputs=box, label=t("zh", "examples")).dataset
                         with gr.Accordion(t("zh", "settings"), open=False) as settings_box:
                             mode = gr.Radio(list(MODES), value=a.settings.mode, label=t("zh", "mode"))
                             k = gr.Slider(1, 20, value=a.settings.top_k, step=1, label=t("zh", "k"))
@@ -97,11 +97,12 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                     gr.update(label=t(code, "k")), gr.update(label=t(code, "doc_filter")),
                     gr.update(label=t(code, "year_filter")),
                     gr.update(label=t(code, "answer_mode"), choices=[(t(code, "extractive"), "extractive")]),
-                    render.sources_html(None, {}, code), *doc_parts.relabel(code)]
+                    render.sources_html(None, {}, code), gr.update(label=t(code, "examples")),
+                    *doc_parts.relabel(code)]
 
         lang_pick.change(switch, lang_pick, [lang, header, chat_tab, docs_tab, chatbot, box, send, clear,
                                              settings_box, mode, k, docs, years, answer_mode, sources,
-                                             *doc_parts.labelled], api_visibility="private")
+                                             example_set, *doc_parts.labelled], api_visibility="private")
 
         def refresh(lang):
             """What an upload (here or in another tab) changes: counts, filters, the documents table."""

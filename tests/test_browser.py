@@ -29,12 +29,13 @@ def _available():
 
 
 @pytest.fixture(scope="module")
-def page(app_url, tmp_path_factory):
+def page(request, tmp_path_factory):
     missing = _available()
     if missing:
         if os.environ.get("CI"):
             pytest.fail(f"browser test must run in CI: {missing}")
         pytest.skip(missing)
+    app_url = request.getfixturevalue("app_url")  # only started when there is a browser to drive it
     from playwright.sync_api import sync_playwright
 
     shots = tmp_path_factory.mktemp("screenshots")
@@ -140,6 +141,7 @@ def test_upload_in_the_documents_tab(page, tmp_path):
 def test_english_and_new_conversation(page):
     page.get_by_label("English").check()
     page.get_by_text("Question", exact=True).first.wait_for(timeout=5000)
+    page.get_by_text("Example questions").first.wait_for(timeout=5000)
     answer = ask(page, "火星基地的建设进度如何？")
     assert "No content directly relevant" in answer.inner_text()
     assert "May be related" in page.locator("#qa-sources").inner_text()
