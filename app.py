@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", dest="index_dir", help="index folder (default $QA_INDEX_DIR, else ./index)")
     parser.add_argument("--host", default=os.environ.get("QA_HOST", "127.0.0.1"),
                         help="address to serve on (default $QA_HOST, else 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", 7860)),
+    # the default stays a string so that argparse checks $QA_PORT like a flag and says so in one line
+    parser.add_argument("--port", type=int, default=os.environ.get("QA_PORT", "7860"),
                         help="port (default $QA_PORT, else 7860)")
     args = parser.parse_args(argv)
     try:
