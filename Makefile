@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup index run test bench clean
+.PHONY: setup browser index run test bench bench-app clean
 
 setup: $(STAMP)
 
@@ -22,11 +22,26 @@ index: setup
 run: index
 	$(PY) app.py --index index
 
-test: setup
+# tests/test_browser.py drives Debian's Chromium (Playwright's own browser download is not used).
+# Installed only when missing; outside CI a failed install just means that test is skipped.
+CHROMIUM ?= /usr/bin/chromium
+CJK_FONT ?= /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+browser:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -e $(CJK_FONT) ]; then \
+	  echo "installing chromium and fonts-wqy-microhei for the browser test"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  { $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-wqy-microhei; } \
+	  || { if [ -n "$$CI" ]; then exit 1; else echo "could not install chromium: tests/test_browser.py will be skipped"; fi; }; \
+	fi
+
+test: setup browser
 	$(PY) -m pytest -q
 
 bench: index
 	$(PY) scripts/bench_ask.py --index index
+
+bench-app: index browser
+	$(PY) scripts/bench_app.py --index index
 
 clean:
 	rm -rf index/build-* index/CURRENT index/.*.partial

@@ -66,3 +66,81 @@ def tiny_st_model(tmp_path_factory) -> Path:
     Loadable with `qa.embedding.load_model(str(folder))`; its embedding dimension is 32.
     """
     return _build_tiny_st_model(tmp_path_factory.mktemp("tiny_st_model"))
+
+
+# --- the chat app, served from a small index made here (tests/test_app_api.py, test_browser.py) ---
+
+APP_DOCS = {
+    "gov-2019.txt": "2019年政府工作报告\n——在区第九届人民代表大会第三次会议上的报告\n(2019年1月10日)\n张伟\n"
+                    "一、城中村改造\n2019年计划拆迁3000户，新建安置房50万平方米。\n"
+                    "张伟指出，要加快推进地铁5号线和运河公园两个项目建设。\n",
+    "gov-2020.txt": "2020年政府工作报告\n——在区第九届人民代表大会第四次会议上的报告\n(2020年1月9日)\n李娜\n"
+                    "一、城中村改造\n2020年计划拆迁5000户，新建安置房80万平方米。\n"
+                    "李娜强调，要做好老旧小区改造和背街小巷整治。\n",
+    "notes<b>.txt": "关于火锅节<script>alert(1)</script>的说明\n"
+                    "火锅节每年举办一次，地点在运河广场<img src=x onerror=alert(1)>东侧。\n"
+                    "火锅节共有摊位120个<script>alert(2)</script>，由文旅局负责组织。\n",
+}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_index(tmp_path_factory, tiny_st_model):
+    """An index of APP_DOCS (tiny model; dense weight low, so BM25 leads as with the real fallback)."""
+    from qa.config import Settings
+    from qa.ingest import ingest
+
+    root = tmp_path_factory.mktemp("app")
+    docs = root / "docs"
+    docs.mkdir()
+    for name, body in APP_DOCS.items():
+        (docs / name.replace("<", "").replace(">", "")).write_text(body, encoding="utf-8")
+    settings = Settings(index_dir=root / "index", embed_model=str(tiny_st_model))
+    ingest([docs], settings)
+    return settings.index_dir
+
+
+@pytest.fixture(scope="session")
+def app_env():
+    return {**os.environ, "QA_DENSE_WEIGHT": "0.05", "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+            "TOKENIZERS_PARALLELISM": "false"}
+
+
+@pytest.fixture(scope="session")
+def app_url(app_index, app_env, tmp_path_factory):
+    """Base URL of `python app.py` serving app_index on a free port; stopped after the session."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    root = Path(__file__).resolve().parent.parent
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("applog") / "app.log", "w")
+    proc = subprocess.Popen([sys.executable, "app.py", "--index", str(app_index), "--port", str(port)],
+                            cwd=root, env=app_env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                raise RuntimeError(f"the app did not start; see {log.name}")
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()

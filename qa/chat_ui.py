@@ -1,0 +1,207 @@
+"""The Gradio page: a chat tab (answers streamed, sources panel, settings) and a documents tab.
+
+Built by `build(library)`; app.py launches it. Imports gradio, so `import qa` never imports this.
+To add a tab, add a `with gr.Tab(...)` block in `build` and a class like `_DocumentsTab` for its parts.
+"""
+
+from __future__ import annotations
+
+import time
+
+import gradio as gr
+
+from qa import followup, loading, render
+from qa.config import MODES
+from qa.library import MAX_UPLOAD_BYTES, Library, UploadError
+from qa.ui_text import LANGS, t
+
+EXAMPLES = ["2017年计划拆迁多少户？", "2017年政府工作报告提出全年完成拆迁多少户？",
+            "2016年上半年拱墅区地区生产总值是多少？", "區委常委會多久召開一次集中點評會？"]
+STREAM_CHARS = 3  # characters per streamed chunk
+STREAM_PAUSE = 0.015  # seconds between chunks, so the answer visibly types out
+
+
+def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
+    a = library.assistant
+    with gr.Blocks(title=t("zh", "title")) as demo:
+        lang = gr.State("zh")
+        turns = gr.State([])  # [{"question", "speaker", "title"}] for follow-up questions
+        with gr.Row():
+            header = gr.Markdown(_intro(a, "zh"), elem_id="qa-header")
+            lang_pick = gr.Radio(list(LANGS), value="中文", label=t("zh", "language"), scale=0,
+                                 min_width=180, elem_id="qa-lang")
+        with gr.Tabs():
+            with gr.Tab(t("zh", "chat_tab"), id="chat") as chat_tab:
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(label=t("zh", "chat"), height=440, elem_id="qa-chat")
+                        with gr.Row():
+                            box = gr.Textbox(label=t("zh", "question"), placeholder=t("zh", "placeholder"),
+                                             scale=5, elem_id="qa-question", max_length=1000)
+                            send = gr.Button(t("zh", "send"), variant="primary", scale=0, min_width=80)
+                            clear = gr.Button(t("zh", "new_chat"), scale=0, min_width=100, elem_id="qa-clear")
+                        example_set = gr.Examples(examples or EXAMPLES, inputs=box, label=t("zh", "examples")).dataset
+                        with gr.Accordion(t("zh", "settings"), open=False) as settings_box:
+                            mode = gr.Radio(list(MODES), value=a.settings.mode, label=t("zh", "mode"))
+                            k = gr.Slider(1, 20, value=a.settings.top_k, step=1, label=t("zh", "k"))
+                            docs = gr.Dropdown(_doc_choices(a), multiselect=True, label=t("zh", "doc_filter"))
+                            years = gr.Dropdown(_year_choices(a), multiselect=True, label=t("zh", "year_filter"))
+                            answer_mode = gr.Dropdown([(t("zh", "extractive"), "extractive")], value="extractive",
+                                                      label=t("zh", "answer_mode"))
+                    with gr.Column(scale=2):
+                        sources = gr.HTML(render.sources_html(None, {}, "zh"), elem_id="qa-sources")
+            with gr.Tab(t("zh", "docs_tab"), id="docs") as docs_tab:
+                doc_parts = _DocumentsTab(library, lang)
+
+        def respond(message, history, past, lang, mode, k, doc_ids, years, _answer_mode):
+            message = (message or "").strip()
+            if not message:
+                gr.Warning(t(lang, "empty_question"))
+                yield history, gr.skip(), gr.skip(), past
+                return
+            assistant = library.assistant  # this question keeps this one even if an upload swaps it
+            searched = followup.rewrite(message, [followup.Turn(**p) for p in past])
+            result = assistant.ask(searched or message, int(k), mode, doc_ids or None,
+                                   [int(y) for y in years] or None)
+            shown = t(lang, "refused") if not result.answerable else result.answer
+            history = list(history) + [{"role": "user", "content": render.md_text(message)},
+                                       {"role": "assistant", "content": ""}]
+            for end in range(STREAM_CHARS, len(shown), STREAM_CHARS):
+                history[-1] = {"role": "assistant", "content": render.answer_message(shown[:end], lang)}
+                yield history, "", gr.skip(), past
+                time.sleep(STREAM_PAUSE)
+            history[-1] = {"role": "assistant",
+                           "content": render.answer_message(shown, lang, result.short_answer, searched)}
+            cited = result.citations[0].hit.passage.doc_id if result.citations else None
+            doc = assistant.index.documents.get(cited) if cited else None
+            past = list(past) + [{"question": searched or message, "speaker": doc.speaker if doc else None,
+                                  "title": doc.title if doc else None}]
+            yield history, "", render.sources_html(result, assistant.index.documents, lang), past
+
+        chat_inputs = [box, chatbot, turns, lang, mode, k, docs, years, answer_mode]
+        chat_outputs = [chatbot, box, sources, turns]
+        for trigger in (box.submit, send.click):
+            trigger(respond, chat_inputs, chat_outputs, api_name="chat" if trigger == box.submit else False,
+                    api_visibility="undocumented", concurrency_limit=16, concurrency_id="chat")
+        clear.click(lambda lang: ([], "", render.sources_html(None, {}, lang), []), lang,
+                    [chatbot, box, sources, turns], api_visibility="private")
+
+        def switch(choice):
+            code = LANGS.get(choice, "zh")
+            return [code, _intro(library.assistant, code),
+                    gr.update(label=t(code, "chat_tab")), gr.update(label=t(code, "docs_tab")),
+                    gr.update(label=t(code, "chat")),
+                    gr.update(label=t(code, "question"), placeholder=t(code, "placeholder")),
+                    gr.update(value=t(code, "send")), gr.update(value=t(code, "new_chat")),
+                    gr.update(label=t(code, "settings")), gr.update(label=t(code, "mode")),
+                    gr.update(label=t(code, "k")), gr.update(label=t(code, "doc_filter")),
+                    gr.update(label=t(code, "year_filter")),
+                    gr.update(label=t(code, "answer_mode"), choices=[(t(code, "extractive"), "extractive")]),
+                    render.sources_html(None, {}, code), gr.update(label=t(code, "examples")),
+                    *doc_parts.relabel(code)]
+
+        lang_pick.change(switch, lang_pick, [lang, header, chat_tab, docs_tab, chatbot, box, send, clear,
+                                             settings_box, mode, k, docs, years, answer_mode, sources,
+                                             example_set, *doc_parts.labelled], api_visibility="private")
+
+        def refresh(lang):
+            """What an upload (here or in another tab) changes: counts, filters, the documents table."""
+            a = library.assistant
+            return (_intro(a, lang), gr.update(choices=_doc_choices(a)), gr.update(choices=_year_choices(a)),
+                    _status(library, lang), _doc_rows(a))
+
+        refreshed = [header, docs, years, doc_parts.status, doc_parts.table]
+        doc_parts.done.then(refresh, lang, refreshed, api_visibility="private")
+        demo.load(refresh, lang, refreshed, api_visibility="private")
+
+        def ask(question: str) -> dict:
+            """Answer a question: the same JSON as `qa ask --json`."""
+            assistant = library.assistant
+            return assistant.answer_json(assistant.ask(question))
+
+        gr.api(ask, api_name="ask", concurrency_limit=16, concurrency_id="chat")
+    return demo
+
+
+class _DocumentsTab:
+    """The documents tab: index status, the table of documents, and uploading more."""
+
+    def __init__(self, library: Library, lang_state):
+        self.library = library
+        a = library.assistant
+        self.status = gr.Markdown(_status(library, "zh"), elem_id="qa-index-status")
+        self.table = gr.Dataframe(_doc_rows(a), headers=_headers("zh"), interactive=False,
+                                  label=t("zh", "docs_table"), wrap=True, elem_id="qa-docs")
+        self.files = gr.File(file_count="multiple", file_types=list(loading.SUFFIXES), type="filepath",
+                             label=_upload_label("zh"), elem_id="qa-upload")
+        self.add = gr.Button(t("zh", "add"), variant="primary", elem_id="qa-add")
+        self.message = gr.Markdown(elem_id="qa-upload-message")
+        self.labelled = [self.status, self.table, self.files, self.add]
+        # one ingest at a time, in its own concurrency group: questions never queue behind it
+        self.done = self.add.click(self.upload, [self.files, lang_state],
+                                   [self.status, self.table, self.message, self.files],
+                                   api_name="add_documents", api_visibility="undocumented",
+                                   concurrency_limit=1, concurrency_id="ingest")
+
+    def relabel(self, lang):
+        return [_status(self.library, lang), gr.update(headers=_headers(lang), label=t(lang, "docs_table")),
+                gr.update(label=_upload_label(lang)), gr.update(value=t(lang, "add"))]
+
+    def upload(self, paths, lang, progress=gr.Progress(track_tqdm=True)):
+        if not paths:
+            return gr.skip(), gr.skip(), t(lang, "no_files"), gr.skip()
+        progress(0, desc=t(lang, "adding"))
+        files = [(p, _original_name(p)) for p in paths]
+        try:
+            result = self.library.add(files, lambda f, what: progress(f, desc=t(lang, "adding")))
+        except (UploadError, ValueError, OSError, RuntimeError) as exc:
+            return gr.skip(), gr.skip(), render.md_text(t(lang, "error", error=exc)), gr.skip()
+        lines = []
+        if result.report is not None:
+            r = result.report
+            lines.append(t(lang, "added", added=len(r.added), updated=len(r.updated), documents=r.documents,
+                           passages=r.passages))
+        lines += [t(lang, "error", error=x) for x in result.refused]
+        return (_status(self.library, lang), _doc_rows(self.library.assistant),
+                "\n\n".join(render.md_text(x) for x in lines), None)
+
+
+def _upload_label(lang: str) -> str:
+    return t(lang, "upload", suffixes=" ".join(loading.SUFFIXES), mb=MAX_UPLOAD_BYTES // (1024 * 1024))
+
+
+def _original_name(path: str) -> str:
+    # gradio keeps the uploaded file's own name as the last part of its temp path
+    return str(path).replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _intro(a, lang: str) -> str:
+    return f"## {t(lang, 'title')}\n{t(lang, 'intro', documents=len(a.index.documents), passages=len(a.index.passages))}"
+
+
+def _status(library: Library, lang: str) -> str:
+    a = library.assistant
+    return render.md_text(t(lang, "status", documents=len(a.index.documents), passages=len(a.index.passages),
+                                     model=a.index.manifest.embed_model, updated=library.updated))
+
+
+def _headers(lang: str) -> list[str]:
+    return [t(lang, k) for k in ("col_title", "col_date", "col_speaker", "col_passages", "col_file")]
+
+
+def _doc_rows(a) -> list[list]:
+    counts: dict[str, int] = {}
+    for p in a.index.passages:
+        counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+    # shown by the table component as text, never as HTML
+    return [[d.title, d.date or "", d.speaker or "", counts.get(d.doc_id, 0), d.source]
+            for d in sorted(a.index.documents.values(), key=lambda d: (d.source, d.part))]
+
+
+def _doc_choices(a) -> list[tuple[str, str]]:
+    return [(f"{d.title}（{d.date or '—'}）", d.doc_id)
+            for d in sorted(a.index.documents.values(), key=lambda d: (d.date or "", d.title))]
+
+
+def _year_choices(a) -> list[str]:
+    return sorted({str(d.year) for d in a.index.documents.values() if d.year})

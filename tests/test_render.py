@@ -1,0 +1,93 @@
+"""The chat app's HTML: markers link to sources, the quote is highlighted, nothing is executable."""
+
+import subprocess
+import sys
+
+import pytest
+
+from qa.answering import NOT_FOUND
+from qa.render import answer_message, highlight, md_text, sources_html
+from qa.types import Answer, Citation, Document, Hit, Passage
+
+EVIL = '<script>alert(1)</script><img src=x onerror=alert(1)>'
+
+
+def make_answer(quote="2019年计划拆迁3000户。", text=None, title="2019年政府工作报告"):
+    text = text or f"一、城中村改造\n{quote}张伟指出，要加快推进地铁5号线建设。"
+    doc = Document("gov", "docs/gov.txt", "标题\n" + text + "\n结尾", title, "2019-01-10", "张伟")
+    p = Passage("gov-1", "gov", text, 3, 3 + len(text), "一、城中村改造")
+    hit = Hit(p, 0.9)
+    return Answer("q", quote + "[1]", "3000户", True, [Citation(1, hit, quote)], [hit]), {"gov": doc}
+
+
+def test_markers_become_links_to_their_source():
+    html = answer_message("2019年计划拆迁3000户。[1][2]")
+    assert '<a href="#src-1" class="qa-cite">[1]</a>' in html
+    assert '<a href="#src-2" class="qa-cite">[2]</a>' in html
+
+
+def test_sources_panel_highlights_the_quote_inside_its_passage():
+    result, docs = make_answer()
+    html = sources_html(result, docs)
+    assert 'id="src-1"' in html and "《2019年政府工作报告》" in html
+    assert "<mark>2019年计划拆迁3000户。</mark>" in html
+    assert "2019-01-10" in html and "张伟" in html and "一、城中村改造" in html and "docs/gov.txt" in html
+    assert "<details" in html and "结尾" in html  # the surrounding text of the document
+
+
+@pytest.mark.parametrize("where", ["quote", "title", "question"])
+def test_script_and_img_render_as_text(where):
+    if where == "question":
+        html = answer_message(EVIL, short=EVIL, searched=EVIL)
+    else:
+        result, docs = make_answer(quote=EVIL if where == "quote" else "拆迁3000户。",
+                                   title=EVIL if where == "title" else "报告")
+        html = sources_html(result, docs)
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_markdown_in_text_is_disarmed():
+    assert md_text("**粗体** [链接](http://x) `代码`") == r"\*\*粗体\*\* \[链接\](http://x) \`代码\`"
+
+
+def test_refusal_lists_closest_passages_as_may_be_related():
+    result, docs = make_answer()
+    refused = Answer("q", NOT_FOUND, None, False, [], result.hits)
+    html = sources_html(refused, docs)
+    assert "可能相关" in html and 'id="src-' not in html
+    assert "May be related" in sources_html(refused, docs, "en")
+
+
+def test_refusal_is_translated_in_english():
+    assert answer_message(NOT_FOUND, "zh") .startswith("资料中未找到")
+    assert "No content directly relevant" in answer_message("No content directly relevant to the question was found in the documents.", "en")
+
+
+def test_searched_question_is_shown_in_small_text():
+    html = answer_message("答案[1]", searched="2020年计划拆迁多少户？")
+    assert '<small class="qa-searched">检索的问题：2020年计划拆迁多少户？</small>' in html
+
+
+@pytest.mark.parametrize("passage, quote", [("", None), ("字", "字"), ("无此句", "别的"), ("a<b>" * 1000, "a<b>")])
+def test_highlight_edge_cases(passage, quote):
+    out = highlight(passage, quote)
+    assert "<b>" not in out.replace("<mark>", "")
+    assert out.count("<mark>") == (1 if quote and quote in passage else 0)
+
+
+def test_importing_qa_does_not_import_gradio():
+    code = "import sys, qa, qa.render, qa.library, qa.followup, qa.ui_text; print('gradio' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_sources_show_the_page_of_a_pdf_passage():
+    from qa.render import sources_html
+    from qa.types import Answer, Citation, Document, Hit, Passage
+
+    doc = Document("r", "r.pdf", "第一页。\n拆迁5500户。", "报告")
+    p = Passage("r:5-12:x", "r", "拆迁5500户。", 5, 12, page=2, last_page=3)
+    result = Answer("拆迁多少户？", "拆迁5500户。[1]", "5500户", True, [Citation(1, Hit(p, 1.0), "拆迁5500户。")], [Hit(p, 1.0)])
+    assert "第2–3页" in sources_html(result, {"r": doc}, "zh")
+    assert "pp. 2–3" in sources_html(result, {"r": doc}, "en")
