@@ -1,4 +1,5 @@
-"""The Gradio page: a chat tab (answers streamed, sources panel, settings) and a documents tab.
+"""The Gradio page: a chat tab (answers streamed, sources panel, settings), a documents tab and an
+evaluate tab (qa/eval_tab.py).
 
 Built by `build(library)`; app.py launches it. Imports gradio, so `import qa` never imports this.
 To add a tab, add a `with gr.Tab(...)` block in `build` and a class like `_DocumentsTab` for its parts.
@@ -12,6 +13,7 @@ import gradio as gr
 
 from qa import followup, loading, render
 from qa.config import MODES
+from qa.eval_tab import EvalTab
 from qa.library import MAX_UPLOAD_BYTES, Library, UploadError
 from qa.ui_text import LANGS, t
 
@@ -52,6 +54,8 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                         sources = gr.HTML(render.sources_html(None, {}, "zh"), elem_id="qa-sources")
             with gr.Tab(t("zh", "docs_tab"), id="docs") as docs_tab:
                 doc_parts = _DocumentsTab(library, lang)
+            with gr.Tab(t("zh", "eval_tab"), id="eval") as eval_tab:
+                eval_parts = EvalTab(library, lang)
 
         def respond(message, history, past, lang, mode, k, doc_ids, years, _answer_mode):
             message = (message or "").strip()
@@ -90,6 +94,7 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
             code = LANGS.get(choice, "zh")
             return [code, _intro(library.assistant, code),
                     gr.update(label=t(code, "chat_tab")), gr.update(label=t(code, "docs_tab")),
+                    gr.update(label=t(code, "eval_tab")),
                     gr.update(label=t(code, "chat")),
                     gr.update(label=t(code, "question"), placeholder=t(code, "placeholder")),
                     gr.update(value=t(code, "send")), gr.update(value=t(code, "new_chat")),
@@ -98,11 +103,12 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                     gr.update(label=t(code, "year_filter")),
                     gr.update(label=t(code, "answer_mode"), choices=[(t(code, "extractive"), "extractive")]),
                     render.sources_html(None, {}, code), gr.update(label=t(code, "examples")),
-                    *doc_parts.relabel(code)]
+                    *doc_parts.relabel(code), *eval_parts.relabel(code)]
 
-        lang_pick.change(switch, lang_pick, [lang, header, chat_tab, docs_tab, chatbot, box, send, clear,
+        lang_pick.change(switch, lang_pick, [lang, header, chat_tab, docs_tab, eval_tab, chatbot, box, send, clear,
                                              settings_box, mode, k, docs, years, answer_mode, sources,
-                                             example_set, *doc_parts.labelled], api_visibility="private")
+                                             example_set, *doc_parts.labelled, *eval_parts.labelled],
+                         api_visibility="private")
 
         def refresh(lang):
             """What an upload (here or in another tab) changes: counts, filters, the documents table."""

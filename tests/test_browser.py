@@ -6,6 +6,7 @@ Skipped only when Chromium or Playwright is missing and CI is not set; under CI=
 (`make test` installs Chromium).
 """
 
+import json
 import os
 import shutil
 
@@ -136,6 +137,32 @@ def test_upload_in_the_documents_tab(page, tmp_path):
     page.get_by_role("tab", name="问答").click()
     answer = ask(page, "舞龙表演共有多少支舞龙队？")
     assert "18支" in answer.inner_text()
+
+
+def test_evaluate_tab_runs_an_uploaded_dataset_and_shows_tables_and_plots(page, tmp_path):
+    rows = [
+        {"id": "e1", "question": "2019年计划拆迁多少户？", "answers": ["3000户"], "evidence": "2019年计划拆迁3000户",
+         "doc": "gov-2019.txt", "type": "number", "answerable": True},
+        {"id": "e2", "question": "2020年计划拆迁多少户？", "answers": ["5000户"], "evidence": "2020年计划拆迁5000户",
+         "doc": "gov-2020.txt", "type": "number", "answerable": True},
+        {"id": "e3", "question": "火星基地的建设进度如何？", "answers": [], "evidence": "", "doc": "",
+         "type": "unanswerable", "answerable": False},
+    ]
+    dataset = tmp_path / "mini<b>.jsonl"
+    dataset.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    page.get_by_role("tab", name="评测").click()
+    page.locator("#qa-eval-dataset input[type=file]").set_input_files(str(dataset))
+    page.locator("#qa-eval-run").click()
+    report = page.locator("#qa-eval-report")
+    report.locator("table").first.wait_for(timeout=120000)
+    text = report.inner_text()
+    assert ".jsonl" in text and "3 questions" in text
+    assert "hit@5" in text and "answer accuracy" in text and "unanswerable" in text
+    page.wait_for_function("() => [...document.querySelectorAll('#qa-eval-recall img')].some(i => i.naturalWidth > 0)",
+                           timeout=30000)
+    assert page.locator('img[src="x"]').count() == 0 and page.dialogs == []
+    page.shot("09-evaluate")
+    page.get_by_role("tab", name="问答").click()
 
 
 def test_english_and_new_conversation(page):

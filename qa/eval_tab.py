@@ -1,0 +1,67 @@
+"""The evaluate tab: run `qa eval` on a dataset (the bundled dev set unless one is uploaded) and
+show its tables and plots, with the report files to download.
+
+Imports gradio, so `import qa` never imports this.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from qa import evalreport, evalrun, render
+from qa.config import MODES
+from qa.library import Library
+from qa.ui_text import t
+
+DEV_SET = Path(__file__).resolve().parent.parent / "data" / "eval" / "dev.jsonl"
+DOWNLOADS = ("report.md", "metrics.json", "per_question.csv")
+
+
+class EvalTab:
+    def __init__(self, library: Library, lang_state):
+        self.library = library
+        self.intro = gr.Markdown(t("zh", "eval_intro"))
+        with gr.Row():
+            self.dataset = gr.File(file_types=[".jsonl", ".json"], type="filepath", label=t("zh", "eval_dataset"),
+                                   elem_id="qa-eval-dataset")
+            with gr.Column():
+                self.squad = gr.Checkbox(False, label=t("zh", "eval_squad"))
+                self.modes = gr.CheckboxGroup(list(MODES), value=list(MODES), label=t("zh", "mode"))
+                self.ks = gr.Textbox("1,3,5,10", label=t("zh", "eval_ks"), max_lines=1)
+        self.run_button = gr.Button(t("zh", "eval_run"), variant="primary", elem_id="qa-eval-run")
+        with gr.Row():
+            self.recall = gr.Image(label="recall@k", type="filepath", interactive=False, elem_id="qa-eval-recall")
+            self.by_type = gr.Image(label=t("zh", "eval_by_type"), type="filepath", interactive=False)
+        self.files = gr.File(label=t("zh", "eval_files"), file_count="multiple", interactive=False)
+        self.tables = gr.Markdown(elem_id="qa-eval-report")
+        self.labelled = [self.intro, self.dataset, self.squad, self.modes, self.ks, self.run_button,
+                         self.by_type, self.files]
+        # one evaluation at a time, in its own group: it never holds up questions
+        self.run_button.click(self.run, [self.dataset, self.squad, self.modes, self.ks, lang_state],
+                              [self.tables, self.recall, self.by_type, self.files],
+                              api_visibility="private", concurrency_limit=1, concurrency_id="eval")
+
+    def relabel(self, lang):
+        return [t(lang, "eval_intro"), gr.update(label=t(lang, "eval_dataset")), gr.update(label=t(lang, "eval_squad")),
+                gr.update(label=t(lang, "mode")), gr.update(label=t(lang, "eval_ks")),
+                gr.update(value=t(lang, "eval_run")), gr.update(label=t(lang, "eval_by_type")),
+                gr.update(label=t(lang, "eval_files"))]
+
+    def run(self, dataset, squad, modes, ks, lang, progress=gr.Progress()):
+        path = Path(dataset) if dataset else DEV_SET
+        if squad and not dataset:
+            return render.md_text(t(lang, "eval_squad_needs_file")), None, None, None
+        out = Path(tempfile.mkdtemp(prefix="qa-eval-"))  # served to this user only through gradio's cache
+        progress(0, desc=t(lang, "eval_running"))
+        try:
+            result = evalrun.run(path, self.library.settings, modes or MODES, ks, out, squad=bool(squad),
+                                 progress=lambda done, total: progress(done / total, desc=t(lang, "eval_running")))
+        except (ValueError, OSError, KeyError) as exc:
+            return render.md_text(t(lang, "error", error=exc)), None, None, None
+        head = t(lang, "eval_done", name=path.name, questions=result.get("questions", "?"), seconds=result["seconds"])
+        shown = dict(result, dataset=render.md_text(path.name))  # a file name is shown as text
+        return (f"{render.md_text(head)}\n\n{evalreport.render(shown, plots=False)}",
+                str(out / "recall_at_k.png"), str(out / "accuracy_by_type.png"), [str(out / f) for f in DOWNLOADS])
