@@ -20,6 +20,7 @@ from qa.types import Answer, Citation, Hit
 
 NOT_FOUND = "资料中未找到与该问题直接相关的内容。"
 SNIPPET_CHARS = 110
+RELATIVE_YEARS = {"去年": -1, "今年": 0, "明年": 1}
 REASON_ASKED = re.compile(r"为什么|为何|原因|何以|理由")
 
 # Reports mix plans and results: "计划拆迁4000户" next to "累计拆迁4874户". These cues tell which
@@ -42,6 +43,7 @@ class Candidate:
     score: float
     coverage: float  # of the question by the sentence and its passage
     own: float  # of the question by the sentence alone
+    agree: int = 0  # +1 the sentence states what the question asks (a plan, or a result), -1 the other
 
 
 def word_weights(question: str, idf, known) -> dict[str, float]:
@@ -115,10 +117,12 @@ def answer(question: str, hits: list[Hit], idf, min_support: float = 0.5, docume
             agree = plan * _tense(to_simplified(f"{section}{lead}{text[a:b]}"), PLAN_SAID, DONE_SAID)
             score = (cov + W["passage"] * passage_cov + W["fit"] * fits(kind, text[a:b], question)
                      + W["report"] * doc_match + W["tense"] * agree + W["rank"] * (len(hits) - rank) / len(hits))
-            candidates.append(Candidate(hit, a, b, score, 0.7 * cov + 0.3 * passage_cov, cov))
+            candidates.append(Candidate(hit, a, b, score, 0.7 * cov + 0.3 * passage_cov, cov, agree))
     if not candidates:
         return _refusal(question, hits, reason="no passages retrieved")
-    dated = [c for c in candidates if _year_ok(years, c, documents.get(c.hit.passage.doc_id))]
+    asked = {y for y in years if str(y) not in naming}  # "2017年政府工作报告" names a report, not a year asked about
+    dated = [c for c in candidates if _year_ok(years, c, documents.get(c.hit.passage.doc_id))
+             and not _names_other_year(asked, c, documents.get(c.hit.passage.doc_id))]
     candidates = dated or candidates  # evidence from the year asked about, when there is any
     best = max(candidates, key=lambda c: c.score)
     if kind in ("number", "date", "list"):  # the best sentence that has a number (date, list) in it, if any
@@ -134,6 +138,9 @@ def answer(question: str, hits: list[Hit], idf, min_support: float = 0.5, docume
               else f"no {kind} in the best sentence" if kind in ("number", "date")
               and not fits(kind, _sentence(best), question)
               else f"nothing about {'/'.join(map(str, sorted(years)))}" if not _year_ok(years, best, doc)
+              or _names_other_year(asked, best, doc)
+              else f"the evidence states a {'result' if plan > 0 else 'plan'}, the question asks for the other"
+              if kind == "number" and best.agree < 0
               else f"nothing about {'、'.join(missing)}" if missing
               else f"the evidence gives no {attr}" if kind == "number" and (attr := _asked_attribute(question, known))
               and not set(attr) <= set(for_search(_lead(best.hit.passage.text, best.start) + _sentence(best)))
@@ -211,6 +218,16 @@ def _tense(text: str, plan, done) -> int:
 
 def _sentence(c: Candidate) -> str:
     return c.hit.passage.text[c.start:c.end]
+
+
+def _names_other_year(years: set[int], c: Candidate, doc) -> bool:
+    """The sentence speaks of other years only: "2017年计划拆迁4000户", or "明年…" in a 2016 report,
+    for a question on 2016."""
+    said = to_simplified(_lead(c.hit.passage.text, c.start) + _sentence(c))
+    named = years_in(said)
+    if doc is not None and doc.year:
+        named |= {doc.year + shift for word, shift in RELATIVE_YEARS.items() if word in said}
+    return bool(years and named and not named & years)
 
 
 def _year_ok(years: set[int], c: Candidate, doc) -> bool:

@@ -278,3 +278,18 @@ def test_the_date_of_a_report_names_it():
                 july={"date": "2016-07-28", "meeting": "区委全会"}, dec={"date": "2016-12-28", "meeting": "党代会"})
     result = ask2("2016年7月的全会报告提出城中村改造哪年全部完成？")
     assert result.citations[0].hit.passage.doc_id == "july" and result.short_answer == "2020年"
+
+
+def test_a_sentence_about_another_year_does_not_answer():
+    ask2 = make({"a": "明年，城中村改造计划拆迁4000户。", "b": "2017年计划新建学校5所。"},
+                a={"date": "2016-12-28"}, b={"date": "2016-12-28"})
+    refused = ask2("2016年计划拆迁多少户？")  # "明年" in a 2016 report is 2017
+    assert not refused.answerable and "2016" in refused.refusal
+    assert ask2("2017年计划拆迁多少户？").short_answer == "4000户"
+
+
+def test_a_result_does_not_answer_a_question_about_a_plan():
+    ask2 = make({"a": "五年累计拆迁4874户。"})
+    refused = ask2("计划拆迁多少户？")
+    assert not refused.answerable and "result" in refused.refusal
+    assert ask2("累计拆迁了多少户？").short_answer == "4874户"
