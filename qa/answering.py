@@ -158,8 +158,12 @@ def answer(question: str, hits: list[Hit], idf, min_support: float = 0.5, docume
     if kind is None and REASON_ASKED.search(to_simplified(question)):
         sentence, limit = _with_neighbours(best), 2 * SNIPPET_CHARS  # reasons come just before or after a claim
     citation = Citation(1, best.hit, sentence.strip())
-    return Answer(question, f"{snippet(sentence, short, content, limit)}[1]", short, True, [citation], hits,
-                  support=best.coverage)
+    text = snippet(sentence, short, content, limit)
+    lead = _lead(best.hit.passage.text, best.start)
+    if lead and not text.startswith("…") and len(lead) + len(text) <= limit:  # what the list item is an item of
+        gap = best.hit.passage.text.find(lead) + len(lead) < best.start
+        text = lead + ("…" if gap else "") + text
+    return Answer(question, f"{text}[1]", short, True, [citation], hits, support=best.coverage)
 
 
 def _with_neighbours(c: Candidate) -> str:
@@ -212,8 +216,9 @@ def _lead(text: str, start: int) -> str:
 
 
 def _tense(text: str, plan, done) -> int:
-    """+1 when text speaks of plans, -1 of results, 0 of both or neither."""
-    return bool(plan.search(text)) - bool(done.search(text))
+    """+1 when text speaks more of plans, -1 more of results, 0 equally or of neither."""
+    lean = len(plan.findall(text)) - len(done.findall(text))
+    return (lean > 0) - (lean < 0)
 
 
 def _sentence(c: Candidate) -> str:

@@ -221,6 +221,8 @@ def test_a_list_item_keeps_its_lead_in():
                  "done": "全年完成固定资产投资446.7亿元,同比增长10%。"})
     result = ask2("全年固定资产投资目标是多少？")
     assert result.short_answer == "370亿元"
+    assert result.answer == "今年主要预期目标建议为:…完成固定资产投资370亿元[1]"  # the item says what it is an item of
+    assert result.citations[0].quote == "完成固定资产投资370亿元;"
 
 
 def test_plans_and_results_are_told_apart():
@@ -289,7 +291,7 @@ def test_a_sentence_about_another_year_does_not_answer():
 
 
 def test_a_result_does_not_answer_a_question_about_a_plan():
-    ask2 = make({"a": "五年累计拆迁4874户。"})
+    ask2 = make({"a": "五年累计拆迁4874户，同比增长5%，顺利完成年度目标。"})  # mostly results, one 目标
     refused = ask2("计划拆迁多少户？")
     assert not refused.answerable and "result" in refused.refusal
     assert ask2("累计拆迁了多少户？").short_answer == "4874户"
