@@ -26,7 +26,8 @@ LIST = re.compile(r"“[^”]{1,20}”(?:[、和及与]?“[^”]{1,20}”)+|[\u
 LEAD_VERB = re.compile(r"推进|实施|发展|打造|建设|改造|包括|抓好|狠抓|紧盯|加快|新建|提升|在|是|为|有|以")
 CLAUSE = re.compile(r"[^，,：:；;。！？!?]+[，,：:；;。！？!?]*")
 COUNTERS = "个所条项件名户人家次倍座栋幢张台辆套吨亩天期批处元%"
-SAME_UNIT = {"人": "人名", "名": "名人", "个": "个", "元": "元", "户": "户"}  # simplified spellings
+SAME_UNIT = {"人": "人名", "名": "名人", "个": "个", "元": "元", "户": "户",  # simplified spellings
+             "%": ("%", "％", "倍", "个百分点")}
 PEOPLE = re.compile(r"[^，。？?]{0,5}?(?:人|员|干部|老人|学生|党员|群众|居民|代表|专家)")
 
 
@@ -41,6 +42,8 @@ def question_kind(question: str) -> str | None:
 def asked_unit(question: str) -> str | None:
     """The unit a number question wants: 多少户 → 户, 多少钱 → 元, 多少老年人 → 人."""
     q = to_simplified(question)
+    if re.search(r"(?:增长|下降|提高|降低|增幅|增速)了?(?:多少|几)", q):
+        return "%"  # a rate
     m = re.search(r"(?:多少|几)(.)", q)
     if not m:
         return None
@@ -145,7 +148,7 @@ def _closeness(sentence: str, m: re.Match, weights: dict[str, float], unit: str 
     before = for_search(sentence[max(0, m.start() - 14):m.start()])
     score = sum(w for t, w in weights.items() if t in before)
     if unit_matches(m.group(), unit) or (unit and answers_count(sentence, m, question)):
-        score += 10
+        score += 1000  # the asked unit decides; the words before the number break ties
     return score - 0.01 * m.start()
 
 

@@ -20,6 +20,10 @@ THING = re.compile(r"(这些|上述|(?<!应)该(?![怎])|(?<![尤极])其(?![他
 YEAR = re.compile(r"(?:19|20)\d{2}\s*年(?:度)?(?:上半年|下半年)?|(?:今年|去年|明年|前年)")
 HALF = re.compile(r"上半年|下半年|全年")
 ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+次(?:党代会|代表大会|全体会议|全会|会议)|[一二三四五六七八九十\d]+中全会")
+# A question that starts with its predicate has left out its subject: "增长了多少", "为什么".
+PREDICATE = re.compile(r"(?:增长|下降|提高|降低|减少|增加|完成|实现|达到|占|是|有|为什么|为何|怎么|如何|多少|几)")
+WHY = re.compile(r"为什么|为何|怎么|如何")
+ASKED = re.compile(r"(?:是|有|为|达到|共|一共)?(?:多少|几[个所条项件名户人家次年倍]?|什么|哪些|哪里|哪儿|谁)[^，。？?]*[？?]?$")
 SHORT = 12  # characters: a question this short with 呢 and no topic of its own is elliptical
 
 
@@ -81,11 +85,20 @@ def rewrite(question: str, history: list[Turn]) -> str | None:
     if THING.search(core) or REPORT.search(core) or PERSON.search(core):
         # "这些项目…", or a pronoun with no known referent: search with the previous question's topic
         return f"{TAIL.sub('', prev.question)}，{core}？"
+    if PREDICATE.match(core) and (subject := _subject(prev.question)):
+        # "那增长了多少？" after "…地区生产总值是多少？": the same subject, a new predicate
+        return f"{core}{subject}？" if WHY.match(core) else f"{subject}{core}？"
     # elliptical ("安置房呢？"): a new topic in the previous question's time and meeting
     context = "".join(t for t in _times(prev.question) + ORDINAL.findall(prev.question) if t not in core)
     if context:
         return f"{context}{core}？"
     return f"{TAIL.sub('', prev.question)}，{core}？"
+
+
+def _subject(question: str) -> str:
+    """What a question asks about: "2016年上半年地区生产总值是多少？" → "2016年上半年地区生产总值"."""
+    subject = ASKED.sub("", TAIL.sub("", question)).strip("，,、 ")
+    return subject if subject != TAIL.sub("", question) else ""
 
 
 def _times(text: str) -> list[str]:

@@ -9,7 +9,8 @@ from qa.extract import asked_noun, asked_unit, fits, numbers, question_kind, sho
     ("有多少老年人享受养老服务？", "人"),
     ("派了多少干部到企业？", "人"),
     ("新建几所学校？", "所"),
-    ("增长多少？", None),
+    ("增长多少？", "%"),  # a rate
+    ("地区生产总值增长了几个百分点？", "%"),
     ("地区生产总值是多少", None),
 ])
 def test_asked_unit(question, unit):
@@ -68,3 +69,10 @@ def test_spans_with_wan_and_month_forms():
     assert [m.group() for m in numbers("新增就业岗位14.4万个，8 万余名老人")] == ["14.4万个", "8 万余名"]
     assert short_answer("date", "安置房项目要在11月份以前全部开工。", {}, "什么时候以前开工？") == "11月份以前"
     assert short_answer("list", "发挥“武林大妈”“拱宸大伯”等群众力量作用。", {}, "有哪些？") == "“武林大妈”“拱宸大伯”"
+
+
+def test_a_growth_question_takes_the_rate_not_the_amount():
+    sentence = "上半年,全区实现地区生产总值228.12亿元,增长10.3%;"
+    weights = {"上半年": 3.0, "地区生产总值": 3.0, "增长": 2.0}
+    assert short_answer("number", sentence, weights, "上半年地区生产总值增长了多少？") == "10.3%"
+    assert short_answer("number", sentence, weights, "上半年地区生产总值是多少？") == "228.12亿元"

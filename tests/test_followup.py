@@ -54,3 +54,12 @@ def test_pronoun_without_a_known_speaker_keeps_the_previous_topic():
 def test_the_latest_turn_is_the_one_referred_to():
     history = PREV + [Turn("2020年计划拆迁多少户？", speaker="李娜")]
     assert rewrite("他还提到了哪些项目？", history) == "李娜还提到了哪些项目？"
+
+
+@pytest.mark.parametrize("previous, question, expected", [
+    ("2016年上半年拱墅区地区生产总值是多少？", "那增长了多少？", "2016年上半年拱墅区地区生产总值增长了多少？"),
+    ("2017年计划拆迁多少户？", "为什么呢？", "为什么2017年计划拆迁？"),
+    ("城中村改造有哪些项目？", "那完成了几个？", "城中村改造完成了几个？"),
+])
+def test_a_new_predicate_keeps_the_previous_subject(previous, question, expected):
+    assert rewrite(question, [Turn(previous)]) == expected
