@@ -185,7 +185,7 @@ def plot_by_type(result: dict, path: Path) -> None:
     ax.set_ylabel("答案准确率（不可答：拒答率）" if zh else "answer accuracy (unanswerable: refused)")
     ax.set_title("按问题类型的准确率" if zh else "accuracy by question type")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the bars, never over them
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
