@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from qa.chunking import sentence_spans
 from qa.extract import asked_unit, fits, question_kind, short_answer, snippet
-from qa.lexical import general_frequency, tokenize, word_tag
+from qa.lexical import general_frequency, segment, tokenize, word_tag
 from qa.normalize import for_search, to_simplified
 from qa.retrieval import years_in
 from qa.types import Answer, Citation, Hit
@@ -130,23 +130,7 @@ def answer(question: str, hits: list[Hit], idf, min_support: float = 0.5, docume
         if fitting and max(c.score for c in fitting) >= 0.75 * best.score:
             best = max(fitting, key=lambda c: c.score)
     doc = documents.get(best.hit.passage.doc_id)
-    context = for_search(" ".join(filter(None, (best.hit.passage.section, best.hit.passage.text,
-                                                 doc and doc.title, doc and doc.meeting, doc and doc.kind))))
-    missing = missing_specific(weights, known, context)
-    reason = (f"support {best.coverage:.2f} < {min_support}" if best.coverage < min_support
-              or best.own < min_support / 2
-              else f"no {kind} in the best sentence" if kind in ("number", "date")
-              and not fits(kind, _sentence(best), question)
-              else f"nothing about {'/'.join(map(str, sorted(years)))}" if not _year_ok(years, best, doc)
-              or _names_other_year(asked, best, doc)
-              else f"the evidence states a {'result' if plan > 0 else 'plan'}, the question asks for the other"
-              if kind == "number" and best.agree < 0
-              else f"nothing about {'、'.join(missing)}" if missing
-              else f"the evidence gives no {attr}" if kind == "number" and (attr := _asked_attribute(question, known))
-              and not set(attr) <= set(for_search(_lead(best.hit.passage.text, best.start) + _sentence(best)))
-              else f"no number in {asked_unit(question)}" if kind == "number" and asked_unit(question)
-              and fits(kind, _sentence(best), question) < 1
-              else None)
+    reason = _why_refuse(question, kind, best, doc, years, asked, plan, weights, known, min_support)
     if reason:
         return _refusal(question, hits, best.coverage, reason)
 
@@ -166,6 +150,31 @@ def answer(question: str, hits: list[Hit], idf, min_support: float = 0.5, docume
     return Answer(question, f"{text}[1]", short, True, [citation], hits, support=best.coverage)
 
 
+def _why_refuse(question, kind, best: Candidate, doc, years, asked, plan, weights, known, min_support) -> str | None:
+    """Why the best sentence does not answer the question, or None when it does."""
+    sentence = _sentence(best)
+    if best.coverage < min_support or best.own < min_support / 2:
+        return f"support {best.coverage:.2f} < {min_support}"
+    if kind in ("number", "date") and not fits(kind, sentence, question):
+        return f"no {kind} in the best sentence"
+    if not _year_ok(years, best, doc) or _names_other_year(asked, best, doc):
+        return f"nothing about {'/'.join(map(str, sorted(years)))}"
+    if kind == "number" and best.agree < 0:
+        return f"the evidence states a {'result' if plan > 0 else 'plan'}, the question asks for the other"
+    context = for_search(" ".join(filter(None, (best.hit.passage.section, best.hit.passage.text,
+                                                 doc and doc.title, doc and doc.meeting, doc and doc.kind))))
+    missing = missing_specific(weights, known, context)
+    if missing:
+        return f"nothing about {'、'.join(missing)}"
+    if kind == "number":
+        attr = _asked_attribute(question, known)
+        if attr and not set(attr) <= set(for_search(_lead(best.hit.passage.text, best.start) + sentence)):
+            return f"the evidence gives no {attr}"
+        if asked_unit(question) and fits(kind, sentence, question) < 1:
+            return f"no number in {asked_unit(question)}"
+    return None
+
+
 def _with_neighbours(c: Candidate) -> str:
     """The sentence with the one before and the one after it in its passage, verbatim."""
     spans = sentence_spans(c.hit.passage.text)
@@ -179,18 +188,12 @@ LINKS = ("是", "为", "达到", "共计")
 
 def _asked_attribute(question: str, known) -> str | None:
     """What a "X是多少" question measures: "一般公共预算支出是多少" → 支出. The evidence must say it."""
-    words = [w for w in _jieba_words(for_search(question)) if w.strip()]
+    words = [w for w in segment(for_search(question)) if w.strip()]
     if "多少" not in words:
         return None
     at = words.index("多少")
     word = words[at - 2] if at >= 2 and words[at - 1] in LINKS else None
     return word if word and len(word) >= 2 and known(word) else None
-
-
-def _jieba_words(text: str) -> list[str]:
-    from qa.lexical import _jieba
-
-    return _jieba().lcut(text)
 
 
 def _covered(weights: dict[str, float], text: str) -> float:
@@ -228,11 +231,13 @@ def _sentence(c: Candidate) -> str:
 def _names_other_year(years: set[int], c: Candidate, doc) -> bool:
     """The sentence speaks of other years only: "2017年计划拆迁4000户", or "明年…" in a 2016 report,
     for a question on 2016."""
+    if not years:
+        return False
     said = to_simplified(_lead(c.hit.passage.text, c.start) + _sentence(c))
     named = years_in(said)
     if doc is not None and doc.year:
         named |= {doc.year + shift for word, shift in RELATIVE_YEARS.items() if word in said}
-    return bool(years and named and not named & years)
+    return bool(named and not named & years)
 
 
 def _year_ok(years: set[int], c: Candidate, doc) -> bool:

@@ -7,6 +7,7 @@ rewritten, so a user can find them in the report.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from qa.normalize import for_search, to_simplified
 
@@ -39,6 +40,7 @@ def question_kind(question: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=256)  # asked once per question, read for every sentence and number
 def asked_unit(question: str) -> str | None:
     """The unit a number question wants: 多少户 → 户, 多少钱 → 元, 多少老年人 → 人."""
     q = to_simplified(question)
@@ -55,6 +57,7 @@ def asked_unit(question: str) -> str | None:
     return "人" if PEOPLE.match(q, m.start(1)) else None
 
 
+@lru_cache(maxsize=256)
 def asked_noun(question: str) -> str | None:
     """What a number question counts: 几个场馆 → 场馆 (a report may write "4大场馆")."""
     m = re.search(rf"(?:多少|几)[{COUNTERS}]?([\u4e00-\u9fff]{{2}})", to_simplified(question))
@@ -147,7 +150,7 @@ def _closeness(sentence: str, m: re.Match, weights: dict[str, float], unit: str 
     """How well a number fits the question: the asked unit, and question words just before it."""
     before = for_search(sentence[max(0, m.start() - 14):m.start()])
     score = sum(w for t, w in weights.items() if t in before)
-    if unit_matches(m.group(), unit) or (unit and answers_count(sentence, m, question)):
+    if unit and answers_count(sentence, m, question):
         score += 1000  # the asked unit decides; the words before the number break ties
     return score - 0.01 * m.start()
 

@@ -46,6 +46,11 @@ def tokenize(text: str) -> list[str]:
     return [w for w in words if TOKEN.search(w) and w not in STOPWORDS and not QUESTION_PART.search(w)]
 
 
+def segment(text: str) -> list[str]:
+    """jieba's words of text, as written (no normalising, no stopwords dropped)."""
+    return _jieba().lcut(text)
+
+
 def word_tag(word: str) -> str | None:
     """jieba's part-of-speech tag of a dictionary word (ns place, nr person, nt organisation)."""
     import jieba.posseg
