@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser index run test bench bench-app clean
+.PHONY: setup browser index run test eval train bench bench-app clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,14 @@ browser:
 
 test: setup browser
 	$(PY) -m pytest -q
+
+# Every figure on every part of the fixed split (held-out parts first); needs ../shared (reports, mrc).
+eval: setup
+	$(PY) scripts/eval_parts.py
+
+# Rebuild qa/models/answerer.json from the tune/train parts (deterministic; about 10 minutes).
+train: setup
+	$(PY) scripts/train_answerer.py
 
 bench: index
 	$(PY) scripts/bench_ask.py --index index

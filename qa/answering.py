@@ -1,38 +1,36 @@
-"""Stage 9: an extractive answer with citations — no model weights needed.
+"""Stage 9: an extractive answer with citations, chosen by small learned models.
 
-The answer is built from sentences of the retrieved passages, copied exactly, each marked with
-the number of the passage it came from. When the question asks for a number, date, person, place
-or list, a `short_answer` span is copied from the cited sentence as well. When the passages do not
-cover the question well enough, the answer is refused ("资料中未找到…").
+The answer is a sentence of the retrieved passages, copied exactly and marked with the number of
+its passage; a short answer span is copied from it. Which sentence, which span and whether to
+answer at all are decided by the models of qa/learned.py over the features of qa/features.py and
+qa/spans.py, trained on data (scripts/train_answerer.py), not by hand-set weights. Below the
+calibrated confidence threshold the answer is refused ("资料中未找到…"), with the reason.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
+
+from qa import learned
 from qa.chunking import sentence_spans
-from qa.extract import asked_unit, fits, question_kind, short_answer, snippet
-from qa.lexical import general_frequency, segment, tokenize, word_tag
-from qa.normalize import for_search, to_simplified
+from qa.extract import question_kind, snippet
+from qa.features import (Question, doc_place, named, read_question, report_words, sentence_features,
+                         SENTENCE_FEATURES)
+from qa.lexical import tokenize
+from qa.normalize import for_matching, for_search, to_simplified
 from qa.retrieval import years_in
+from qa.spans import span_matrix
 from qa.types import Answer, Citation, Hit
 
 NOT_FOUND = "资料中未找到与该问题直接相关的内容。"
 SNIPPET_CHARS = 110
-RELATIVE_YEARS = {"去年": -1, "今年": 0, "明年": 1}
 REASON_ASKED = re.compile(r"为什么|为何|原因|何以|理由")
-
-# Reports mix plans and results: "计划拆迁4000户" next to "累计拆迁4874户". These cues tell which
-# one a question wants and which one a sentence states.
-PLAN_ASKED = re.compile(r"目标|计划|预期|打算|力争|确保|要求|今后|未来|将要|还要|准备|明年")
-DONE_ASKED = re.compile(r"过去|已经|累计|一共|共计|了多少|多了|完成了|实现了|建成了|来")
-PLAN_SAID = re.compile(r"目标|计划|预期|力争|确保|建议为|今后|未来|将|明年|争取|到20\d\d年")
-DONE_SAID = re.compile(r"同比|比上年|累计|已经|实现了|完成了|五年来|过去|成功|荣获")
-
-
-# How a sentence's score adds up, besides its own coverage of the question's words (chosen on the dev set).
-W = {"section": 0.5, "chars": 0.25, "passage": 0.3, "fit": 0.15, "report": 0.25, "tense": 0.2, "rank": 0.05}
+SENTENCES_PER_HIT = 40
+SURE_SPAN = 0.5
+YEAR_WORD = re.compile(r"(?:19|20)\d\d年?")  # a passage is ~400 characters; a one-line dump is cut into many more
 
 
 @dataclass
@@ -40,139 +38,147 @@ class Candidate:
     hit: Hit
     start: int  # sentence offsets in the passage text
     end: int
-    score: float
-    coverage: float  # of the question by the sentence and its passage
-    own: float  # of the question by the sentence alone
-    agree: int = 0  # +1 the sentence states what the question asks (a plan, or a result), -1 the other
+    lead: str  # the lead-in of a list item the sentence belongs to
+    x: list[float]
+    missing: list[str]
+
+    @property
+    def sentence(self) -> str:
+        return self.hit.passage.text[self.start:self.end]
 
 
-def word_weights(question: str, idf, known) -> dict[str, float]:
-    """IDF weights of the question's words. A word no passage has gets the largest IDF only when
-    it is specific (rare in general Chinese); a common one ("房子", "帮忙") is likely a paraphrase."""
-    weights = {}
-    for w in dict.fromkeys(tokenize(question)):
-        weights[w] = idf(w)
-        if not known(w):
-            weights[w] *= 1.0 if _specific(w) else 0.35 if general_frequency(w) < 10000 else 0.1
-    return weights
-
-
-def _specific(word: str) -> bool:
-    """A rare word of general Chinese: missing from the corpus, it weighs fully."""
-    return bool(re.search(r"[0-9a-z]", word)) or 0 < general_frequency(word) < 1000
-
-
-def _named(word: str) -> bool:
-    """A number, a Latin term or a place/person/organisation name: its absence is decisive."""
-    return bool(re.search(r"[0-9a-z]", word)) or word_tag(word) in ("ns", "nr", "nt", "nz")
+@dataclass
+class Analysis:
+    """Everything the answerer computed for a question: for answering and for training."""
+    q: Question
+    candidates: list[Candidate]
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    best: int = -1
+    short: str | None = None
+    span_p: float = 0.0
+    z: list[float] = field(default_factory=list)  # ANSWERABLE_FEATURES
+    confidence: float = 0.0
 
 
 def missing_specific(weights: dict[str, float], known, context: str) -> list[str]:
-    """Specific question words that no passage of the corpus has and the evidence lacks."""
+    """Named question words (places, people, numbers) that no passage of the corpus has and the
+    evidence lacks: "宁波市" when only 杭州 is reported."""
     out = []
     for w in weights:
-        if w in context or known(w) or not _named(w):
-            continue
+        if w in context or known(w) or not named(w) or YEAR_WORD.fullmatch(w):
+            continue  # years are weighed by the year features, against the report's date
         if len(w) >= 3 and all(w[i:i + 2] in context for i in range(len(w) - 1)):
             continue  # a compound whose parts are all there ("回顾过去")
         if len(w) >= 3 and (w[1:] in context or w[:-1] in context):
-            continue  # one character off: a variant or typo ("城管局" in a text that has "域管局")
+            continue  # one character off: a variant or typo
         out.append(w)
     return out
 
 
-def answer(question: str, hits: list[Hit], idf, min_support: float = 0.5, documents=None,
-           known=lambda w: True, head=None) -> Answer:
-    """Choose the best sentence of `hits`, or refuse. `idf(token)` weighs the question's words;
-    `known(token)` says whether any passage of the corpus has the token."""
+def analyse(question: str, hits: list[Hit], idf, documents=None, known=lambda w: True,
+            models: learned.Models | None = None) -> Analysis:
+    """Candidate sentences with features, the best one by the sentence model, its short answer by
+    the span model, and the probability that the answer is right."""
+    return decide(read_candidates(question, hits, idf, documents, known), models or learned.load())
+
+
+def read_candidates(question: str, hits: list[Hit], idf, documents=None, known=lambda w: True) -> Analysis:
+    """The question read, and every sentence of the hits as a candidate with its features."""
     documents = documents or {}
-    weights = word_weights(question, idf, known)
-    kind = question_kind(question)
-    years = years_in(question)
-    facts = report_fact(question, kind, hits, documents, head)
+    metas = {h.passage.doc_id: report_words(documents.get(h.passage.doc_id)) for h in hits}
+    q = read_question(question, idf, known, metas)
+    top = hits[0].score if hits and hits[0].score > 0 else 1.0
+    cands = []
+    for rank, hit in enumerate(hits):
+        p, doc = hit.passage, documents.get(hit.passage.doc_id)
+        section, text = for_matching(p.section), p.text
+        passage = for_matching(text)
+        where = doc_place(doc)
+        context = " ".join((section, passage, metas[p.doc_id], for_search(doc.title) if doc else ""))
+        missing = missing_specific(q.weights, known, context)
+        for n, (a, b) in enumerate(sentence_spans(text)[:SENTENCES_PER_HIT]):
+            lead = _lead(text, a)
+            x = sentence_features(q, text[a:b], lead, section, passage, rank, hit.score / top, doc, where,
+                                  n == 0, len(missing))
+            cands.append(Candidate(hit, a, b, lead, x, missing))
+    return Analysis(q, cands)
+
+
+def decide(a: Analysis, models: learned.Models, span_model: bool = True) -> Analysis:
+    """Score the candidates of `a` with `models`: the best sentence, its span, the confidence."""
+    if not a.candidates:
+        return a
+    q, cands = a.q, a.candidates
+    a.scores = models.sentence.score(np.array([c.x for c in cands]))
+    order = np.argsort(-a.scores, kind="stable")
+    a.best = int(order[0])
+    e = np.exp(a.scores - a.scores.max())
+    p_best = float(e[a.best] / e.sum())
+    margin = float(a.scores[order[0]] - a.scores[order[1]]) if len(order) > 1 else 5.0
+    best = cands[a.best]
+    a.short, a.span_p = choose_span(q, best.sentence, models) if span_model else (None, 0.0)
+    f = dict(zip(SENTENCE_FEATURES, best.x))
+    a.z = [p_best, float(a.scores[a.best]), margin, f["cov"], f["cov_own"], f["char_cov"],
+           f["bigram"], f["lcs"], f["missing"], f["year_other"], f["year_doc_other"], f["year_unknown"],
+           f["place_other"], f["fit"], f["unit_ok"], f["tense"], f["rank"], f["rel_score"],
+           a.span_p, float(a.short is not None), float(q.kind is None), float(np.log1p(len(q.weights)))]
+    a.confidence = float(learned.sigmoid(models.answerable.score(np.array([a.z])))[0])
+    return a
+
+
+def choose_span(q: Question, sentence: str, models: learned.Models) -> tuple[str | None, float]:
+    """The short answer in `sentence` and the span model's probability for it."""
+    spans, X = span_matrix(q, sentence)
+    if not spans:
+        return None, 0.0
+    scores = models.span.score(X)
+    e = np.exp(scores - scores.max())
+    i = int(np.argmax(scores))
+    return spans[i].text.strip(), float(e[i] / e.sum())
+
+
+def answer(question: str, hits: list[Hit], idf, min_confidence: float | None = None, documents=None,
+           known=lambda w: True, head=None, models: learned.Models | None = None) -> Answer:
+    """Answer from `hits`, or refuse. `idf(token)` weighs the question's words; `known(token)` says
+    whether any passage of the corpus has the token; `head(doc_id)` gives a report's first passage
+    (for who gave a report, and when). `min_confidence` overrides the model's threshold."""
+    documents = documents or {}
+    facts = report_fact(question, hits, documents, head)
     if facts is not None:
         return facts
-
-    # Words that name the report ("第七次党代会", "政府工作报告", a speaker) say which document should
-    # answer, not which sentence: a sentence that merely mentions the meeting is no better for it.
-    meta = {h.passage.doc_id: _meta(documents.get(h.passage.doc_id)) for h in hits}
-    cites_report = REPORT_ASKED.search(to_simplified(question))
-    naming = {t: w for t, w in weights.items() if cites_report and any(t in m for m in meta.values())}
-    content = {t: w for t, w in weights.items() if t not in naming} or weights
-    total, named_total = sum(content.values()) or 1.0, sum(naming.values()) or 1.0
-    plan = _tense(to_simplified(question), PLAN_ASKED, DONE_ASKED)
-
-    candidates = []
-    for rank, hit in enumerate(hits):
-        text = hit.passage.text
-        section = for_search(hit.passage.section)
-        passage_cov = _covered(content, f"{section}\n{for_search(text)}") / total
-        doc_match = _covered(naming, meta[hit.passage.doc_id]) / named_total if naming else 0.0
-        for a, b in sentence_spans(text):
-            lead = _lead(text, a)
-            said = for_search(lead + text[a:b])
-            cov = sum(w if t in said else W["section"] * w if t in section
-                      else W["chars"] * w if len(t) > 1 and set(t) <= set(said) else 0  # 停车位 ~ 停车泊位
-                      for t, w in content.items()) / total
-            agree = plan * _tense(to_simplified(f"{section}{lead}{text[a:b]}"), PLAN_SAID, DONE_SAID)
-            score = (cov + W["passage"] * passage_cov + W["fit"] * fits(kind, text[a:b], question)
-                     + W["report"] * doc_match + W["tense"] * agree + W["rank"] * (len(hits) - rank) / len(hits))
-            candidates.append(Candidate(hit, a, b, score, 0.7 * cov + 0.3 * passage_cov, cov, agree))
-    if not candidates:
-        return _refusal(question, hits, reason="no passages retrieved")
-    asked = {y for y in years if str(y) not in naming}  # "2017年政府工作报告" names a report, not a year asked about
-    dated = [c for c in candidates if _year_ok(years, c, documents.get(c.hit.passage.doc_id))
-             and not _names_other_year(asked, c, documents.get(c.hit.passage.doc_id))]
-    candidates = dated or candidates  # evidence from the year asked about, when there is any
-    best = max(candidates, key=lambda c: c.score)
-    if kind in ("number", "date", "list"):  # the best sentence that has a number (date, list) in it, if any
-        fitting = [c for c in candidates if fits(kind, _sentence(c), question)]
-        if fitting and max(c.score for c in fitting) >= 0.75 * best.score:
-            best = max(fitting, key=lambda c: c.score)
-    doc = documents.get(best.hit.passage.doc_id)
-    reason = _why_refuse(question, kind, best, doc, years, asked, plan, weights, known, min_support)
-    if reason:
-        return _refusal(question, hits, best.coverage, reason)
-
-    sentence = _sentence(best)
-    short = short_answer(kind, sentence, content, question)
-    if short is None and kind in ("number", "person"):
-        return _refusal(question, hits, best.coverage, f"no {kind} that answers the question in the evidence")
+    models = models or learned.load()
+    threshold = models.threshold if min_confidence is None else min_confidence
+    a = analyse(question, hits, idf, documents, known, models)
+    if not a.candidates:
+        return _refusal(question, hits, 0.0, "no passages retrieved")
+    best = a.candidates[a.best]
+    if a.confidence < threshold:
+        return _refusal(question, hits, a.confidence, _why(a, best, documents))
+    # a span is the short answer when the question asks for a kind of thing, or the span model is sure
+    short = a.short if a.q.kind or a.span_p >= SURE_SPAN else None
+    sentence, weights = best.sentence, a.q.weights
     limit = SNIPPET_CHARS
-    if kind is None and REASON_ASKED.search(to_simplified(question)):
+    if a.q.kind is None and REASON_ASKED.search(to_simplified(question)):
         sentence, limit = _with_neighbours(best), 2 * SNIPPET_CHARS  # reasons come just before or after a claim
+    text = snippet(sentence, short, weights, limit)
+    if best.lead and not text.startswith("…") and len(best.lead) + len(text) <= limit:  # what the item is an item of
+        gap = best.hit.passage.text.find(best.lead) + len(best.lead) < best.start
+        text = best.lead + ("…" if gap else "") + text
     citation = Citation(1, best.hit, sentence.strip())
-    text = snippet(sentence, short, content, limit)
-    lead = _lead(best.hit.passage.text, best.start)
-    if lead and not text.startswith("…") and len(lead) + len(text) <= limit:  # what the list item is an item of
-        gap = best.hit.passage.text.find(lead) + len(lead) < best.start
-        text = lead + ("…" if gap else "") + text
-    return Answer(question, f"{text}[1]", short, True, [citation], hits, support=best.coverage)
+    return Answer(question, f"{text}[1]", short, True, [citation], hits, support=a.confidence,
+                  confidence=a.confidence)
 
 
-def _why_refuse(question, kind, best: Candidate, doc, years, asked, plan, weights, known, min_support) -> str | None:
-    """Why the best sentence does not answer the question, or None when it does."""
-    sentence = _sentence(best)
-    if best.coverage < min_support or best.own < min_support / 2:
-        return f"support {best.coverage:.2f} < {min_support}"
-    if kind in ("number", "date") and not fits(kind, sentence, question):
-        return f"no {kind} in the best sentence"
-    if not _year_ok(years, best, doc) or _names_other_year(asked, best, doc):
-        return f"nothing about {'/'.join(map(str, sorted(years)))}"
-    if kind == "number" and best.agree < 0:
-        return f"the evidence states a {'result' if plan > 0 else 'plan'}, the question asks for the other"
-    context = for_search(" ".join(filter(None, (best.hit.passage.section, best.hit.passage.text,
-                                                 doc and doc.title, doc and doc.meeting, doc and doc.kind))))
-    missing = missing_specific(weights, known, context)
-    if missing:
-        return f"nothing about {'、'.join(missing)}"
-    if kind == "number":
-        attr = _asked_attribute(question, known)
-        if attr and not set(attr) <= set(for_search(_lead(best.hit.passage.text, best.start) + sentence)):
-            return f"the evidence gives no {attr}"
-        if asked_unit(question) and fits(kind, sentence, question) < 1:
-            return f"no number in {asked_unit(question)}"
-    return None
+def _why(a: Analysis, best: Candidate, documents) -> str:
+    """A short reason for a refusal, from what weighed most against the best sentence."""
+    f = dict(zip(SENTENCE_FEATURES, best.x))
+    if best.missing:
+        return f"nothing about {'、'.join(best.missing)}"
+    if f["year_other"] or f["year_doc_other"]:
+        return f"nothing about {'/'.join(map(str, sorted(a.q.years)))}"
+    if f["place_other"] and not f["place_said"]:
+        return f"the reports found are about another place than {'、'.join(a.q.places)}"
+    return f"confidence {a.confidence:.2f} below the threshold"
 
 
 def _with_neighbours(c: Candidate) -> str:
@@ -181,31 +187,6 @@ def _with_neighbours(c: Candidate) -> str:
     i = next(n for n, (a, _) in enumerate(spans) if a == c.start)
     lo, hi = spans[max(i - 1, 0)][0], spans[min(i + 1, len(spans) - 1)][1]
     return c.hit.passage.text[lo:hi]
-
-
-LINKS = ("是", "为", "达到", "共计")
-
-
-def _asked_attribute(question: str, known) -> str | None:
-    """What a "X是多少" question measures: "一般公共预算支出是多少" → 支出. The evidence must say it."""
-    words = [w for w in segment(for_search(question)) if w.strip()]
-    if "多少" not in words:
-        return None
-    at = words.index("多少")
-    word = words[at - 2] if at >= 2 and words[at - 1] in LINKS else None
-    return word if word and len(word) >= 2 and known(word) else None
-
-
-def _covered(weights: dict[str, float], text: str) -> float:
-    return sum(w for t, w in weights.items() if t in text)
-
-
-def _meta(doc) -> str:
-    """What names a report in a question: its meeting, kind, speaker and date."""
-    if doc is None:
-        return ""
-    date = "".join(f"{int(x)}{unit}" for x, unit in zip((doc.date or "").split("-"), "年月日") if x)
-    return for_search(" ".join(filter(None, (doc.meeting, doc.kind, doc.speaker, date))))
 
 
 def _lead(text: str, start: int) -> str:
@@ -218,47 +199,14 @@ def _lead(text: str, start: int) -> str:
     return line[begin:colon + 1]
 
 
-def _tense(text: str, plan, done) -> int:
-    """+1 when text speaks more of plans, -1 more of results, 0 equally or of neither."""
-    lean = len(plan.findall(text)) - len(done.findall(text))
-    return (lean > 0) - (lean < 0)
-
-
-def _sentence(c: Candidate) -> str:
-    return c.hit.passage.text[c.start:c.end]
-
-
-def _names_other_year(years: set[int], c: Candidate, doc) -> bool:
-    """The sentence speaks of other years only: "2017年计划拆迁4000户", or "明年…" in a 2016 report,
-    for a question on 2016."""
-    if not years:
-        return False
-    said = to_simplified(_lead(c.hit.passage.text, c.start) + _sentence(c))
-    named = years_in(said)
-    if doc is not None and doc.year:
-        named |= {doc.year + shift for word, shift in RELATIVE_YEARS.items() if word in said}
-    return bool(named and not named & years)
-
-
-def _year_ok(years: set[int], c: Candidate, doc) -> bool:
-    """A question about year Y needs evidence that speaks of Y: a passage naming it, a report of
-    year Y, or a report from the end of the year before (which plans the next year)."""
-    if not years:
-        return True
-    text = to_simplified(c.hit.passage.text)
-    year = doc.year if doc is not None else None
-    year_end = doc is not None and doc.date is not None and len(doc.date) >= 7 and int(doc.date[5:7]) >= 10
-    return any(str(y) in text or year == y or (year == y - 1 and (year_end or "明年" in text)) for y in years)
-
-
 REPORT_ASKED = re.compile(r"报告|讲话|会议|全会|党代会|大会|文章")
 DELIVERED = re.compile(r"作|做|召开|开的|举行|讲|发表")
 
 
-def report_fact(question: str, kind: str | None, hits: list[Hit], documents, head=None) -> Answer | None:
+def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer | None:
     """Who gave a report, or when: answered from the report's head lines (its date and speaker
     lines), cited like any other sentence. `head(doc_id)` gives a report's first passage."""
-    q = to_simplified(question)
+    q, kind = to_simplified(question), question_kind(question)
     if head is None or kind not in ("date", "person") or not (REPORT_ASKED.search(q) and DELIVERED.search(q)):
         return None
     words, years = set(tokenize(question)), years_in(question)
@@ -285,7 +233,7 @@ def report_fact(question: str, kind: str | None, hits: list[Hit], documents, hea
             hit = Hit(passage, 1.0, {})
             parts = [doc.title, doc.meeting and f"在{doc.meeting}上", short]
             text = "，".join(filter(None, parts))
-            return Answer(question, f"{text}[1]", short, True, [Citation(1, hit, line)], [hit] + hits, support=1.0)
+            return Answer(question, f"{text}[1]", short, True, [Citation(1, hit, line)], [hit] + hits, support=1.0, confidence=1.0)
         if kind == "person":  # no speaker line: a retrieved sentence of the report that names the speaker
             for hit in hits:
                 text = hit.passage.text
@@ -293,9 +241,9 @@ def report_fact(question: str, kind: str | None, hits: list[Hit], documents, hea
                 if spans:
                     sentence = text[spans[0][0]:spans[0][1]].strip()
                     return Answer(question, f"{snippet(sentence, value, {})}[1]", value, True,
-                                  [Citation(1, hit, sentence)], hits, support=1.0)
+                                  [Citation(1, hit, sentence)], hits, support=1.0, confidence=1.0)
     return None
 
 
-def _refusal(question: str, hits: list[Hit], support: float = 0.0, reason: str = "") -> Answer:
-    return Answer(question, NOT_FOUND, None, False, [], hits, support=support, refusal=reason)
+def _refusal(question: str, hits: list[Hit], confidence: float = 0.0, reason: str = "") -> Answer:
+    return Answer(question, NOT_FOUND, None, False, [], hits, support=confidence, refusal=reason, confidence=confidence)

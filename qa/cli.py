@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, retrieval=False)
     p.add_argument("--squad", type=Path, metavar="FILE", help="SQuAD-format JSON (CMRC 2018, DRCD): index its "
                    "paragraphs into a temporary corpus and evaluate open-domain QA over them")
+    p.add_argument("--part", choices=("tune", "holdout", "train", "test", "all"), default="all",
+                   help="evaluate one part of the fixed split (qa/splits.py): tune or holdout for a JSONL dataset, "
+                   "train or test for --squad (default: all)")
     p.add_argument("--modes", default=",".join(EVAL_MODES), help="retrieval modes, comma separated "
                    "(default: bm25,dense,hybrid)")
     p.add_argument("-k", dest="ks", default="1,3,5,10", help="k's for hit@k and recall@k (default: 1,3,5,10)")
@@ -227,7 +230,8 @@ def cmd_eval(args) -> int:
         bars[0].update(done - bars[0].n)
 
     try:
-        result = evalrun.run(args.squad or args.dataset, settings, modes, ks, args.out, progress, squad=bool(args.squad))
+        result = evalrun.run(args.squad or args.dataset, settings, modes, ks, args.out, progress, squad=bool(args.squad),
+                             part=args.part)
     finally:
         for bar in bars:
             bar.close()

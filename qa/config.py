@@ -18,7 +18,7 @@ ENV = {
     "chunk_size": "QA_CHUNK_SIZE",
     "chunk_overlap": "QA_CHUNK_OVERLAP",
     "dense_weight": "QA_DENSE_WEIGHT",
-    "min_support": "QA_MIN_SUPPORT",
+    "min_confidence": "QA_MIN_CONFIDENCE",
 }
 
 
@@ -38,9 +38,9 @@ class Settings:
     # Weight of the dense ranking in reciprocal rank fusion (BM25 has weight 1). None: use the
     # weight recorded for the model in the index manifest. See README "Choosing the fusion weights".
     dense_weight: float | None = None
-    # Least share of the question's content words (IDF weighted) that the cited sentence and its
-    # passage must cover, else the answer is refused. Calibrated on data/eval/dev.jsonl.
-    min_support: float = 0.32
+    # Least probability that an answer is right (the answerer's calibrated confidence) for it to be
+    # given rather than refused. None: the threshold shipped with the model, chosen on tune data.
+    min_confidence: float | None = None
 
     @classmethod
     def resolve(cls, **flags) -> "Settings":
@@ -68,7 +68,7 @@ class Settings:
 
 def _convert(name: str, value):
     kind = {"index_dir": Path, "top_k": int, "chunk_size": int, "chunk_overlap": int,
-            "dense_weight": float, "min_support": float}.get(name, str)
+            "dense_weight": float, "min_confidence": float}.get(name, str)
     try:
         return kind(value)
     except (TypeError, ValueError):

@@ -67,7 +67,7 @@ def render(result: dict, plots: bool = True) -> str:
     s = result["settings"]
     head = (f"# Evaluation report\n\n- dataset: {result['dataset']} ({result['questions']} questions)\n"
             f"- index: {s['index']}; embedding model: {s['model']}; chunk size {s['chunk_size']}; "
-            f"answer from top {s['top_k']}; dense weight {s['dense_weight']}; min support {s['min_support']}\n"
+            f"answer from top {s['top_k']}; dense weight {s['dense_weight']}; min confidence {s.get('min_confidence')}\n"
             f"- modes: {', '.join(result['modes'])}; took {result.get('seconds', '?')} s\n")
     parts = [head, "## Overall\n", overall_table(result), ""]
     for mode in result["modes"]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from qa import metrics as m
+from qa import splits
 from qa.config import MODES, ConfigError, Settings
 from qa.evaluation import fold, load_dataset, load_squad, relevant_folded
 
@@ -23,30 +24,52 @@ RANK_DEPTH = 10  # MRR@10 and nDCG@10 need the top 10 whatever the k's asked for
 
 
 def run(dataset: str | Path, settings: Settings, modes=("bm25", "dense", "hybrid"), ks=DEFAULT_KS, out_dir: str | Path | None = None,
-        progress: Callable[[int, int], None] | None = None, squad: bool = False) -> dict:
+        progress: Callable[[int, int], None] | None = None, squad: bool = False, part: str = "all") -> dict:
     """Evaluate `dataset` (dev-set JSONL, or SQuAD JSON when `squad`) and return the metrics dict.
 
     With `out_dir`, also write there the files named in `qa.evalreport.FILES` (report.md,
     metrics.json, per_question.csv, recall_at_k.png, accuracy_by_type.png); report.md shows the
     plots by relative path. `progress(done, total)` is called after each question in each mode.
+    `part` keeps one part of the fixed split (qa/splits.py): tune/holdout, or train/test for SQuAD.
     """
     modes, ks = check_modes(modes), check_ks(ks)
     started = time.perf_counter()
     if squad:
-        rows, paragraphs = load_squad(Path(dataset))
         with tempfile.TemporaryDirectory(prefix="qa-squad-") as tmp:
+            rows, paragraphs = load_squad(_squad_part(Path(dataset), part, Path(tmp)))
             settings = _index_paragraphs(paragraphs, Path(tmp), settings)
             result, records = _evaluate(rows, settings, modes, ks, progress)
     else:
         rows = load_dataset(Path(dataset))
+        if part not in ("all", "tune", "holdout"):
+            raise ConfigError(f"--part {part} is for SQuAD files; a JSONL dataset has parts tune and holdout")
+        rows = splits.select(rows, part)
+        if not rows:
+            raise ConfigError(f"{dataset}: no questions in part {part}")
         result, records = _evaluate(rows, settings, modes, ks, progress)
     result["dataset"] = str(dataset) + (" (SQuAD format, open-domain over its paragraphs)" if squad else "")
+    result["part"] = part
     result["seconds"] = round(time.perf_counter() - started, 1)
     if out_dir is not None:
         from qa.evalreport import write_all
 
         write_all(result, records, Path(out_dir))
     return result
+
+
+def _squad_part(path: Path, part: str, tmp: Path) -> Path:
+    """The SQuAD file itself, or a copy of the paragraphs of one part of it."""
+    if part == "all":
+        return path
+    if part not in ("train", "test"):
+        raise ConfigError(f"--part {part} is for JSONL datasets; a SQuAD file has parts train and test")
+    import json
+
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such SQuAD file")
+    subset = tmp / f"{path.stem}-{part}.json"
+    subset.write_text(json.dumps(splits.squad_subset([path], part), ensure_ascii=False), encoding="utf-8")
+    return subset
 
 
 def check_modes(modes) -> tuple[str, ...]:
@@ -100,7 +123,7 @@ def _evaluate(rows, settings: Settings, modes, ks, progress):
     result = {"questions": len(rows), "ks": list(ks), "modes_run": list(modes),
               "settings": {"index": str(settings.index_dir), "model": index.manifest.embed_model,
                            "top_k": settings.top_k, "chunk_size": index.manifest.chunk_size,
-                           "dense_weight": assistant.retriever.dense_weight, "min_support": settings.min_support},
+                           "dense_weight": assistant.retriever.dense_weight, "min_confidence": settings.min_confidence},
               "modes": {}}
     for mode in modes:
         mine = [r for r in records if r["mode"] == mode]

@@ -7,6 +7,7 @@ rewritten, so a user can find them in the report.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from qa.normalize import for_search, to_simplified
@@ -64,13 +65,43 @@ def asked_noun(question: str) -> str | None:
     return m.group(1) if m else None
 
 
-def numbers(sentence: str, question: str = "") -> list[re.Match]:
-    """Number spans of a sentence, without bare years, names like G20, and numbers the question gives."""
-    given = set(re.findall(r"\d+(?:\.\d+)?", question))
-    return [m for m in NUMBER.finditer(sentence) if m.group().strip()
-            and not re.fullmatch(r"\d{4}年?", m.group().strip())
-            and not re.match(r"[A-Za-z]", sentence[m.start() - 1:m.start()])
-            and re.match(r"\d+(?:[.,]\d+)*", m.group()).group() not in given]
+@dataclass(frozen=True)
+class NumberSpan:
+    """A number mention as a match: `start()`, `end()`, `group()` (see qa.numbers.find_quantities)."""
+    a: int
+    b: int
+    text: str
+    value: float | None
+
+    def start(self) -> int:
+        return self.a
+
+    def end(self) -> int:
+        return self.b
+
+    def group(self) -> str:
+        return self.text
+
+
+LEADING = re.compile(r"^(?:约|近|超过|超|逾|达到|达)")
+
+
+@lru_cache(maxsize=512)
+def numbers(sentence: str, question: str = "") -> list[NumberSpan]:
+    """Number mentions of a sentence (digits or Chinese numerals, with unit, 左右/以上, ranges,
+    ratios), without years, dates, ordinals, names like G20, and numbers the question gives."""
+    from qa.numbers import find_quantities, parse_number
+
+    given = {q.value for q in find_quantities(question) if q.value is not None}
+    given |= {parse_number(x) for x in re.findall(r"\d+(?:\.\d+)?", question)}
+    out = []
+    for q in find_quantities(sentence):
+        if q.kind in ("year", "date", "ordinal") or (q.value is not None and q.value in given):
+            continue
+        lead = LEADING.match(q.text)
+        a = q.start + (lead.end() if lead else 0)
+        out.append(NumberSpan(a, q.end, sentence[a:q.end], q.value))
+    return out
 
 
 def unit_matches(number: str, unit: str | None) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.normalize import for_search
+from qa.normalize import for_matching, for_search
 
 USER_DICT = Path(os.environ.get("QA_USER_DICT", Path(__file__).resolve().parent.parent / "data" / "userdict.txt"))
 # Function words and question words: they say nothing about which passage answers.
@@ -42,7 +42,7 @@ def _jieba():
 
 def tokenize(text: str) -> list[str]:
     """Search tokens of text: normalised, jieba search-mode segmented, without stopwords."""
-    words = _jieba().lcut_for_search(SYNONYMS.sub(lambda m: SYNONYM_OF[m.group()], for_search(text)))
+    words = _jieba().lcut_for_search(SYNONYMS.sub(lambda m: SYNONYM_OF[m.group()], for_matching(text)))
     return [w for w in words if TOKEN.search(w) and w not in STOPWORDS and not QUESTION_PART.search(w)]
 
 

@@ -23,3 +23,11 @@ def to_simplified(text: str) -> str:
 def for_search(text: str) -> str:
     """NFKC (full-width letters, digits and punctuation to half-width), simplified, lowercase."""
     return to_simplified(unicodedata.normalize("NFKC", text)).lower()
+
+
+def for_matching(text: str) -> str:
+    """`for_search`, with Chinese-numeral quantities in digits (四十二个 → 42个, 4,000 → 4000): what
+    the search tokens and the answerer's word matching see."""
+    from qa.numbers import fold_numerals
+
+    return fold_numerals(for_search(text))

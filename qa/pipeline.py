@@ -36,7 +36,7 @@ class Assistant:
         t0 = time.perf_counter()
         hits = self.search(question, k, mode, doc_ids, years)
         t1 = time.perf_counter()
-        result = extract_answer(question, hits, self.index.bm25.idf, self.settings.min_support,
+        result = extract_answer(question, hits, self.index.bm25.idf, self.settings.min_confidence,
                                 self.index.documents, self.index.bm25.knows, self.head_passage)
         t2 = time.perf_counter()
         result.searched = question
@@ -60,7 +60,7 @@ class Assistant:
 
     def answer_json(self, a: Answer) -> dict:
         return {"question": a.question, "answer": a.answer, "short_answer": a.short_answer,
-                "answerable": a.answerable, "support": round(a.support, 3), "refusal": a.refusal or None, "searched": a.searched,
+                "answerable": a.answerable, "support": round(a.support, 3), "confidence": round(a.confidence, 3), "refusal": a.refusal or None, "searched": a.searched,
                 "citations": [self.citation_json(c) for c in a.citations],
                 "passages": [self.hit_json(h) for h in a.hits], "timings_ms": a.timings_ms}
 

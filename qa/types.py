@@ -80,4 +80,5 @@ class Answer:
     searched: str = ""  # the query actually sent to retrieval
     support: float = 0.0  # how much of the question the cited evidence covers (0..1)
     refusal: str = ""  # why the answer was refused, when it was
+    confidence: float = 0.0  # the answerer's probability that the answer is right (calibrated)
     timings_ms: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,175 @@
+"""What the answerer knows about a question and each candidate sentence, as numbers.
+
+`Question` holds what is read once from the question (its weighted words, the kind of answer it
+asks for, years, places, plan or result). `sentence_features` turns one candidate sentence into a
+named feature vector; the learned model (qa/learned.py, trained by scripts/train_answerer.py)
+weighs them. No feature is a veto: a sentence about another year or place only scores lower, by
+as much as the training data says.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from qa.extract import asked_unit, fits, question_kind
+from qa.lexical import general_frequency, tokenize, word_tag
+from qa.normalize import for_matching, for_search, to_simplified
+from qa.retrieval import years_in
+
+RELATIVE_YEARS = {"去年": -1, "今年": 0, "明年": 1}
+PLAN_ASKED = re.compile(r"目标|计划|预期|打算|力争|确保|要求|今后|未来|将要|还要|准备|明年")
+DONE_ASKED = re.compile(r"过去|已经|累计|一共|共计|了多少|多了|完成了|实现了|建成了|来")
+PLAN_SAID = re.compile(r"目标|计划|预期|力争|确保|建议为|今后|未来|将|明年|争取|到20\d\d年")
+DONE_SAID = re.compile(r"同比|比上年|累计|已经|实现了|完成了|五年来|过去|成功|荣获")
+REPORT_ASKED = re.compile(r"报告|讲话|会议|全会|党代会|大会|文章")
+WH = re.compile(r"多少|几[个所条项件名户人家次年倍]?|什么|哪[些个里儿位年天]?|谁|何[时地]?|怎么|怎样|如何|为什么|为何")
+STOP_CHARS = set("的了和与及或是在有为以对把将被从向于也都而并等中上下里其之这那个吗呢吧啊么哪谁几多少什么请问？?，,。！!")
+PLACE_SUFFIX = re.compile(r"(?:省|市|区|县|自治区|特别行政区|维吾尔|壮族|回族)$")
+
+SENTENCE_FEATURES = (
+    "cov", "cov_own", "cov_section", "cov_passage", "cov_partial", "char_cov", "bigram", "lcs",
+    "wh_context", "rank", "rel_score", "fit", "unit_ok", "has_number",
+    "year_said", "year_other", "year_doc", "year_doc_next", "year_doc_other", "year_unknown",
+    "place_doc", "place_other", "place_said", "tense", "report_match", "missing", "log_len", "first",
+)
+
+
+@dataclass
+class Question:
+    text: str
+    folded: str
+    weights: dict[str, float]  # content word → IDF weight
+    naming: dict[str, float]  # words that name a report (its meeting, kind, speaker), not content
+    kind: str | None
+    years: set[int]
+    places: list[str]  # place names the question gives, without 省/市/区 ("广东")
+    plan: int  # +1 asks for a plan or target, -1 for a result, 0 either
+    chars: set[str] = field(default_factory=set)
+    bigrams: set[str] = field(default_factory=set)
+    wh_context: list[str] = field(default_factory=list)  # content words next to the question word
+
+
+def word_weights(question: str, idf, known) -> dict[str, float]:
+    """IDF weights of the question's words. A word no passage has weighs fully only when it is
+    specific (rare in general Chinese); a common one ("房子", "帮忙") is likely a paraphrase."""
+    weights = {}
+    for w in dict.fromkeys(tokenize(question)):
+        weights[w] = idf(w)
+        if not known(w):
+            weights[w] *= 1.0 if _specific(w) else 0.35 if general_frequency(w) < 10000 else 0.1
+    return weights
+
+
+def _specific(word: str) -> bool:
+    return bool(re.search(r"[0-9a-z]", word)) or 0 < general_frequency(word) < 1000
+
+
+def named(word: str) -> bool:
+    """A number, a Latin term or a place/person/organisation name."""
+    return bool(re.search(r"[0-9a-z]", word)) or word_tag(word) in ("ns", "nr", "nt", "nz")
+
+
+def read_question(question: str, idf, known, doc_meta: dict[str, str]) -> Question:
+    """`doc_meta`: doc_id → the folded words that name each retrieved report (see `report_words`)."""
+    folded = for_matching(question)
+    weights = word_weights(question, idf, known)
+    cites_report = REPORT_ASKED.search(folded)
+    naming = {t: w for t, w in weights.items() if cites_report and any(t in m for m in doc_meta.values())}
+    content = {t: w for t, w in weights.items() if t not in naming} or weights
+    plain = [c for c in folded if c not in STOP_CHARS and not c.isspace()]
+    places = [PLACE_SUFFIX.sub("", w) for w in weights if word_tag(w) == "ns" or PLACE_SUFFIX.search(w) and len(w) >= 3]
+    m = WH.search(folded)
+    around = tokenize(folded[max(0, m.start() - 8):m.start()] + " " + folded[m.end():m.end() + 6]) if m else []
+    return Question(question, folded, content, naming, question_kind(question), years_in(folded),
+                    [p for p in places if len(p) >= 2], _tense(folded, PLAN_ASKED, DONE_ASKED),
+                    set(plain), {a + b for a, b in zip(plain, plain[1:])}, [w for w in around if w in content])
+
+
+def report_words(doc) -> str:
+    """What names a report in a question: its meeting, kind, speaker, place and date."""
+    if doc is None:
+        return ""
+    date = "".join(f"{int(x)}{unit}" for x, unit in zip((doc.date or "").split("-"), "年月日") if x.isdigit())
+    return for_search(" ".join(filter(None, (doc.meeting, doc.kind, doc.speaker, getattr(doc, "place", None), date))))
+
+
+def doc_place(doc) -> str:
+    """Folded text that says where a report is from (its place, title, meeting, speaker line)."""
+    if doc is None:
+        return ""
+    return for_search(" ".join(filter(None, (getattr(doc, "place", None), doc.title, doc.meeting, doc.speaker))))
+
+
+def sentence_features(q: Question, sentence: str, lead: str, section: str, passage: str, rank: int,
+                      rel_score: float, doc, doc_where: str, first: bool, missing: int) -> list[float]:
+    """The SENTENCE_FEATURES of one candidate, in order. `passage`, `section`, `doc_where` folded."""
+    said = for_matching(lead + sentence)
+    total = sum(q.weights.values()) or 1.0
+    cov = cov_section = cov_partial = 0.0
+    for t, w in q.weights.items():
+        if t in said:
+            cov += w
+        elif t in section:
+            cov_section += w
+        elif len(t) > 1 and set(t) <= set(said):
+            cov_partial += w
+    alone = for_matching(sentence) if lead else said
+    own = sum(w for t, w in q.weights.items() if t in alone)
+    cov_passage = sum(w for t, w in q.weights.items() if t in passage or t in section)
+    chars = set(said)
+    char_cov = len(q.chars & chars) / (len(q.chars) or 1)
+    bigram = sum(b in said for b in q.bigrams) / (len(q.bigrams) or 1)
+    wh = sum(t in said for t in q.wh_context) / len(q.wh_context) if q.wh_context else 0.0
+    named_years = years_in(said)
+    doc_year = doc.year if doc is not None else None
+    if doc_year:
+        named_years |= {doc_year + shift for word, shift in RELATIVE_YEARS.items() if word in said}
+    ys = q.years
+    place_doc = place_other = place_said = 0.0
+    if q.places:
+        place_said = float(any(p in said for p in q.places))
+        if doc_where:
+            place_doc = float(any(p in doc_where for p in q.places))
+            place_other = 1.0 - place_doc
+    return [
+        cov / total, own / total, cov_section / total, cov_passage / total, cov_partial / total,
+        char_cov, bigram, _lcs(q.folded, said) / max(4, len(q.chars)), wh,
+        1.0 / (1 + rank), rel_score, fits(q.kind, sentence, q.text), _unit_ok(q, sentence),
+        float(bool(re.search(r"\d|[一二两三四五六七八九十百千万亿]+[个名人户家项条]", sentence))),
+        float(bool(ys and named_years & ys)), float(bool(ys and named_years and not named_years & ys)),
+        float(bool(ys and doc_year in ys)), float(bool(ys and doc_year and doc_year - 1 in ys)),
+        float(bool(ys and doc_year and doc_year not in ys and doc_year - 1 not in ys)),
+        float(bool(ys and not doc_year)),
+        place_doc, place_other, place_said,
+        q.plan * _tense(to_simplified(section + lead + sentence), PLAN_SAID, DONE_SAID),
+        float(bool(q.naming)) * _covered(q.naming, report_words(doc)) / (sum(q.naming.values()) or 1.0),
+        float(missing), math.log(1 + len(sentence)) / 5, float(first),
+    ]
+
+
+def _unit_ok(q: Question, sentence: str) -> float:
+    if q.kind != "number" or not asked_unit(q.text):
+        return 0.0
+    return float(fits("number", sentence, q.text) >= 1)
+
+
+def _covered(weights: dict[str, float], text: str) -> float:
+    return sum(w for t, w in weights.items() if t in text)
+
+
+def _tense(text: str, plan, done) -> int:
+    """+1 when text speaks more of plans, -1 more of results, 0 equally or of neither."""
+    lean = len(plan.findall(text)) - len(done.findall(text))
+    return (lean > 0) - (lean < 0)
+
+
+def _lcs(a: str, b: str) -> int:
+    """Length of the longest common substring of a and b (a short, b a sentence)."""
+    best = 0
+    for i in range(len(a)):
+        lo, hi = best + 1, len(a) - i
+        while lo <= hi and a[i:i + lo] in b:  # grow while the substring starting at i is in b
+            best, lo = lo, lo + 1
+    return best

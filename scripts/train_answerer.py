@@ -1,0 +1,268 @@
+"""Rebuild qa/models/answerer.json from data, deterministically: the sentence, span and refusal
+models of qa/learned.py and the refusal threshold.
+
+    python scripts/train_answerer.py [--shared ../shared] [--out qa/models/answerer.json]
+
+Trained only on the parts qa/splits.py marks for choosing (never on held-out parts):
+- the "train" part of CMRC 2018 trial and DRCD test (../shared/mrc), open-domain over its paragraphs;
+- the "tune" part of data/eval/dev.jsonl over data/corpus, and of data/eval/reports_*.jsonl over
+  the tune reports of ../shared/reports;
+- synthetic number questions made from sentences of the tune reports;
+- constructed unanswerables: each answerable question asked again with its gold paragraph or report
+  taken out of the results, and report questions moved to a province or year no report covers.
+Indexes are cached under build/train/ (delete it to rebuild them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa import learned, splits  # noqa: E402
+from qa.answering import decide, read_candidates  # noqa: E402
+from qa.config import Settings  # noqa: E402
+from qa.evaluation import load_dataset, load_squad  # noqa: E402
+from qa.extract import numbers  # noqa: E402
+from qa.features import SENTENCE_FEATURES  # noqa: E402
+from qa.metrics import normalize_answer  # noqa: E402
+from qa.spans import ANSWERABLE_FEATURES, SPAN_FEATURES, span_matrix  # noqa: E402
+
+PROVINCES = ("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 "
+             "海南 四川 贵州 云南 陕西 甘肃 青海 内蒙古 广西 西藏 宁夏 新疆").split()
+K = 5
+
+
+@dataclass
+class Item:
+    row: dict
+    domain: str
+    hits: list
+    assistant: object
+    answerable: bool
+
+
+def stable(key: str) -> int:
+    return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:8], 16)
+
+
+def index_of(name: str, paths: list[Path]):
+    from qa.ingest import ingest
+    from qa.pipeline import Assistant
+
+    settings = Settings.resolve(index_dir=ROOT / "build" / "train" / name)
+    ingest(paths, settings)
+    return Assistant(settings)
+
+
+def mrc_rows(shared: Path):
+    """The train part of the SQuAD sets as dev-set rows, with its paragraphs written as files."""
+    data = splits.squad_subset(sorted((shared / "mrc").glob("*.json")), "train")
+    folder = ROOT / "build" / "train" / "mrc-corpus"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder.parent / "mrc-train.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    rows, paragraphs = load_squad(path)
+    for p in paragraphs:
+        f = folder / p.name
+        if not f.exists():
+            f.write_text(f"{p.title}\n{p.text}\n", encoding="utf-8")
+    return rows, folder
+
+
+def synthetic(assistant, limit_per_doc: int = 30) -> list[dict]:
+    """Number questions from report sentences: "…全年完成地区生产总值467.8亿元…" →
+    "<report title>中，全年完成地区生产总值多少？" with the answer 467.8亿元."""
+    from qa.chunking import sentence_spans
+
+    rows = []
+    for doc in assistant.index.documents.values():
+        found = []
+        for a, b in sentence_spans(doc.text):
+            s = doc.text[a:b]
+            for m in numbers(s):
+                clause_start = max(s.rfind(c, 0, m.start()) for c in "，,；;：:。") + 1
+                subject = s[clause_start:m.start()].strip()
+                if len(re.findall(r"[\u4e00-\u9fff]", subject)) >= 4 and not re.search(r"\d", subject):
+                    found.append((subject, m.group().strip(), s))
+        found.sort(key=lambda f: stable(doc.doc_id + f[0] + f[1]))
+        title = re.sub(r"\s+", "", doc.title)[:30]
+        for subject, number, sentence in found[:limit_per_doc]:
+            rows.append({"id": f"syn-{stable(doc.doc_id + subject + number)}", "question": f"{title}中，{subject}多少？",
+                         "answers": [number], "evidence": sentence, "doc": doc.source, "type": "number",
+                         "answerable": True, "about": Path(doc.source).name})
+    return rows
+
+
+def moved(row: dict) -> dict | None:
+    """The question about a province or year that no report covers, or None."""
+    q = row["question"]
+    for p in PROVINCES:
+        if p in q:
+            absent = [x for x in ("浙江", "山东", "四川", "江西", "云南", "辽宁", "吉林", "陕西") if x not in q]
+            new = q.replace(p, absent[stable(q) % len(absent)])
+            return {**row, "id": row["id"] + "-place", "question": new, "answers": [], "answerable": False}
+    m = re.search(r"20(2[3-6])年", q)
+    if m:
+        return {**row, "id": row["id"] + "-year", "question": q.replace(m.group(), "2028年"), "answers": [],
+                "answerable": False}
+    return None
+
+
+def gold_doc(row: dict, source: str) -> bool:
+    return bool(row.get("doc")) and Path(source).name == Path(row["doc"]).name
+
+
+def positive(row: dict, cand, assistant) -> bool:
+    if not row["answerable"]:
+        return False
+    source = assistant.index.documents[cand.hit.passage.doc_id].source
+    said = normalize_answer(cand.lead + cand.sentence)
+    return gold_doc(row, source) and any((g := normalize_answer(a)) and g in said for a in row["answers"])
+
+
+def collect(assistant, rows: list[dict], domain: str, construct: bool = True) -> list[Item]:
+    items = []
+    for row in rows:
+        hits = assistant.search(row["question"], K)
+        items.append(Item(row, domain, hits, assistant, row["answerable"]))
+        if construct and row["answerable"]:
+            deeper = assistant.search(row["question"], 4 * K)
+            docs = assistant.index.documents
+            others = [h for h in deeper if not gold_doc(row, docs[h.passage.doc_id].source)][:K]
+            items.append(Item({**row, "answerable": False, "answers": []}, domain + "-without-gold", others,
+                              assistant, False))
+    return items
+
+
+def read_all(items: list[Item]) -> list:
+    """Each item's candidates and features, read once (the models only rescore them)."""
+    out = []
+    for it in items:
+        a = it.assistant
+        out.append(read_candidates(it.row["question"], it.hits, a.index.bm25.idf, a.index.documents,
+                                   a.index.bm25.knows))
+    return out
+
+
+def source_id(row: dict) -> str:
+    """The question a constructed one was made from: both fall in the same fold."""
+    return re.sub(r"-(place|year)$", "", row["id"])
+
+
+def training_groups(items: list[Item], read: list) -> list[tuple]:
+    """Per item: (sentence group, span group, weight), each group (features, 0/1 labels) or None.
+    The span group is the candidate spans of the best-placed sentence that holds a gold answer."""
+    out = []
+    for it, a in zip(items, read):
+        sent = span = None
+        if it.answerable and a.candidates:
+            y = np.array([positive(it.row, c, it.assistant) for c in a.candidates], dtype=float)
+            if y.any():
+                sent = (np.array([c.x for c in a.candidates]), y)
+                spans, X = span_matrix(a.q, a.candidates[int(np.argmax(y))].sentence)
+                golds = {normalize_answer(g) for g in it.row["answers"]}
+                ys = np.array([normalize_answer(s.text) in golds for s in spans], dtype=float)
+                span = (X, ys) if ys.any() else None
+        out.append((sent, span, 1.0 if it.domain == "mrc" else 3.0))  # report questions are what the product is for
+    return out
+
+
+def fit_choices(groups: list[tuple]) -> learned.Models:
+    """The sentence model and the span model."""
+    models = blank()
+    sent = [(g[0], g[2]) for g in groups if g[0] is not None]
+    span = [g[1] for g in groups if g[1] is not None]
+    models.sentence = learned.fit_choice([x for x, _ in sent], SENTENCE_FEATURES, group_weights=[w for _, w in sent])
+    models.span = learned.fit_choice(span, SPAN_FEATURES)
+    print(f"fitted on {len(sent)} sentence groups, {len(span)} span groups", flush=True)
+    return models
+
+
+def blank() -> learned.Models:
+    def zero(names):
+        return learned.Linear(list(names), np.zeros(len(names)), np.zeros(len(names)), np.ones(len(names)))
+    return learned.Models(zero(SENTENCE_FEATURES), zero(SPAN_FEATURES), zero(ANSWERABLE_FEATURES), 0.5, {})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--out", type=Path, default=learned.MODEL_FILE)
+    args = parser.parse_args()
+
+    print("indexing …", flush=True)
+    bundled = index_of("bundled", [ROOT / "data" / "corpus"])
+    mrc, mrc_folder = mrc_rows(args.shared)
+    mrc_index = index_of("mrc-train", [mrc_folder])
+    report_rows = [r for f in sorted((ROOT / "data" / "eval").glob("reports_*.jsonl")) for r in load_dataset(f)]
+    tune_reports = sorted(f for f in (args.shared / "reports").glob("*.txt")
+                          if splits.report_part({"about": f.name, "id": ""}) == "tune")
+    reports = index_of("reports-tune", tune_reports)
+
+    dev_tune = splits.select(load_dataset(ROOT / "data" / "eval" / "dev.jsonl"), "tune")
+    rep_tune = splits.select(report_rows, "tune")
+    syn = synthetic(reports)
+    moved_rows = [m for r in rep_tune + syn[::3] if r["answerable"] and (m := moved(r))]
+    print(f"questions: mrc train {len(mrc)}, dev tune {len(dev_tune)}, report tune {len(rep_tune)}, "
+          f"synthetic {len(syn)}, moved {len(moved_rows)}", flush=True)
+    items = (collect(mrc_index, mrc, "mrc") + collect(bundled, dev_tune, "dev") + collect(reports, rep_tune, "reports")
+             + collect(reports, syn, "synthetic") + collect(reports, moved_rows, "moved", construct=False))
+
+    read = read_all(items)
+    print("features read", flush=True)
+    groups = training_groups(items, read)
+    models = fit_choices(groups)
+    # The refusal model learns from answers chosen by models that did not see the question
+    # (two-fold cross-fitting), so its confidence is what it will be on new questions.
+    fold = np.array([stable(source_id(it.row)) % 2 for it in items])
+    Z, y, domains = np.zeros((len(items), len(ANSWERABLE_FEATURES))), np.zeros(len(items)), []
+    for f in (0, 1):
+        held = fit_choices([g for g, k in zip(groups, fold) if k != f])
+        for i in np.flatnonzero(fold == f):
+            a = decide(read[i], held)
+            if a.candidates:
+                Z[i] = a.z
+                y[i] = float(positive(items[i].row, a.candidates[a.best], items[i].assistant))
+    keep = np.array([bool(a.candidates) for a in read])
+    Z, y, domains = Z[keep], y[keep], np.array([it.domain for it in items])[keep]
+    models.answerable = learned.fit_binary(Z, y, ANSWERABLE_FEATURES)
+    p = learned.sigmoid(models.answerable.score(Z))
+    models.threshold = choose_threshold(p, y, domains)
+    models.trained_on = {
+        "data": "CMRC 2018 trial (CC BY-SA 4.0, Cui et al. 2019) and DRCD test (CC BY-SA 3.0, Shao et al. 2018), "
+                "train part by qa.splits.mrc_part; data/eval/dev.jsonl and data/eval/reports_*.jsonl, tune parts; "
+                "synthetic and constructed questions over the tune reports of ../shared/reports",
+        "questions": {d: int((domains == d).sum()) for d in sorted(set(domains))},
+    }
+    learned.save(models, args.out)
+    print(f"wrote {args.out} (threshold {models.threshold:.3f})")
+
+
+def choose_threshold(p: np.ndarray, y: np.ndarray, domains: np.ndarray) -> float:
+    """The threshold that maximises right answers plus right refusals on the questions people wrote
+    about reports (dev and report tune parts, with their constructed unanswerables and moved
+    questions), answerable and unanswerable weighed equally; prints the curve."""
+    report = ~np.char.startswith(domains.astype(str), "mrc") & ~np.char.startswith(domains.astype(str), "synthetic")
+    pos, neg = report & (y == 1), report & (y == 0)
+    best, best_t = -1.0, 0.5
+    print(f"{'threshold':>9} {'right answered':>14} {'wrong refused':>14}")
+    for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
+        kept, refused = (p[pos] >= t).mean(), (p[neg] < t).mean()
+        print(f"{t:9.2f} {kept:14.3f} {refused:14.3f}")
+        if kept + refused > best:
+            best, best_t = kept + refused, float(t)
+    return best_t
+
+
+if __name__ == "__main__":
+    main()
