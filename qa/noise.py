@@ -36,6 +36,8 @@ FOOTER = re.compile(r"版权所有|Copyright|©|ICP备|网站标识码|公网安
                     r"^Public domain$|^(?:true|false)$|公有领域|Wikisource|维基文库|CC[- ]BY|^↑|"
                     r"^第\s*\d{1,3}\s*版\b|^\d{4}年\d{1,2}月\d{1,2}日\s*星期.\s*第?\s*\d+\s*版", re.I)
 LICENCE = re.compile(r"^本作品|公有领域|维基文库|Wikisource|著作权法》第五条|^Public domain$")
+# Lines of a report's head stay apart: "在…会议上" / "(2017年2月9日)" / "章 燕".
+HEAD_PART = re.compile(r"(?:会议|大会|全会)上(?:的(?:报告|讲话))?\n|\n[(（]\d{4}年[^\n]*[)）]$")
 TERMINAL = set("。！？；：…!?;:”’」』）)")
 MAX_NOISE_CHARS = 60
 
@@ -140,7 +142,7 @@ def _rejoin_split_links(lines: list[str]) -> list[str]:
     for ln in lines:
         s = ln.strip(SPACES)
         prev = out[-1].rstrip(SPACES) if out else ""
-        if s and prev.strip(SPACES) and prev[-1] not in TERMINAL:
+        if s and prev.strip(SPACES) and prev[-1] not in TERMINAL and not HEAD_PART.search(f"{prev}\n{s}"):
             out[-1] = prev + s
         else:
             out.append(ln)

@@ -1,0 +1,302 @@
+"""Stage 5b: describe one report from its own text — title, date, place, speaker, meeting, kind.
+
+Each value records where it was found ("date line", "meeting line", "title", "byline", "inferred",
+"file name") and a confidence. Layouts read here, in the report's head (the lines before
+"各位代表：" / "同志们："):
+
+    2025年广东省政府工作报告                                    ← title (year and place in it)
+    ——2025年1月15日在广东省第十四届人民代表大会第三次会议上    ← meeting line with its date
+    广东省省长 王伟中                                          ← role + speaker
+    2025年1月14日在北京市…会议上北京市市长 殷勇同志作政府工作报告。 ← all of it in one sentence
+    (2016年7月28日)                                            ← date line
+    朱建明 中共杭州市拱墅區委書記                              ← byline: speaker + role
+
+Matching runs on simplified, half-width text; titles keep the report's own script. A value the
+text does not support stays None: unknown is not a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.normalize import for_search
+
+HEAD_LINES = 14
+MAX_TITLE_CHARS = 60
+SALUTATION = re.compile(r"^(?:各位代表|同志们|代表们|各位委员)")
+FULL_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+DATE_LINE = re.compile(r"^[(（]\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*[)）]$")
+MEETING = re.compile(r"在([^在，。]{2,40}?(?:会议|大会|全会|党代会))(?:上|开幕)")
+ROLE_WORD = r"(?:代?省长|代?市长|代?区长|代?县长|代?州长|主席|总理|书记|旗长|盟长)"
+ROLE_NAME = re.compile(rf"([\u4e00-\u9fff]{{0,20}}?{ROLE_WORD})\s*([\u4e00-\u9fff](?:\s?[\u4e00-\u9fff]){{1,2}}?)"
+                       r"(?:同志)?(?=\s*(?:作|在|$|，|同志))")
+NAME_ROLE = re.compile(rf"^([\u4e00-\u9fff]{{2,3}})\s+([\u4e00-\u9fff]{{2,20}}{ROLE_WORD})$")
+SPACED_NAME = re.compile(r"^[\u4e00-\u9fff](?:\s*[\u4e00-\u9fff]){1,3}$")
+YEAR_IN = re.compile(r"((?:19|20)\d{2})\s*年")
+PROVINCES = ("北京市 天津市 上海市 重庆市 河北省 山西省 辽宁省 吉林省 黑龙江省 江苏省 浙江省 安徽省 福建省 江西省 "
+             "山东省 河南省 湖北省 湖南省 广东省 海南省 四川省 贵州省 云南省 陕西省 甘肃省 青海省 台湾省 "
+             "内蒙古自治区 广西壮族自治区 西藏自治区 宁夏回族自治区 新疆维吾尔自治区 香港特别行政区 澳门特别行政区").split()
+SHORT_PLACE = {re.sub(r"(省|市|特别行政区|壮族自治区|回族自治区|维吾尔自治区|自治区)$", "", p): p for p in PROVINCES}
+# "杭州市拱墅区", "拱墅区", "广东省" as written in a meeting name or a role.
+PLACE = re.compile(r"((?:[\u4e00-\u9fff]{2,7}?(?:省|自治区|市))?[\u4e00-\u9fff]{2,4}?(?:省|自治区|市|区|县|州|旗))")
+NOT_PLACE = re.compile(r"^(?:全|各|本|我|该|城|辖|园|社|小|景|地|片|新|街|试验|示范|功能|开发|城市|县市|省市|市区)")
+KINDS = [("统计公报", re.compile(r"统计公报")), ("政府工作报告", re.compile(r"政府工作报告|报告政府工作")),
+         ("全会报告", re.compile(r"全体(?:\(扩大\)|（扩大）)?会议|全会")),
+         ("党代会报告", re.compile(r"中国共产党.{0,12}代表大会|党代会|党的.{0,6}代表大会")),
+         ("讲话", re.compile(r"讲话"))]
+
+
+@dataclass
+class Meta:
+    title: str | None = None
+    date: str | None = None
+    place: str | None = None
+    speaker: str | None = None
+    role: str | None = None
+    meeting: str | None = None
+    kind: str | None = None
+    provenance: dict[str, dict] = field(default_factory=dict)
+
+    def put(self, key: str, value: str | None, source: str, confidence: float) -> None:
+        """Set a value unless one from a surer source is already there."""
+        if not value or (getattr(self, key) and self.provenance[key]["confidence"] >= confidence):
+            return
+        setattr(self, key, value)
+        self.provenance[key] = {"source": source, "confidence": confidence}
+
+
+def detect(text: str, file_name: str = "", title: str | None = None) -> Meta:
+    """Metadata of one report; `title` is one already found by the compilation splitter."""
+    meta = Meta()
+    raw = _head(text)
+    head = [for_search(ln) for ln in raw]
+    _title(meta, raw, head, title)
+    for ln in head:
+        _dated_meeting_line(meta, ln)
+        _speaker(meta, ln)
+    _kind(meta, head, text)
+    _place(meta, head, for_search(text[:20000]))
+    _inferred_year(meta, for_search(text[:20000]))
+    _inferred_title(meta, for_search(text[:5000]))
+    _file_name_year(meta, file_name)
+    return meta
+
+
+def _head(text: str) -> list[str]:
+    lines = []
+    first = text.split("\n", 1)[0]
+    if len(first) > MAX_TITLE_CHARS:  # a whole report on one line: cut its head into its parts
+        salutation = re.search(r"各位代表|同志们|代表们", first[:400])
+        head = first[:salutation.start()] if salutation else ""
+        head = re.sub(r"(——|—\s*\d{4}年)", r"\n\1", head)
+        head = re.sub(r"((?:会议|大会|全会)上(?:的(?:报告|讲话))?|[)）])", r"\1\n", head)
+        return [ln.strip() for ln in head.split("\n") if ln.strip()]
+    for ln in text.split("\n")[:HEAD_LINES]:
+        if SALUTATION.match(ln.strip()):
+            break
+        lines.append(ln.strip())
+    return [ln for ln in lines if ln]
+
+
+def _title(meta: Meta, raw: list[str], head: list[str], given: str | None) -> None:
+    lines = _join_split_words(raw)
+    norm = [for_search(ln) for ln in lines]
+    if given and given in lines:
+        i = lines.index(given)
+        # "高举…旗帜" / "为…而团结奋斗": a title set on two lines; one with a space has both its parts
+        two_line = (i >= 1 and " " not in given.strip() and _title_like(norm[i - 1])
+                    and (i == 1 or not _title_like(norm[i - 2])))
+        meta.put("title", f"{lines[i - 1]} {given}" if two_line else given, "title", 0.9)
+    elif given:
+        meta.put("title", given, "title", 0.9)
+    for i, (ln, n) in enumerate(zip(lines, norm)):
+        if not _title_like(n):
+            continue
+        title = ln
+        nxt = norm[i + 1] if i + 1 < len(norm) else ""
+        if _title_like(nxt) and i + 2 < len(norm) and _meeting_only(norm[i + 2]):
+            title = f"{ln} {lines[i + 1]}"  # a two-line title over its meeting line
+        meta.put("title", re.sub(r"\s+", " ", title.lstrip("# ")).strip(), "title", 0.85)
+        year = YEAR_IN.match(n)
+        if year:
+            meta.put("date", year.group(1), "title", 0.8)
+        return
+
+
+def _join_split_words(lines: list[str]) -> list[str]:
+    """"政府工作报" / "告": a title broken inside a word."""
+    out: list[str] = []
+    for ln in lines:
+        if out and len(ln) <= 2 and (out[-1] + ln).endswith(("报告", "公报", "讲话")):
+            out[-1] += ln
+        else:
+            out.append(ln)
+    return out
+
+
+def _title_like(line: str) -> bool:
+    return (0 < len(line) <= MAX_TITLE_CHARS and line[-1] not in "。；！？，,:："
+            and not re.match(r"^[—\-]|^[(（]|^\d+[.、]|^特\s*载$|^#|.*(?:汇编|选编|目录)$", line.lstrip("# "))
+            and not FULL_DATE.search(line) and not _byline(line) and not _meeting_only(line)
+            and not SPACED_NAME.match(line) and len(line.replace(" ", "")) > 3)
+
+
+def _meeting_only(line: str) -> bool:
+    return bool(re.match(r"^[—\-]*\s*(?:\d{4}年\d{1,2}月\d{1,2}日)?\s*在.*上(?:的(?:报告|讲话))?$", line))
+
+
+def _byline(line: str) -> bool:
+    return bool(NAME_ROLE.match(line) or ROLE_NAME.fullmatch(line.strip()))
+
+
+def _dated_meeting_line(meta: Meta, line: str) -> None:
+    m = DATE_LINE.match(line)
+    if m:
+        meta.put("date", _iso(*m.groups()), "date line", 0.95)
+        return
+    meeting = MEETING.search(line)
+    if meeting and len(line) <= 120:
+        meta.put("meeting", meeting.group(1).strip(" —-"), "meeting line", 0.9)
+        d = FULL_DATE.search(line[: meeting.start() + 1])
+        if d:
+            meta.put("date", _iso(*d.groups()), "meeting line", 0.95)
+
+
+def _speaker(meta: Meta, line: str) -> None:
+    s = line.strip()
+    if len(s) > 120:
+        return
+    m = NAME_ROLE.match(s)
+    if m:
+        meta.put("speaker", m.group(1), "byline", 0.85)
+        meta.put("role", m.group(2), "byline", 0.85)
+        return
+    for m in ROLE_NAME.finditer(s):
+        role = re.sub(r"^.*?(?:会议上|大会上|日)", "", m.group(1))
+        name = re.sub(r"\s", "", m.group(2))
+        if len(name) >= 2:
+            meta.put("speaker", name, "byline", 0.85)
+            meta.put("role", role, "byline", 0.85)
+            return
+    if SPACED_NAME.match(s) and meta.provenance.get("meeting") or meta.provenance.get("date", {}).get(
+            "source") == "date line" and SPACED_NAME.match(s):
+        meta.put("speaker", re.sub(r"\s", "", s), "byline", 0.8)
+
+
+def _kind(meta: Meta, head: list[str], text: str) -> None:
+    for source, value, conf in (("title", meta.title, 0.85), ("meeting line", meta.meeting, 0.8)):
+        for kind, pattern in KINDS:
+            if value and pattern.search(for_search(value)):
+                if kind != "政府工作报告" or source == "title" or "人民代表大会" in for_search(value):
+                    meta.put("kind", kind if source == "title" or kind != "政府工作报告" else kind, source, conf)
+                    break
+    if meta.meeting and "人民代表大会" in for_search(meta.meeting):
+        meta.put("kind", "政府工作报告", "meeting line", 0.8)
+    body = for_search(text[:3000])
+    if re.search(r"我代表(?:国务院|.{0,10}人民政府)[^。]{0,50}?(?:工作报告|报告[^。]{0,14}工作)", body):
+        meta.put("kind", "政府工作报告", "inferred", 0.7)
+    elif re.search(r"我代表.{0,14}(?:中央委员会|委员会).{0,6}向.{0,10}(?:大会|代表大会)", body):
+        meta.put("kind", "党代会报告", "inferred", 0.7)
+    if not meta.kind and not meta.speaker and re.search(r"记者|通讯员|日前|近日|表示[，,]", body):
+        meta.put("kind", "新闻报道", "inferred", 0.5)
+
+
+def _place(meta: Meta, head: list[str], body: str) -> None:
+    found = [(p, source) for value, source in ((meta.meeting, "meeting line"), (meta.role, "byline"),
+                                               (meta.title, "title")) if value and (p := place_in(for_search(value)))]
+    if found:
+        place, source = found[0]
+        # "拱墅区" from the meeting, "杭州市拱墅区" from the role: the fuller name of the same place
+        place, source = max(((p, s) for p, s in found if p.endswith(place)), key=lambda f: len(f[0]))
+        meta.put("place", place, source, 0.85 if source == "title" else 0.9)
+        return
+    if re.search(r"全国人民代表大会", for_search(meta.meeting or "")) or re.search(r"我代表(?:国务院|中央人民政府)", body[:3000]):
+        meta.put("place", "国务院", "inferred", 0.8)
+        return
+    if re.search(r"我代表.{0,16}中央委员会|中国共产党第.{1,4}次全国代表大会", body[:3000]):
+        meta.put("place", "中共中央", "inferred", 0.8)
+        return
+    named = _most_named_place(body)
+    if named:
+        meta.put("place", named, "inferred", 0.4)
+
+
+def _most_named_place(body: str) -> str | None:
+    """The place a text keeps naming ("拱墅" 18 times): a name that jieba's dictionary knows as a place
+    once 区/市/县/省 is added, and that is no ordinary word by itself (中心, 和平 are not places)."""
+    from jieba import posseg
+
+    tags = posseg.dt.word_tag_tab
+    counts: Counter = Counter()
+    for n in (2, 3):
+        counts.update(body[i:i + n] for i in range(len(body) - n))
+    levels = Counter({s: body.count(f"全{s}") + body.count(f"{s}委") for s in "省市区县"})
+    best = None
+    for word, n in counts.items():
+        if n < 5 or not re.fullmatch(r"[\u4e00-\u9fff]+", word) or tags.get(word) not in (None, "ns"):
+            continue
+        for suffix in sorted("省市区县", key=lambda s: -levels[s]):
+            if tags.get(word + suffix) == "ns":
+                key = (n, -body.index(word))
+                if best is None or key > best[0]:
+                    best = (key, SHORT_PLACE.get(word, word + suffix))
+                break
+    return best[1] if best else None
+
+
+def place_in(text: str) -> str | None:
+    """The place a meeting name, role or title names: "广东省", "杭州市拱墅区", "国务院", "中共中央"."""
+    if re.search(r"全国人民代表大会|国务院", text):
+        return "国务院"
+    if re.search(r"中国共产党第.{1,4}次全国代表大会|中央委员会", text):
+        return "中共中央"
+    text = re.sub(r"^\d{4}\s*年度?|^中国共产党|^中共", "", text)
+    for short, full in SHORT_PLACE.items():
+        if text.startswith((full, short)):
+            rest = text[len(full) if text.startswith(full) else len(short):]
+            sub = PLACE.match(rest)
+            return full + sub.group(1) if sub and not NOT_PLACE.match(sub.group(1)) and _is_unit(rest) else full
+    m = PLACE.match(text)
+    return m.group(1) if m and not NOT_PLACE.match(m.group(1)) else None
+
+
+def _is_unit(rest: str) -> bool:
+    return not re.match(r"^第|^人民|^政府", rest)
+
+
+def _inferred_title(meta: Meta, body: str) -> None:
+    """No title line: the title the report gives itself ("报告的总题目是：…"), else its kind's name."""
+    m = re.search(r"(?:报告的总题目|报告的题目|大会的主题|报告的主题)是[:：]([^。]{4,120})。", body)
+    if m:
+        meta.put("title", m.group(1), "inferred", 0.6)
+    elif meta.kind == "政府工作报告":
+        meta.put("title", "政府工作报告", "inferred", 0.5)
+
+
+def _inferred_year(meta: Meta, body: str) -> None:
+    """A work report reviewing year Y ("2024年工作回顾", "过去一年…2024年") and planning Y+1 is of Y+1."""
+    if meta.date or meta.kind not in ("政府工作报告", None):
+        return
+    review = re.search(r"(?:^|\n)[一二三四五六七八九十、.\s]*((?:19|20)\d{2})\s*年\s*(?:工作回顾|主要工作|工作总结)", body)
+    if review:
+        meta.put("date", str(int(review.group(1)) + 1), "inferred", 0.7)
+        return
+    plans = Counter(YEAR_IN.findall(" ".join(re.findall(r"[^。]{0,30}(?:目标|安排|预期)[^。]{0,30}", body))))
+    past = Counter(YEAR_IN.findall(" ".join(re.findall(r"(?:过去一年|去年|刚刚过去的)[^。]{0,40}", body))))
+    if plans and past:
+        plan, past_year = plans.most_common(1)[0][0], past.most_common(1)[0][0]
+        if int(plan) == int(past_year) + 1:
+            meta.put("date", plan, "inferred", 0.6)
+
+
+def _file_name_year(meta: Meta, file_name: str) -> None:
+    m = re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", Path(file_name).stem)
+    if m:
+        meta.put("date", m.group(1), "file name", 0.4)
+
+
+def _iso(year: str, month: str, day: str) -> str:
+    return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
