@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import loading, store
+from qa import loading, overrides, store
 from qa.chunking import chunk
 from qa.cleaning import clean, clean_pages
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
@@ -90,6 +90,7 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
         passages = [p for p in old.passages if p.doc_id in documents]
     new_passages: list[Passage] = []
     catalogs: dict[Path, dict] = {}
+    corrections = overrides.load(settings.index_dir)
     for source in changed:
         folder = source.path.parent
         if folder not in catalogs:
@@ -98,8 +99,9 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
             text, page_starts = clean_pages([p.text for p in source.pages], [p.continues for p in source.pages])
         else:
             text, page_starts = clean(source.text), None
-        for doc in documents_from(source_name(source.path), text, source.content_hash, catalogs[folder],
-                                  page_starts):
+        found = documents_from(source_name(source.path), text, source.content_hash, catalogs[folder], page_starts)
+        overrides.apply(found, corrections)
+        for doc in found:
             if doc.doc_id in documents and documents[doc.doc_id].source != doc.source:
                 raise ValueError(f"two files share the name {source.path.stem}: {documents[doc.doc_id].source} "
                                  f"and {doc.source}; document ids are file names without suffix, so rename one")
