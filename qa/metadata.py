@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.normalize import for_search
+from qa.places import most_named_place, place_in
 
 HEAD_LINES = 14
 MAX_TITLE_CHARS = 60
-SALUTATION = re.compile(r"^(?:各位代表|同志们|代表们|各位委员)")
+SALUTATION = re.compile(r"(?:各位代表|同志们|代表们|各位委员)\s*[:：!！,，]")
 FULL_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 DATE_LINE = re.compile(r"^[(（]\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*[)）]$")
 MEETING = re.compile(r"在([^在，。]{2,40}?(?:会议|大会|全会|党代会))(?:上|开幕)")
@@ -36,13 +37,6 @@ ROLE_NAME = re.compile(rf"([\u4e00-\u9fff]{{0,20}}?{ROLE_WORD})\s*([\u4e00-\u9ff
 NAME_ROLE = re.compile(rf"^([\u4e00-\u9fff]{{2,3}})\s+([\u4e00-\u9fff]{{2,20}}{ROLE_WORD})$")
 SPACED_NAME = re.compile(r"^[\u4e00-\u9fff](?:\s*[\u4e00-\u9fff]){1,3}$")
 YEAR_IN = re.compile(r"((?:19|20)\d{2})\s*年")
-PROVINCES = ("北京市 天津市 上海市 重庆市 河北省 山西省 辽宁省 吉林省 黑龙江省 江苏省 浙江省 安徽省 福建省 江西省 "
-             "山东省 河南省 湖北省 湖南省 广东省 海南省 四川省 贵州省 云南省 陕西省 甘肃省 青海省 台湾省 "
-             "内蒙古自治区 广西壮族自治区 西藏自治区 宁夏回族自治区 新疆维吾尔自治区 香港特别行政区 澳门特别行政区").split()
-SHORT_PLACE = {re.sub(r"(省|市|特别行政区|壮族自治区|回族自治区|维吾尔自治区|自治区)$", "", p): p for p in PROVINCES}
-# "杭州市拱墅区", "拱墅区", "广东省" as written in a meeting name or a role.
-PLACE = re.compile(r"((?:[\u4e00-\u9fff]{2,7}?(?:省|自治区|市))?[\u4e00-\u9fff]{2,4}?(?:省|自治区|市|区|县|州|旗))")
-NOT_PLACE = re.compile(r"^(?:全|各|本|我|该|城|辖|园|社|小|景|地|片|新|街|试验|示范|功能|开发|城市|县市|省市|市区)")
 KINDS = [("统计公报", re.compile(r"统计公报")), ("政府工作报告", re.compile(r"政府工作报告|报告政府工作")),
          ("全会报告", re.compile(r"全体(?:\(扩大\)|（扩大）)?会议|全会")),
          ("党代会报告", re.compile(r"中国共产党.{0,12}代表大会|党代会|党的.{0,6}代表大会")),
@@ -77,8 +71,8 @@ def detect(text: str, file_name: str = "", title: str | None = None) -> Meta:
     for ln in head:
         _dated_meeting_line(meta, ln)
         _speaker(meta, ln)
-    _kind(meta, head, text)
-    _place(meta, head, for_search(text[:20000]))
+    _kind(meta, text)
+    _place(meta, for_search(text[:20000]))
     _inferred_year(meta, for_search(text[:20000]))
     _inferred_title(meta, for_search(text[:5000]))
     _file_name_year(meta, file_name)
@@ -86,19 +80,22 @@ def detect(text: str, file_name: str = "", title: str | None = None) -> Meta:
 
 
 def _head(text: str) -> list[str]:
+    """The lines before the salutation, a line that runs into it ("…市长 龚正各位代表：现在…") cut there."""
     lines = []
-    first = text.split("\n", 1)[0]
-    if len(first) > MAX_TITLE_CHARS:  # a whole report on one line: cut its head into its parts
-        salutation = re.search(r"各位代表|同志们|代表们", first[:400])
-        head = first[:salutation.start()] if salutation else ""
-        head = re.sub(r"(——|—\s*\d{4}年)", r"\n\1", head)
-        head = re.sub(r"((?:会议|大会|全会)上(?:的(?:报告|讲话))?|[)）])", r"\1\n", head)
-        return [ln.strip() for ln in head.split("\n") if ln.strip()]
     for ln in text.split("\n")[:HEAD_LINES]:
-        if SALUTATION.match(ln.strip()):
+        m = SALUTATION.search(ln[:400])
+        if m:
+            lines += _parts(ln[:m.start()])
             break
-        lines.append(ln.strip())
+        lines += _parts(ln) if len(ln) > MAX_TITLE_CHARS else [ln.strip()]
     return [ln for ln in lines if ln]
+
+
+def _parts(line: str) -> list[str]:
+    """A head run together on one line, cut at "——", after "…会议上" and around a date in brackets."""
+    line = re.sub(r"(——|—\s*\d{4}年)", r"\n\1", line)
+    line = re.sub(r"((?:会议|大会|全会)上(?:的(?:报告|讲话))?|[)）])", r"\1\n", line)
+    return [part.strip() for part in line.split("\n") if part.strip()]
 
 
 def _title(meta: Meta, raw: list[str], head: list[str], given: str | None) -> None:
@@ -181,30 +178,27 @@ def _speaker(meta: Meta, line: str) -> None:
             meta.put("speaker", name, "byline", 0.85)
             meta.put("role", role, "byline", 0.85)
             return
-    if SPACED_NAME.match(s) and meta.provenance.get("meeting") or meta.provenance.get("date", {}).get(
-            "source") == "date line" and SPACED_NAME.match(s):
-        meta.put("speaker", re.sub(r"\s", "", s), "byline", 0.8)
+    if SPACED_NAME.match(s) and (meta.meeting or meta.provenance.get("date", {}).get("source") == "date line"):
+        meta.put("speaker", re.sub(r"\s", "", s), "byline", 0.8)  # "许 明" under a meeting or date line
 
 
-def _kind(meta: Meta, head: list[str], text: str) -> None:
+def _kind(meta: Meta, text: str) -> None:
     for source, value, conf in (("title", meta.title, 0.85), ("meeting line", meta.meeting, 0.8)):
-        for kind, pattern in KINDS:
-            if value and pattern.search(for_search(value)):
-                if kind != "政府工作报告" or source == "title" or "人民代表大会" in for_search(value):
-                    meta.put("kind", kind if source == "title" or kind != "政府工作报告" else kind, source, conf)
-                    break
-    if meta.meeting and "人民代表大会" in for_search(meta.meeting):
-        meta.put("kind", "政府工作报告", "meeting line", 0.8)
+        value = for_search(value or "")
+        # a meeting of a 人民代表大会 hears the government's work report
+        kind = "政府工作报告" if "人民代表大会" in value and source == "meeting line" else \
+            next((k for k, pattern in KINDS if pattern.search(value)), None)
+        meta.put("kind", kind, source, conf)
     body = for_search(text[:3000])
     if re.search(r"我代表(?:国务院|.{0,10}人民政府)[^。]{0,50}?(?:工作报告|报告[^。]{0,14}工作)", body):
         meta.put("kind", "政府工作报告", "inferred", 0.7)
-    elif re.search(r"我代表.{0,14}(?:中央委员会|委员会).{0,6}向.{0,10}(?:大会|代表大会)", body):
+    elif re.search(r"我代表.{0,14}委员会.{0,6}向.{0,10}(?:大会|代表大会)", body):
         meta.put("kind", "党代会报告", "inferred", 0.7)
     if not meta.kind and not meta.speaker and re.search(r"记者|通讯员|日前|近日|表示[，,]", body):
         meta.put("kind", "新闻报道", "inferred", 0.5)
 
 
-def _place(meta: Meta, head: list[str], body: str) -> None:
+def _place(meta: Meta, body: str) -> None:
     found = [(p, source) for value, source in ((meta.meeting, "meeting line"), (meta.role, "byline"),
                                                (meta.title, "title")) if value and (p := place_in(for_search(value)))]
     if found:
@@ -219,52 +213,9 @@ def _place(meta: Meta, head: list[str], body: str) -> None:
     if re.search(r"我代表.{0,16}中央委员会|中国共产党第.{1,4}次全国代表大会", body[:3000]):
         meta.put("place", "中共中央", "inferred", 0.8)
         return
-    named = _most_named_place(body)
+    named = most_named_place(body)
     if named:
         meta.put("place", named, "inferred", 0.4)
-
-
-def _most_named_place(body: str) -> str | None:
-    """The place a text keeps naming ("拱墅" 18 times): a name that jieba's dictionary knows as a place
-    once 区/市/县/省 is added, and that is no ordinary word by itself (中心, 和平 are not places)."""
-    from jieba import posseg
-
-    tags = posseg.dt.word_tag_tab
-    counts: Counter = Counter()
-    for n in (2, 3):
-        counts.update(body[i:i + n] for i in range(len(body) - n))
-    levels = Counter({s: body.count(f"全{s}") + body.count(f"{s}委") for s in "省市区县"})
-    best = None
-    for word, n in counts.items():
-        if n < 5 or not re.fullmatch(r"[\u4e00-\u9fff]+", word) or tags.get(word) not in (None, "ns"):
-            continue
-        for suffix in sorted("省市区县", key=lambda s: -levels[s]):
-            if tags.get(word + suffix) == "ns":
-                key = (n, -body.index(word))
-                if best is None or key > best[0]:
-                    best = (key, SHORT_PLACE.get(word, word + suffix))
-                break
-    return best[1] if best else None
-
-
-def place_in(text: str) -> str | None:
-    """The place a meeting name, role or title names: "广东省", "杭州市拱墅区", "国务院", "中共中央"."""
-    if re.search(r"全国人民代表大会|国务院", text):
-        return "国务院"
-    if re.search(r"中国共产党第.{1,4}次全国代表大会|中央委员会", text):
-        return "中共中央"
-    text = re.sub(r"^\d{4}\s*年度?|^中国共产党|^中共", "", text)
-    for short, full in SHORT_PLACE.items():
-        if text.startswith((full, short)):
-            rest = text[len(full) if text.startswith(full) else len(short):]
-            sub = PLACE.match(rest)
-            return full + sub.group(1) if sub and not NOT_PLACE.match(sub.group(1)) and _is_unit(rest) else full
-    m = PLACE.match(text)
-    return m.group(1) if m and not NOT_PLACE.match(m.group(1)) else None
-
-
-def _is_unit(rest: str) -> bool:
-    return not re.match(r"^第|^人民|^政府", rest)
 
 
 def _inferred_title(meta: Meta, body: str) -> None:
@@ -277,8 +228,15 @@ def _inferred_title(meta: Meta, body: str) -> None:
 
 
 def _inferred_year(meta: Meta, body: str) -> None:
-    """A work report reviewing year Y ("2024年工作回顾", "过去一年…2024年") and planning Y+1 is of Y+1."""
-    if meta.date or meta.kind not in ("政府工作报告", None):
+    """A work report reviewing year Y ("2024年工作回顾", "过去一年…2024年") and planning Y+1 is of Y+1;
+    a text about "今年上半年" that names "2020年上半年" is of 2020."""
+    if meta.date:
+        return
+    halves = Counter(re.findall(r"((?:19|20)\d{2})\s*年\s*(?:上半年|1\s*[-—至~]\s*6\s*月|前三季度|一季度)", body))
+    if halves and re.search(r"今年(?:上半年|以来|1\s*[-—至~]\s*6\s*月|前三季度|一季度)", body):
+        meta.put("date", halves.most_common(1)[0][0], "inferred", 0.5)
+        return
+    if meta.kind not in ("政府工作报告", None):
         return
     review = re.search(r"(?:^|\n)[一二三四五六七八九十、.\s]*((?:19|20)\d{2})\s*年\s*(?:工作回顾|主要工作|工作总结)", body)
     if review:

@@ -13,6 +13,7 @@ import numpy as np
 
 from qa.lexical import tokenize
 from qa.normalize import for_search
+from qa.places import place_names
 from qa.store import Index
 from qa.types import Hit
 
@@ -24,8 +25,6 @@ YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:年|年度)?(?!\d)")
 # BM25 hit@5 from 0.92 to 0.94; larger values let the reports' title pages crowd out answers.
 REPORT_BONUS = 0.05
 UNKNOWN_SHARE = 0.25  # of the bonus for a report of unknown year or place: no match, no mismatch (dev set: 0.5 lost q063)
-PLACE_SUFFIX = re.compile(r"(?:特别行政区|壮族自治区|回族自治区|维吾尔自治区|自治区|省|市|区|县)$")
-PLACE_UNIT = re.compile(r"[\u4e00-\u9fff]{2,}?(?:特别行政区|壮族自治区|回族自治区|维吾尔自治区|自治区|省|市|区|县)")
 
 
 def rrf(rankings: list[np.ndarray], weights: list[float], n: int, k: int = RRF_K) -> np.ndarray:
@@ -38,17 +37,6 @@ def rrf(rankings: list[np.ndarray], weights: list[float], n: int, k: int = RRF_K
 
 def years_in(text: str) -> set[int]:
     return {int(y) for y in YEAR.findall(text)}
-
-
-def place_names(place: str | None) -> set[str]:
-    """How a question may name a report's place: "杭州市拱墅区" → 杭州市拱墅区, 拱墅区, 拱墅 (not 杭州)."""
-    if not place:
-        return set()
-    p = for_search(place)
-    units = PLACE_UNIT.findall(p)
-    last = units[-1] if units else p
-    short = PLACE_SUFFIX.sub("", last)
-    return {p, last} | ({short} if len(short) >= 2 else set())
 
 
 class Retriever:

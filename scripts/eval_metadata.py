@@ -7,7 +7,8 @@ as `qa ingest` does — with no catalog and no overrides, and no embedding — a
 for the development group (files looked at while writing the rules) and the check group (the
 national reports, looked at only afterwards) separately:
 
-- year right, of reports whose text states a date; full date right, of those stating a full date
+- year right, of reports whose text states a date; full date right, of those stating a full date;
+  year_any: year right from any source (file name, inference) of all reports whose date is known
 - title right; speaker right, of reports whose text names one; place right
 - passages (after chunking) that still hold a menu or boilerplate line
 """
@@ -28,27 +29,18 @@ from qa import loading  # noqa: E402
 from qa.chunking import chunk  # noqa: E402
 from qa.cleaning import clean  # noqa: E402
 from qa.normalize import for_search  # noqa: E402
+from qa.places import place_key  # noqa: E402
 from qa.reports import documents_from  # noqa: E402
 
 TRUTH = ROOT / "tests" / "data" / "report_truth.json"
 # Independent of qa/noise.py's rules on purpose: what a reader would call page furniture.
 NOISE = re.compile(r"(?:下载|打印|全屏|收藏)\s+(?:下载|打印|全屏|收藏)|【字号|当前位置[:：]|扫一扫|相关报道[:：]|^来源\s*[:：]|"
                    r"供图[)）]|[（(](?:下转|紧接|上接)|Public domain|^false$|公有领域|维基文库|版权所有|ICP备|^↑", re.M)
-PLACE_UNIT = re.compile(r"[\u4e00-\u9fff]{2,}?(?:特别行政区|壮族自治区|回族自治区|维吾尔自治区|自治区|省|市|区|县)")
 
 
 def same_text(a: str | None, b: str | None) -> bool:
     fold = lambda s: re.sub(r"[\s\W_]", "", for_search(s or ""))  # noqa: E731
     return bool(a) and fold(a) == fold(b)
-
-
-def place_key(place: str | None) -> str:
-    """The lowest unit of a place, without its suffix: "杭州市拱墅区" and "拱墅区" → "拱墅"."""
-    p = for_search(place or "")
-    units = PLACE_UNIT.findall(p)
-    if not units:
-        return p
-    return re.sub(r"(特别行政区|壮族自治区|回族自治区|维吾尔自治区|自治区|省|市|区|县)$", "", units[-1])
 
 
 def evaluate(shared: Path, truth_path: Path = TRUTH, verbose: bool = False) -> dict:
@@ -66,6 +58,8 @@ def evaluate(shared: Path, truth_path: Path = TRUTH, verbose: bool = False) -> d
         doc = docs.get((t["file"], t["part"]))
         checks = {"title": same_text(doc and doc.title, t["title"]),
                   "place": bool(doc) and place_key(doc.place) == place_key(t["place"])}
+        if t["date"]:  # the year, from whatever source (file name, inference), of every report with a known date
+            checks["year_any"] = bool(doc and doc.date) and doc.date[:4] == t["date"][:4]
         if t["date_stated"]:
             checks["year"] = bool(doc and doc.date) and doc.date[:4] == t["date"][:4]
             if len(t["date"]) == 10:
@@ -99,7 +93,7 @@ def main() -> int:
         return 0
     for group, figures in results.items():
         print(f"{group} ({figures['reports']} reports)")
-        for name in ("year", "date", "title", "speaker", "place"):
+        for name in ("year", "date", "title", "speaker", "place", "year_any"):
             f = figures.get(name)
             if f:
                 print(f"  {name:8} {f['share']:.3f}  ({f['right']} of {f['of']})")

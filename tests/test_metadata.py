@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from qa.cleaning import clean
-from qa.metadata import detect, place_in
+from qa.metadata import detect
+from qa.places import place_in, place_key, place_names
 from qa.reports import documents_from, split_reports
 
 BODY = "各位代表：\n现在，我代表省人民政府，向大会报告工作，请予审议。\n一、2025年工作回顾\n过去一年，全省经济增长5%。"
@@ -67,6 +68,21 @@ def test_year_inferred_from_the_year_reviewed():
     assert m.date == "2026" and m.provenance["date"] == {"source": "inferred", "confidence": 0.7}
 
 
+def test_year_inferred_from_this_years_first_half_named_with_its_year():
+    m = meta_of("奋力争先创优\n今年以来，面对疫情，全区上下攻坚克难。2020年上半年，全区实现地区生产总值500亿元。")
+    assert m.date == "2020" and m.provenance["date"]["source"] == "inferred"
+
+
+def test_speaker_line_run_into_the_salutation():
+    m = meta_of("2025年上海市政府工作报告\n上海市市长　龚正各位代表：现在，我代表上海市人民政府，向大会报告政府工作。")
+    assert (m.speaker, m.role, m.place, m.title) == ("龚正", "上海市市长", "上海市", "2025年上海市政府工作报告")
+
+
+def test_page_menu_is_not_the_title():
+    m = meta_of("下载 打印 全屏 收藏\n【字号 大 中 小】\n当前位置：首页 > 政务公开\n2025年上海市政府工作报告\n" + BODY)
+    assert m.title == "2025年上海市政府工作报告"
+
+
 @pytest.mark.parametrize("text", ["", "中", "今年以来，全区经济稳步增长。", "各位代表：\n过去一年，我们做了很多工作。"])
 def test_no_date_stated_is_unknown(text):
     assert meta_of(text).date is None
@@ -86,6 +102,14 @@ def test_file_name_year_has_low_confidence():
                                          ("拱墅区第七届人民代表大会", "拱墅区")])
 def test_place_in(text, place):
     assert place_in(text) == place
+
+
+@pytest.mark.parametrize("place, names, key", [("杭州市拱墅区", {"杭州市拱墅区", "拱墅区", "拱墅"}, "拱墅"),
+                                               ("广东省", {"广东省", "广东"}, "广东"),
+                                               ("广西壮族自治区", {"广西壮族自治区", "广西"}, "广西"),
+                                               ("国务院", {"国务院"}, "国务院"), (None, set(), "")])
+def test_place_names_and_key(place, names, key):
+    assert place_names(place) == names and place_key(place) == key
 
 
 def test_compilation_of_reports_opened_by_dated_meeting_lines():
