@@ -43,6 +43,13 @@ def test_date_line_and_spaced_speaker():
     assert (m.title, m.date, m.speaker, m.kind) == ("着力补短板推进国际化", "2016-07-28", "许明", "全会报告")
 
 
+@pytest.mark.parametrize("date_line, iso", [("（二〇二四年一月二十三日）", "2024-01-23"), ("(1 9 9 8 年3 月5 日)", "1998-03-05"),
+                                             ("（２０２４年１２月３１日）", "2024-12-31")])
+def test_date_lines_in_chinese_numerals_spaced_or_full_width_digits(date_line, iso):
+    m = meta_of(f"政府工作报告\n{date_line}\n各位代表：\n现在报告工作。")
+    assert m.date == iso and m.provenance["date"]["source"] == "date line"
+
+
 def test_whole_report_on_one_line():
     m = meta_of("政府工作报告——2026年1月26日在广东省第十四届人民代表大会第五次会议上广东省省长 孟凡利各位代表："
                 "现在，我代表省人民政府，向大会报告工作，请予审议。一、2025年工作回顾过去一年，我们做了很多工作。")
