@@ -69,7 +69,7 @@ def detect(text: str, file_name: str = "", title: str | None = None) -> Meta:
     meta = Meta()
     raw = _head(text)
     head = [_norm(ln) for ln in raw]
-    _title(meta, raw, head, title)
+    _title(meta, raw, title)
     for ln in head:
         _dated_meeting_line(meta, ln)
         _speaker(meta, ln)
@@ -117,7 +117,8 @@ def _parts(line: str) -> list[str]:
     return [part.strip() for part in line.split("\n") if part.strip()]
 
 
-def _title(meta: Meta, raw: list[str], head: list[str], given: str | None) -> None:
+def _title(meta: Meta, raw: list[str], given: str | None) -> None:
+    """The title line: the one above the meeting line (not a site name above it), else the first."""
     lines = _join_split_words(raw)
     norm = [_norm(ln) for ln in lines]
     if given and given in lines:
@@ -128,18 +129,20 @@ def _title(meta: Meta, raw: list[str], head: list[str], given: str | None) -> No
         meta.put("title", f"{lines[i - 1]} {given}" if two_line else given, "title", 0.9)
     elif given:
         meta.put("title", given, "title", 0.9)
-    for i, (ln, n) in enumerate(zip(lines, norm)):
-        if not _title_like(n):
-            continue
-        title = ln
-        nxt = norm[i + 1] if i + 1 < len(norm) else ""
-        if _title_like(nxt) and i + 2 < len(norm) and _meeting_only(norm[i + 2]):
-            title = f"{ln} {lines[i + 1]}"  # a two-line title over its meeting line
-        meta.put("title", re.sub(r"\s+", " ", title.lstrip("# ")).strip(), "title", 0.85)
-        year = YEAR_IN.match(n)
-        if year:
-            meta.put("date", year.group(1), "title", 0.8)
+    candidates = [i for i, n in enumerate(norm) if _title_like(n)]
+    if not candidates:
         return
+    above = [i for i in candidates if i + 1 < len(norm) and MEETING.search(norm[i + 1])]
+    i = candidates[0]
+    if above:  # "2025年湖南省政府工作报告" / "政府工作报告" / meeting line: the fuller one of the two
+        i = next((c for c in candidates if c < above[0] and norm[above[0]] in norm[c]), above[0])
+    title = lines[i]
+    if i + 2 < len(norm) and _title_like(norm[i + 1]) and _meeting_only(norm[i + 2]):
+        title = f"{lines[i]} {lines[i + 1]}"  # a two-line title over its meeting line
+    meta.put("title", re.sub(r"\s+", " ", title.lstrip("# ")).strip(), "title", 0.85)
+    year = YEAR_IN.match(norm[i])
+    if year:
+        meta.put("date", year.group(1), "title", 0.8)
 
 
 def _join_split_words(lines: list[str]) -> list[str]:

@@ -85,6 +85,17 @@ def test_speaker_line_run_into_the_salutation():
     assert (m.speaker, m.role, m.place, m.title) == ("龚正", "上海市市长", "上海市", "2025年上海市政府工作报告")
 
 
+def test_site_name_above_the_title_is_not_the_title():
+    m = meta_of("上海市人民政府\n政府工作报告\n——2024年1月23日在上海市第十六届人民代表大会第二次会议上\n上海市市长　龚正\n" + BODY)
+    assert (m.title, m.date, m.speaker) == ("政府工作报告", "2024-01-23", "龚正")
+
+
+def test_fuller_title_above_a_short_one_is_kept():
+    m = meta_of("2025年湖南省政府工作报告\n来源：湖南日报\n政府工作报告\n"
+                "2025年1月14日在湖南省第十四届人民代表大会第三次会议上省长毛伟明作政府工作报告。\n" + BODY)
+    assert (m.title, m.date, m.speaker, m.role) == ("2025年湖南省政府工作报告", "2025-01-14", "毛伟明", "省长")
+
+
 def test_page_menu_is_not_the_title():
     m = meta_of("下载 打印 全屏 收藏\n【字号 大 中 小】\n当前位置：首页 > 政务公开\n2025年上海市政府工作报告\n" + BODY)
     assert m.title == "2025年上海市政府工作报告"
