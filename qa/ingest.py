@@ -99,7 +99,8 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
             text, page_starts = clean_pages([p.text for p in source.pages], [p.continues for p in source.pages])
         else:
             text, page_starts = clean(source.text), None
-        found = documents_from(source_name(source.path), text, source.content_hash, catalogs[folder], page_starts)
+        found = documents_from(source_name(source.path), text, source.content_hash, catalogs[folder], page_starts,
+                               source.properties)
         overrides.apply(found, corrections)
         for doc in found:
             if doc.doc_id in documents and documents[doc.doc_id].source != doc.source:

@@ -64,8 +64,9 @@ class Meta:
         self.provenance[key] = {"source": source, "confidence": confidence}
 
 
-def detect(text: str, file_name: str = "", title: str | None = None) -> Meta:
-    """Metadata of one report; `title` is one already found by the compilation splitter."""
+def detect(text: str, file_name: str = "", title: str | None = None, properties: dict | None = None) -> Meta:
+    """Metadata of one report; `title` is one already found by the compilation splitter,
+    `properties` the file's own title and subject (PDF, Word), weaker than the text."""
     meta = Meta()
     raw = _head(text)
     head = [_norm(ln) for ln in raw]
@@ -75,6 +76,7 @@ def detect(text: str, file_name: str = "", title: str | None = None) -> Meta:
         _speaker(meta, ln)
     _kind(meta, text)
     _place(meta, for_search(text[:20000]))
+    _file_properties(meta, properties or {})
     _inferred_year(meta, for_search(text[:20000]))
     _inferred_title(meta, for_search(text[:5000]))
     _file_name_year(meta, file_name)
@@ -270,6 +272,20 @@ def _inferred_year(meta: Meta, body: str) -> None:
         plan, past_year = plans.most_common(1)[0][0], past.most_common(1)[0][0]
         if int(plan) == int(past_year) + 1:
             meta.put("date", plan, "inferred", 0.6)
+
+
+def _file_properties(meta: Meta, properties: dict) -> None:
+    """A file's title property is often a template's or a converter's ("Microsoft Word - a.doc"): only
+    one that reads like a report title counts, and below what the text says."""
+    for key in ("title", "subject"):
+        value = properties.get(key, "").strip()
+        if not value or re.search(r"(?i)microsoft|word|\.docx?$|\.pdf$|untitled|^文档|^新建|^[\x00-\x7f]*$", value):
+            continue
+        meta.put("title", value, "file properties", 0.5)
+        year = YEAR_IN.search(_norm(value))
+        if year:
+            meta.put("date", year.group(1), "file properties", 0.45)
+        return
 
 
 def _file_name_year(meta: Meta, file_name: str) -> None:

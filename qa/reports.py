@@ -102,10 +102,11 @@ def load_catalog(path: Path) -> dict[tuple[str, int], dict]:
 
 
 def documents_from(source: str, text: str, content_hash: str, catalog: dict,
-                   page_starts: list[int] | None = None) -> list[Document]:
+                   page_starts: list[int] | None = None, properties: dict | None = None) -> list[Document]:
     """Split one cleaned file into Documents, with catalog facts overriding detected ones.
 
-    `page_starts` are the offsets in `text` where the file's pages start (see cleaning.clean_pages).
+    `page_starts` are the offsets in `text` where the file's pages start (see cleaning.clean_pages);
+    `properties` the file's own title and subject (PDF, Word), used for a file of one report.
     """
     name = Path(source).name
     reports = split_reports(text)
@@ -113,7 +114,7 @@ def documents_from(source: str, text: str, content_hash: str, catalog: dict,
     base = 0  # offset of the report's text in the file's text
     for part, (body, head) in enumerate(reports, start=1):
         stem = Path(source).stem
-        meta = detect(body, name, head.title if head.date else None)
+        meta = detect(body, name, head.title if head.date else None, properties if len(reports) == 1 else None)
         doc = Document(
             doc_id=stem if len(reports) == 1 else f"{stem}#{part}",
             source=source, text=body, title=meta.title or stem, date=meta.date,

@@ -167,3 +167,18 @@ def test_metadata_against_the_truth_of_the_shared_reports():
     assert share("year") >= 0.95 and share("date") >= 0.95 and share("place") >= 0.95
     assert share("title") >= 0.90 and share("speaker") >= 0.90
     assert sum(g["noisy_passages"] for g in results.values()) == 0
+
+
+@pytest.mark.parametrize("props, title, date", [
+    ({"title": "2017年拱墅区政府工作报告"}, "2017年拱墅区政府工作报告", "2017"),
+    ({"title": "Microsoft Word - report.doc"}, None, None),
+    ({"title": "untitled"}, None, None),
+    ({}, None, None),
+])
+def test_file_properties_are_used_below_the_text(props, title, date):
+    m = detect(clean("各位代表：\n今年以来，全区经济稳步增长。"), "r.docx", properties=props)
+    assert (m.title, m.date) == (title, date)
+    if title:
+        assert m.provenance["title"]["source"] == "file properties"
+    stated = detect(clean("政府工作报告\n（2018年1月5日）\n各位代表：\n正文。"), "r.docx", properties=props)
+    assert (stated.title, stated.date) == ("政府工作报告", "2018-01-05")
