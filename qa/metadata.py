@@ -108,14 +108,14 @@ def _head(text: str) -> list[str]:
         if m:
             lines += _parts(ln[:m.start()])
             break
-        lines += _parts(ln) if len(ln) > MAX_TITLE_CHARS else [ln.strip()]
+        lines += _parts(ln)
     return [ln for ln in lines if ln]
 
 
 def _parts(line: str) -> list[str]:
     """A head run together on one line, cut at "——", after "…会议上" and around a date in brackets."""
     line = re.sub(r"(——|—\s*\d{4}年)", r"\n\1", line)
-    line = re.sub(r"((?:会议|大会|全会)上(?:的(?:报告|讲话))?|[)）])", r"\1\n", line)
+    line = re.sub(r"((?:会议|大会|全会)上(?:的(?:报告|讲话))?(?![)）])|[(（]\s*\d{4}\s*年[^()（）]{0,12}[)）])", r"\1\n", line)
     return [part.strip() for part in line.split("\n") if part.strip()]
 
 
@@ -139,7 +139,7 @@ def _title(meta: Meta, raw: list[str], given: str | None) -> None:
     if above:  # "2025年湖南省政府工作报告" / "政府工作报告" / meeting line: the fuller one of the two
         i = next((c for c in candidates if c < above[0] and norm[above[0]] in norm[c]), above[0])
     title = lines[i]
-    if i + 2 < len(norm) and _title_like(norm[i + 1]) and _meeting_only(norm[i + 2]):
+    if i + 2 < len(norm) and _title_like(norm[i + 1]) and _meeting_only(norm[i + 2]) and norm[i + 1] not in norm[i]:
         title = f"{lines[i]} {lines[i + 1]}"  # a two-line title over its meeting line
     meta.put("title", re.sub(r"\s+", " ", title.lstrip("# ")).strip(), "title", 0.85)
     year = YEAR_IN.match(norm[i])

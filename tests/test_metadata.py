@@ -50,6 +50,18 @@ def test_date_lines_in_chinese_numerals_spaced_or_full_width_digits(date_line, i
     assert m.date == iso and m.provenance["date"]["source"] == "date line"
 
 
+@pytest.mark.parametrize("head", [
+    "政府工作报告——2024年1月23日在上海市第十六届人民代表大会第二次会议上 上海市市长 龚正",
+    "2024年上海市政府工作报告\n（2024年1月23日在上海市第十六届人民代表大会第二次会议上）\n上海市市长　龚正",
+    "政府工作报告\n2024-01-29 10:05 来源：解放日报\n字号：大 中 小\n——2024年1月23日在上海市第十六届人民代表大会第二次会议上\n"
+    "上海市市长　龚正",
+])
+def test_head_layouts_of_web_pages(head):
+    m = meta_of(f"{head}\n{BODY}")
+    assert (m.date, m.place, m.speaker, m.kind) == ("2024-01-23", "上海市", "龚正", "政府工作报告")
+    assert m.meeting == "上海市第十六届人民代表大会第二次会议" and "政府工作报告" in m.title
+
+
 def test_whole_report_on_one_line():
     m = meta_of("政府工作报告——2026年1月26日在广东省第十四届人民代表大会第五次会议上广东省省长 孟凡利各位代表："
                 "现在，我代表省人民政府，向大会报告工作，请予审议。一、2025年工作回顾过去一年，我们做了很多工作。")
