@@ -22,23 +22,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa.dates import DATE_LINE, FULL_DATE, YEAR_IN, iso, normalise
 from qa.normalize import for_search
 from qa.places import most_named_place, place_in
 
 HEAD_LINES = 14
 MAX_TITLE_CHARS = 60
 SALUTATION = re.compile(r"(?:各位代表|同志们|代表们|各位委员)\s*[:：!！,，]")
-FULL_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-DATE_LINE = re.compile(r"^[(（]\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*[)）]$")
 MEETING = re.compile(r"在([^在，。]{2,40}?(?:会议|大会|全会|党代会))(?:上|开幕)")
 ROLE_WORD = r"(?:代?省长|代?市长|代?区长|代?县长|代?州长|主席|总理|书记|旗长|盟长)"
 ROLE_NAME = re.compile(rf"([\u4e00-\u9fff]{{0,20}}?{ROLE_WORD})\s*([\u4e00-\u9fff](?:\s?[\u4e00-\u9fff]){{1,2}}?)"
                        r"(?:同志)?(?=\s*(?:作|在|$|，|同志))")
 NAME_ROLE = re.compile(rf"^([\u4e00-\u9fff]{{2,3}})\s+([\u4e00-\u9fff]{{2,20}}{ROLE_WORD})$")
 SPACED_NAME = re.compile(r"^[\u4e00-\u9fff](?:\s*[\u4e00-\u9fff]){1,3}$")
-CN_DIGITS = "〇一二三四五六七八九零"
-CN_DATE = re.compile(r"([〇零一二三四五六七八九]{4})年(?:([一二三四五六七八九十]{1,2})月(?:([一二三四五六七八九十]{1,3})日)?)?")
-YEAR_IN = re.compile(r"((?:19|20)\d{2})\s*年")
 KINDS = [("统计公报", re.compile(r"统计公报")), ("政府工作报告", re.compile(r"政府工作报告|报告政府工作")),
          ("全会报告", re.compile(r"全体(?:\(扩大\)|（扩大）)?会议|全会")),
          ("党代会报告", re.compile(r"中国共产党.{0,12}代表大会|党代会|党的.{0,6}代表大会")),
@@ -69,7 +65,7 @@ def detect(text: str, file_name: str = "", title: str | None = None, properties:
     `properties` the file's own title and subject (PDF, Word), weaker than the text."""
     meta = Meta()
     raw = _head(text)
-    head = [_norm(ln) for ln in raw]
+    head = [normalise(ln) for ln in raw]
     _title(meta, raw, title)
     for ln in head:
         _dated_meeting_line(meta, ln)
@@ -81,23 +77,6 @@ def detect(text: str, file_name: str = "", title: str | None = None, properties:
     _inferred_title(meta, for_search(text[:5000]))
     _file_name_year(meta, file_name)
     return meta
-
-
-def _norm(line: str) -> str:
-    """Simplified, half-width, "1 9 9 3年" closed up and "二〇二四年一月二十三日" in digits: for matching."""
-    line = re.sub(r"(?<=\d) (?=\d)", "", for_search(line))
-    return CN_DATE.sub(lambda m: "".join(f"{_cn_number(g)}{unit}" for g, unit in
-                                         zip(m.groups(), "年月日") if g), line)
-
-
-def _cn_number(text: str) -> str:
-    """"二〇二四" → "2024" (digit by digit); "二十三" → "23"."""
-    if len(text) == 4 and "十" not in text:
-        return "".join(str(CN_DIGITS.index(c) % 10) for c in text)
-    tens, _, ones = text.rpartition("十")
-    if "十" not in text:
-        return str(CN_DIGITS.index(text) % 10)
-    return str((CN_DIGITS.index(tens) % 10 if tens else 1) * 10 + (CN_DIGITS.index(ones) % 10 if ones else 0))
 
 
 def _head(text: str) -> list[str]:
@@ -122,7 +101,7 @@ def _parts(line: str) -> list[str]:
 def _title(meta: Meta, raw: list[str], given: str | None) -> None:
     """The title line: the one above the meeting line (not a site name above it), else the first."""
     lines = _join_split_words(raw)
-    norm = [_norm(ln) for ln in lines]
+    norm = [normalise(ln) for ln in lines]
     if given and given in lines:
         i = lines.index(given)
         # "高举…旗帜" / "为…而团结奋斗": a title set on two lines; one with a space has both its parts
@@ -176,14 +155,14 @@ def _byline(line: str) -> bool:
 def _dated_meeting_line(meta: Meta, line: str) -> None:
     m = DATE_LINE.match(line)
     if m:
-        meta.put("date", _iso(*m.groups()), "date line", 0.95)
+        meta.put("date", iso(*m.groups()), "date line", 0.95)
         return
     meeting = MEETING.search(line)
     if meeting and len(line) <= 120:
         meta.put("meeting", meeting.group(1).strip(" —-"), "meeting line", 0.9)
         d = FULL_DATE.search(line[: meeting.start() + 1])
         if d:
-            meta.put("date", _iso(*d.groups()), "meeting line", 0.95)
+            meta.put("date", iso(*d.groups()), "meeting line", 0.95)
 
 
 def _speaker(meta: Meta, line: str) -> None:
@@ -282,7 +261,7 @@ def _file_properties(meta: Meta, properties: dict) -> None:
         if not value or re.search(r"(?i)microsoft|word|\.docx?$|\.pdf$|untitled|^文档|^新建|^[\x00-\x7f]*$", value):
             continue
         meta.put("title", value, "file properties", 0.5)
-        year = YEAR_IN.search(_norm(value))
+        year = YEAR_IN.search(normalise(value))
         if year:
             meta.put("date", year.group(1), "file properties", 0.45)
         return
@@ -292,7 +271,3 @@ def _file_name_year(meta: Meta, file_name: str) -> None:
     m = re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", Path(file_name).stem)
     if m:
         meta.put("date", m.group(1), "file name", 0.4)
-
-
-def _iso(year: str, month: str, day: str) -> str:
-    return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
