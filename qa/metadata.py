@@ -105,9 +105,12 @@ def _title(meta: Meta, raw: list[str], given: str | None) -> None:
     if given and given in lines:
         i = lines.index(given)
         # "高举…旗帜" / "为…而团结奋斗": a title set on two lines; one with a space has both its parts
-        two_line = (i >= 1 and " " not in given.strip() and _title_like(norm[i - 1])
-                    and (i == 1 or not _title_like(norm[i - 2])))
-        meta.put("title", f"{lines[i - 1]} {given}" if two_line else given, "title", 0.9)
+        above = i >= 1 and _title_like(norm[i - 1]) and (i == 1 or not _title_like(norm[i - 2]))
+        if above and norm[i] in norm[i - 1]:  # "2025年湖南省政府工作报告" over "政府工作报告": the fuller one
+            given = lines[i - 1]
+        elif above and " " not in given.strip():
+            given = f"{lines[i - 1]} {given}"
+        meta.put("title", given, "title", 0.9)
     elif given:
         meta.put("title", given, "title", 0.9)
     candidates = [i for i, n in enumerate(norm) if _title_like(n)]

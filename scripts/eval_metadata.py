@@ -10,6 +10,7 @@ national reports, looked at only afterwards) separately:
 - year right, of reports whose text states a date; full date right, of those stating a full date;
   year_any: year right from any source (file name, inference) of all reports whose date is known
 - title right; speaker right, of reports whose text names one; place right
+- files split into as many reports as they hold (split, per file)
 - passages (after chunking) that still hold a menu or boilerplate line
 """
 
@@ -54,6 +55,12 @@ def evaluate(shared: Path, truth_path: Path = TRUTH, verbose: bool = False) -> d
             docs[(file, doc.part)] = doc
             noisy[group] += sum(1 for p in chunk(doc) if NOISE.search(p.text))
     tallies: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for file, group in group_of.items():  # a file split into as many reports as it holds
+        found = sum(1 for f, _ in docs if f == file)
+        tallies[group]["split"][0] += found == sum(1 for t in truth if t["file"] == file)
+        tallies[group]["split"][1] += 1
+        if verbose and found != sum(1 for t in truth if t["file"] == file):
+            print(f"  miss split   {file}: {found} reports found")
     for t in truth:
         doc = docs.get((t["file"], t["part"]))
         checks = {"title": same_text(doc and doc.title, t["title"]),
@@ -93,7 +100,7 @@ def main() -> int:
         return 0
     for group, figures in results.items():
         print(f"{group} ({figures['reports']} reports)")
-        for name in ("year", "date", "title", "speaker", "place", "year_any"):
+        for name in ("year", "date", "title", "speaker", "place", "year_any", "split"):
             f = figures.get(name)
             if f:
                 print(f"  {name:8} {f['share']:.3f}  ({f['right']} of {f['of']})")

@@ -151,6 +151,18 @@ def test_compilation_of_reports_opened_by_dated_meeting_lines():
     assert [(d.date, d.speaker, d.part) for d in docs] == [("2025-01-15", "王伟中", 1), ("2026-01-26", "孟凡利", 2)]
 
 
+@pytest.mark.parametrize("head", [
+    "2025年{p}政府工作报告\n——{d}{p}省长 {s}在{p}第十四届人民代表大会第三次会议上的讲话",
+    "2025年{p}政府工作报告\n{d}在{p}第十四届人民代表大会第三次会议上{p}省长 {s}同志作政府工作报告。",
+])
+def test_compilations_of_other_head_layouts(head):
+    reports = [head.format(p=p, d=d, s=sp) + "\n各位代表：\n过去一年，全省经济增长5%。"
+               for p, d, sp in (("广东省", "2025年1月15日", "王伟中"), ("海南省", "2025年1月14日", "刘小明"))]
+    docs = documents_from("all.txt", clean("\n".join(reports)), "h", {})
+    assert [(d.place, d.date, d.speaker) for d in docs] == [("广东省", "2025-01-15", "王伟中"),
+                                                          ("海南省", "2025-01-14", "刘小明")]
+
+
 def test_a_single_report_with_a_dated_meeting_line_is_one_document():
     text = clean("2025年广东省政府工作报告\n——2025年1月15日在广东省第十四届人民代表大会第三次会议上\n广东省省长 王伟中\n" + BODY)
     assert len(documents_from("gd.txt", text, "h", {})) == 1
@@ -179,6 +191,7 @@ def test_metadata_against_the_truth_of_the_shared_reports():
     assert share("year") >= 0.95 and share("date") >= 0.95 and share("place") >= 0.95
     assert share("title") >= 0.90 and share("speaker") >= 0.90
     assert sum(g["noisy_passages"] for g in results.values()) == 0
+    assert share("split") == 1.0  # the compilation in three reports, every other file in one
 
 
 @pytest.mark.parametrize("props, title, date", [
