@@ -30,12 +30,16 @@ HEAD_LINES = 14
 MAX_TITLE_CHARS = 60
 SALUTATION = re.compile(r"(?:各位代表|同志们|代表们|各位委员)\s*[:：!！,，]")
 MEETING = re.compile(r"在([^在，。]{2,40}?(?:会议|大会|全会|党代会))(?:上|开幕)")
-ROLE_WORD = r"(?:代?省长|代?市长|代?区长|代?县长|代?州长|主席|总理|书记|旗长|盟长)"
-ROLE_NAME = re.compile(rf"([\u4e00-\u9fff]{{0,20}}?{ROLE_WORD})\s*([\u4e00-\u9fff](?:\s?[\u4e00-\u9fff]){{1,2}}?)"
+ROLE_WORD = r"(?:代?省长|代?市长|代?区长|代?县长|代?州长|主席|总理|书记|旗长|盟长|主任|院长|检察长|局长)"
+# a name: 2-4 characters ("许 明" set with a space), or two parts joined by "·" ("艾尔肯·吐尼亚孜")
+NAME = r"[\u4e00-\u9fff]{2,6}[·•．][\u4e00-\u9fff]{2,8}|[\u4e00-\u9fff](?:\s?[\u4e00-\u9fff]){1,3}?"
+ROLE_NAME = re.compile(rf"([\u4e00-\u9fff]{{0,20}}?{ROLE_WORD})\s*({NAME})"
                        r"(?:同志)?(?=\s*(?:作|在|$|，|同志))")
 NAME_ROLE = re.compile(rf"^([\u4e00-\u9fff]{{2,3}})\s+([\u4e00-\u9fff]{{2,20}}{ROLE_WORD})$")
 SPACED_NAME = re.compile(r"^[\u4e00-\u9fff](?:\s*[\u4e00-\u9fff]){1,3}$")
 KINDS = [("统计公报", re.compile(r"统计公报")), ("政府工作报告", re.compile(r"政府工作报告|报告政府工作")),
+         ("人大常委会工作报告", re.compile(r"(?:人大常委会|常务委员会)工作报告")),
+         ("法院工作报告", re.compile(r"法院工作报告")), ("检察院工作报告", re.compile(r"检察院工作报告")),
          ("全会报告", re.compile(r"全体(?:\(扩大\)|（扩大）)?会议|全会")),
          ("党代会报告", re.compile(r"中国共产党.{0,12}代表大会|党代会|党的.{0,6}代表大会")),
          ("讲话", re.compile(r"讲话"))]
@@ -74,7 +78,7 @@ def detect(text: str, file_name: str = "", title: str | None = None, properties:
     _place(meta, for_search(text[:20000]))
     _file_properties(meta, properties or {})
     _inferred_year(meta, for_search(text[:20000]))
-    _inferred_title(meta, for_search(text[:5000]))
+    _inferred_title(meta, for_search(text[:5000]), head)
     _file_name_year(meta, file_name)
     return meta
 
@@ -156,7 +160,7 @@ def _byline(line: str) -> bool:
 
 
 def _dated_meeting_line(meta: Meta, line: str) -> None:
-    m = DATE_LINE.match(line)
+    m = DATE_LINE.match(line) or FULL_DATE.fullmatch(line.strip())
     if m:
         meta.put("date", iso(*m.groups()), "date line", 0.95)
         return
@@ -224,11 +228,15 @@ def _place(meta: Meta, body: str) -> None:
         meta.put("place", named, "inferred", 0.4)
 
 
-def _inferred_title(meta: Meta, body: str) -> None:
+def _inferred_title(meta: Meta, body: str, head: list[str]) -> None:
     """No title line: the title the report gives itself ("报告的总题目是：…"), else its kind's name."""
     m = re.search(r"(?:报告的总题目|报告的题目|大会的主题|报告的主题)是[:：]([^。]{4,120})。", body)
+    speech = next((ln for ln in head if _meeting_only(ln) and re.search(r"的(?:讲话|报告)$", ln)), None)
     if m:
         meta.put("title", m.group(1), "inferred", 0.6)
+    elif speech:  # "在全市经济工作会议上的讲话" is the title of a speech that has no other
+        meta.put("title", speech.lstrip("—- "), "meeting line", 0.6)
+        meta.put("kind", "讲话" if speech.endswith("讲话") else None, "meeting line", 0.6)
     elif meta.kind == "政府工作报告":
         meta.put("title", "政府工作报告", "inferred", 0.5)
 

@@ -207,3 +207,28 @@ def test_file_properties_are_used_below_the_text(props, title, date):
         assert m.provenance["title"]["source"] == "file properties"
     stated = detect(clean("政府工作报告\n（2018年1月5日）\n各位代表：\n正文。"), "r.docx", properties=props)
     assert (stated.title, stated.date) == ("政府工作报告", "2018-01-05")
+
+
+def test_statistical_bulletin_with_a_bare_date_line():
+    m = meta_of("2024年广东省国民经济和社会发展统计公报\n广东省统计局\n2025年3月2日\n2024年，全省经济运行稳中有进。")
+    assert (m.title, m.date, m.place, m.kind) == ("2024年广东省国民经济和社会发展统计公报", "2025-03-02", "广东省", "统计公报")
+
+
+def test_a_speech_titled_by_its_meeting_line():
+    m = meta_of("在全市经济工作会议上的讲话\n（2024年12月20日）\n市委书记 欧阳晓晖\n同志们：\n这次会议的主要任务是总结工作。")
+    assert (m.title, m.date, m.speaker, m.role, m.kind) == (
+        "在全市经济工作会议上的讲话", "2024-12-20", "欧阳晓晖", "市委书记", "讲话")
+
+
+@pytest.mark.parametrize("line, speaker, role", [("自治区主席 艾尔肯·吐尼亚孜", "艾尔肯·吐尼亚孜", "自治区主席"),
+                                                 ("广东省高级人民法院院长 张炜", "张炜", "广东省高级人民法院院长"),
+                                                 ("省长 许 昆 林", "许昆林", "省长")])
+def test_speaker_names_of_other_shapes(line, speaker, role):
+    m = meta_of(f"政府工作报告\n——2025年1月13日在新疆维吾尔自治区第十四届人民代表大会第三次会议上\n{line}\n{BODY}")
+    assert (m.speaker, m.role) == (speaker, role)
+
+
+def test_court_report_kind_from_its_title():
+    m = meta_of("广东省高级人民法院工作报告\n——2025年1月16日在广东省第十四届人民代表大会第三次会议上\n"
+                "广东省高级人民法院院长 张炜\n各位代表：\n现在，我代表省高级人民法院报告工作。")
+    assert (m.kind, m.place, m.speaker) == ("法院工作报告", "广东省", "张炜")
