@@ -18,23 +18,27 @@ SPACES = " \t\u3000\xa0"
 
 # Page menus: a line made only of menu words ("下载 打印 全屏 收藏", "【字号 大 中 小】", "【打印】【关闭】").
 # Single characters (大 中 小, A+ A-) count only next to a menu word: a line "中" alone is text.
-MENU_WORD = r"下载|打印|全屏|收藏|分享|关闭|返回顶部|返回|打印本页|关闭窗口|字号|字体|放大|缩小|复制链接|朗读"
+MENU_WORD = (r"下载|打印|全屏|收藏|分享|关闭|返回顶部|返回|打印本页|关闭窗口|字号|字体|放大|缩小|复制链接|朗读|"
+             r"微信|微博|QQ空间|QQ好友|纠错|我要纠错|视力保护色|背景色")
 MENU_ITEM = rf"[【\[［]?\s*(?:{MENU_WORD}|大|中|小|默认|[a-zA-Z]{{1,2}}[+-]?)\s*[】\]］]?[|｜/·:：\s]*"
 MENU = re.compile(rf"^(?=.*(?:{MENU_WORD}))(?:{MENU_ITEM})+$")
-BREADCRUMB = re.compile(r"^(?:当前位置|您现在的位置|您的位置|现在位置|所在位置)\s*[:：]|^首页\s*[>＞»›]")
+BREADCRUMB = re.compile(r"^(?:当前位置|您现在的位置|您的位置|现在位置|所在位置)\s*[:：]|^首页\s*[>＞»›]|"
+                        r"^(?:上一篇|下一篇|上一条|下一条)\s*[:：]")
+# Page numbers left in text converted from print: "- 3 -", "— 12 —", "第3页 共20页".
+PAGE_NUMBER = re.compile(r"^[-—－]\s*\d{1,3}\s*[-—－]$|^第\s*\d{1,3}\s*页(?:\s*[/，,]?\s*共\s*\d{1,3}\s*页)?$")
 SHARE = re.compile(r"扫一扫|二维码|分享到|微信扫|在手机(?:上)?打开|手机版|打开微信|扫码")
 RELATED = re.compile(r"^[【\[]?(?:相关报道|相关链接|相关新闻|相关阅读|延伸阅读|相关稿件|推荐阅读)[】\]]?\s*[:：]?")
 # "来源：南方日报", "责任编辑：…", "发布时间：2025-01-20" — a short line naming where the page came from.
 SOURCE_LINE = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*)?"
                          r"(?:来源|來源|稿源|信息来源|文章来源|责任编辑|責任編輯|编辑|編輯|审核|校对|发布时间|发布日期|"
-                         r"发布机构|点击数|浏览次数|索引号|主题分类|发文机关|成文日期|文号)\s*[:：]")
+                         r"发布机构|点击数|点击量|阅读量|阅读次数|浏览次数|索引号|主题分类|发文机关|成文日期|文号)\s*[:：]")
 # Photo credits: "(区委宣传部 供图)", "（新华社记者 李涛 摄）", "图片来源：…".
 CREDIT = re.compile(r"^[（(]?[^。！？]{0,30}(?:供图|摄影?|图片来源[:：].*|图/[^。]*)[）)]?$")
 # Newspaper jumps, inside or on their own line: "（下转第四版）", "(紧接4版)", "（上接第1版）".
 JUMP = re.compile(r"[（(]\s*(?:下转|上接|紧接|转|接|续)第?\s*[0-9一二三四五六七八九十０-９]{1,3}\s*版\s*[)）]")
 # Site footers and Wikisource licence boilerplate.
 FOOTER = re.compile(r"版权所有|Copyright|©|ICP备|网站标识码|公网安备|主办单位|承办单位|联系我们|网站地图|"
-                    r"^Public domain$|^(?:true|false)$|公有领域|Wikisource|维基文库|CC[- ]BY|^↑|"
+                    r"^Public domain$|^(?:true|false)$|公有领域|Wikisource|维基文库|CC[- ]BY|^↑|^(?:主办|承办|技术支持)\s*[:：]|"
                     r"^第\s*\d{1,3}\s*版\b|^\d{4}年\d{1,2}月\d{1,2}日\s*星期.\s*第?\s*\d+\s*版", re.I)
 LICENCE = re.compile(r"^本作品|公有领域|维基文库|Wikisource|著作权法》第五条|^Public domain$")
 # Lines of a report's head stay apart: "在…会议上" / "(2017年2月9日)" / "章 燕".
@@ -79,7 +83,7 @@ def _rule_lines(text: str) -> list[str]:
 def _noise_line(line: str, repeated: set[str]) -> bool:
     if not line or len(line) > MAX_NOISE_CHARS * 2:
         return False
-    if MENU.match(line) or BREADCRUMB.match(line) or FOOTER.search(line):
+    if MENU.match(line) or BREADCRUMB.match(line) or FOOTER.search(line) or PAGE_NUMBER.match(line):
         return True
     if len(line) <= MAX_NOISE_CHARS and (SHARE.search(line) or SOURCE_LINE.match(line)) and "。" not in line:
         return True
