@@ -41,6 +41,7 @@ FOOTER = re.compile(r"版权所有|Copyright|©|ICP备|网站标识码|公网安
                     r"^Public domain$|^(?:true|false)$|公有领域|Wikisource|维基文库|CC[- ]BY|^↑|^(?:主办|承办|技术支持)\s*[:：]|"
                     r"^第\s*\d{1,3}\s*版\b|^\d{4}年\d{1,2}月\d{1,2}日\s*星期.\s*第?\s*\d+\s*版", re.I)
 LICENCE = re.compile(r"^本作品|公有领域|维基文库|Wikisource|著作权法》第五条|^Public domain$")
+NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十]{1,3}[)）]|\d{1,2}[、．.](?!\d)|第[一二三四五六七八九十]+[部章节条])")
 # Lines of a report's head stay apart: "在…会议上" / "(2017年2月9日)" / "章 燕".
 HEAD_PART = re.compile(r"(?:会议|大会|全会)上(?:的(?:报告|讲话))?\n|\n[(（]\d{4}年[^\n]*[)）]$")
 TERMINAL = set("。！？；：…!?;:”’」』）)")
@@ -57,18 +58,24 @@ def strip_noise_pages(pages: list[str]) -> list[str]:
     paged = [_rule_lines(page) for page in pages]
     repeated = _repeated_short_lines([ln for lines in paged for ln in lines])
     blank_separated = _blank_separated([ln for lines in paged for ln in lines])
-    if blank_separated:
-        paged = [_rejoin_split_links(lines) for lines in paged]
     if paged:
         paged[-1] = _cut_licence_tail(paged[-1])
+    if blank_separated:
+        paged = [_rejoin_split_links(lines, repeated) for lines in paged]
     return ["\n".join(ln for ln in lines if not _noise_line(ln.strip(SPACES), repeated)) for lines in paged]
 
 
 def _cut_licence_tail(lines: list[str]) -> list[str]:
-    """Wikisource ends a text with its licence notes ("本作品…属于公有领域。"): drop from there on."""
+    """Wikisource ends a text with its licence notes ("本作品…属于公有领域。"), link texts split off
+    as everywhere there: drop from the first paragraph (lines between blank lines) that says so."""
+    start = None  # first line of the current paragraph
     for i in range(len(lines) * 2 // 3, len(lines)):
+        if not lines[i].strip(SPACES):
+            start = None
+            continue
+        start = i if start is None else start
         if LICENCE.search(lines[i]):
-            return lines[:i]
+            return lines[:start]
     return lines
 
 
@@ -136,18 +143,20 @@ def _blank_separated(lines: list[str]) -> bool:
     return len(lines) >= 10 and blank >= 0.3 * len(lines)
 
 
-def _rejoin_split_links(lines: list[str]) -> list[str]:
+def _rejoin_split_links(lines: list[str], repeated: set[str]) -> list[str]:
     """In blank-separated text, lines of one paragraph were cut at link texts: join them back.
 
     A line that ends without sentence punctuation is continued by the next line of the same block
     ("在聽了劉少奇同志" / "關於憲法草案的報告" / "並進行了…"). Lines after a sentence end stay apart
-    (a bold lead-in followed by its paragraph).
+    (a bold lead-in followed by its paragraph), and so do noise lines (a menu, a breadcrumb over the
+    title) and numbered headings ("一、…" over its first paragraph), which no link cut.
     """
     out: list[str] = []
     for ln in lines:
         s = ln.strip(SPACES)
         prev = out[-1].rstrip(SPACES) if out else ""
-        if s and prev.strip(SPACES) and prev[-1] not in TERMINAL and not HEAD_PART.search(f"{prev}\n{s}"):
+        if s and prev.strip(SPACES) and prev[-1] not in TERMINAL and not HEAD_PART.search(f"{prev}\n{s}") \
+                and not any(_noise_line(x.strip(SPACES), repeated) or NUMBERED.match(x.strip(SPACES)) for x in (prev, s)):
             out[-1] = prev + s
         else:
             out.append(ln)

@@ -95,6 +95,13 @@ def test_wikisource_link_texts_are_rejoined_not_dropped():
         *[BODY] * 4, "政府工作报告", "打造"]
 
 
+def test_blank_separated_web_page_keeps_its_title_and_headings():
+    text = "\n\n".join(["下载\n打印\n全屏\n收藏", "当前位置：首页 > 要闻\n2025年上海市政府工作报告", "各位代表：",
+                        "一、2024年工作回顾\n过去一年，全市经济稳中有进。", BODY, BODY, "扫一扫在手机打开当前页"])
+    assert clean(text).split("\n") == ["2025年上海市政府工作报告", "各位代表：", "一、2024年工作回顾",
+                                        "过去一年，全市经济稳中有进。", BODY, BODY]
+
+
 def test_one_paragraph_a_line_is_not_rejoined():
     text = "一、2024年工作回顾\n过去一年，是安徽发展史上具有重要里程碑意义的一年\n二、2025年工作安排"
     assert strip_noise(text) == text
