@@ -60,6 +60,8 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
     old = None if rebuild else _existing(settings, embed_model_given)
     files, report.skipped = loading.find_files(paths)
     old_hash = old.manifest.documents if old else {}
+    # documents of an index built before metadata had provenance are described again when ingested
+    undescribed = {d.source for d in old.documents.values() if not d.provenance} if old else set()
 
     changed: list[loading.SourceFile] = []
     seen = set()
@@ -72,7 +74,7 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
             kept = " (the previously ingested version is kept)" if name in old_hash else ""
             report.skipped.append(loading.Skipped(path, f"{exc}{kept}"))
             continue
-        if old_hash.get(name) == source.content_hash:
+        if old_hash.get(name) == source.content_hash and name not in undescribed:
             report.unchanged += 1
         else:
             (report.updated if name in old_hash else report.added).append(name)
