@@ -28,6 +28,7 @@ from qa.places import most_named_place, place_in
 
 HEAD_LINES = 14
 MAX_TITLE_CHARS = 60
+BODY_CHARS = 60  # a head line that runs longer is a sentence of the text, unless it names the meeting
 SALUTATION = re.compile(r"(?:各位代表|同志们|代表们|各位委员)\s*[:：!！,，]")
 MEETING = re.compile(r"在([^在，。]{2,40}?(?:会议|大会|全会|党代会))(?:上|开幕)")
 ROLE_WORD = r"(?:代?省长|代?市长|代?区长|代?县长|代?州长|主席|总理|书记|旗长|盟长|主任|院长|检察长|局长)"
@@ -86,11 +87,13 @@ def detect(text: str, file_name: str = "", title: str | None = None, properties:
 def _head(text: str) -> list[str]:
     """The lines before the salutation, a line that runs into it ("…市长 龚正各位代表：现在…") cut there."""
     lines = []
-    for ln in text.split("\n")[:HEAD_LINES]:
+    for n, ln in enumerate(text.split("\n")[:HEAD_LINES]):
         m = SALUTATION.search(ln[:400])
         if m:
             lines += _parts(ln[:m.start()])
             break
+        if n and (len(ln) > 2 * BODY_CHARS or len(ln) > BODY_CHARS and re.search("[，,；;]", ln)):
+            break  # the first paragraph of the text: the head is over
         lines += _parts(ln)
     return [ln for ln in lines if ln]
 
@@ -174,7 +177,7 @@ def _dated_meeting_line(meta: Meta, line: str) -> None:
 
 def _speaker(meta: Meta, line: str) -> None:
     s = line.strip()
-    if len(s) > 120:
+    if len(s) > BODY_CHARS and not MEETING.search(s):  # "副市长张三在会上指出…" in a news story is no byline
         return
     m = NAME_ROLE.match(s)
     if m:

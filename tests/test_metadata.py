@@ -209,6 +209,12 @@ def test_file_properties_are_used_below_the_text(props, title, date):
     assert (stated.title, stated.date) == ("政府工作报告", "2018-01-05")
 
 
+def test_a_news_story_names_no_speaker():
+    m = meta_of("奋力争先创优 展现头雁风采\n今年以来，面对突如其来的疫情，副市长张三在全市会议上指出，要统筹推进疫情防控和经济社会发展。"
+                "各部门纷纷表示，要以更强烈的担当精神推动工作落地见效，确保完成全年目标任务。")
+    assert m.speaker is None and m.title == "奋力争先创优 展现头雁风采"
+
+
 def test_statistical_bulletin_with_a_bare_date_line():
     m = meta_of("2024年广东省国民经济和社会发展统计公报\n广东省统计局\n2025年3月2日\n2024年，全省经济运行稳中有进。")
     assert (m.title, m.date, m.place, m.kind) == ("2024年广东省国民经济和社会发展统计公报", "2025-03-02", "广东省", "统计公报")
