@@ -142,16 +142,42 @@ class _DocumentsTab:
                              label=_upload_label("zh"), elem_id="qa-upload")
         self.add = gr.Button(t("zh", "add"), variant="primary", elem_id="qa-add")
         self.message = gr.Markdown(elem_id="qa-upload-message")
-        self.labelled = [self.status, self.table, self.files, self.add]
+        with gr.Accordion(t("zh", "edit"), open=False) as self.edit_box:
+            with gr.Row():
+                self.edit_doc = gr.Dropdown(_doc_choices(a), label=t("zh", "edit_doc"), elem_id="qa-edit-doc")
+                self.edit_field = gr.Dropdown(_field_choices("zh"), label=t("zh", "edit_field"), elem_id="qa-edit-field")
+                self.edit_value = gr.Textbox(label=t("zh", "edit_value"), max_length=200, elem_id="qa-edit-value")
+            self.edit_save = gr.Button(t("zh", "edit_save"), elem_id="qa-edit-save")
+        self.labelled = [self.status, self.table, self.files, self.add, self.edit_box, self.edit_doc,
+                         self.edit_field, self.edit_value, self.edit_save]
         # one ingest at a time, in its own concurrency group: questions never queue behind it
         self.done = self.add.click(self.upload, [self.files, lang_state],
                                    [self.status, self.table, self.message, self.files],
                                    api_name="add_documents", api_visibility="undocumented",
                                    concurrency_limit=1, concurrency_id="ingest")
+        self.done.then(lambda: gr.update(choices=_doc_choices(self.library.assistant)), None, self.edit_doc,
+                       api_visibility="private")
+        self.edit_save.click(self.correct, [self.edit_doc, self.edit_field, self.edit_value, lang_state],
+                             [self.status, self.table, self.message, self.edit_doc], api_visibility="undocumented",
+                             concurrency_limit=1, concurrency_id="ingest")
+
+    def correct(self, doc_id, field, value, lang):
+        if not doc_id or not field or not (value or "").strip():
+            return gr.skip(), gr.skip(), t(lang, "edit_missing"), gr.skip()
+        try:
+            doc = self.library.correct(doc_id, {field: value})
+        except (ValueError, OSError) as exc:
+            return gr.skip(), gr.skip(), render.md_text(t(lang, "error", error=exc)), gr.skip()
+        done = t(lang, "edited", doc=doc.title, field=t(lang, f"field_{field}"), value=getattr(doc, field))
+        return (_status(self.library, lang), _doc_rows(self.library.assistant), render.md_text(done),
+                gr.update(choices=_doc_choices(self.library.assistant), value=doc_id))
 
     def relabel(self, lang):
         return [_status(self.library, lang), gr.update(headers=_headers(lang), label=t(lang, "docs_table")),
-                gr.update(label=_upload_label(lang)), gr.update(value=t(lang, "add"))]
+                gr.update(label=_upload_label(lang)), gr.update(value=t(lang, "add")),
+                gr.update(label=t(lang, "edit")), gr.update(label=t(lang, "edit_doc")),
+                gr.update(label=t(lang, "edit_field"), choices=_field_choices(lang)),
+                gr.update(label=t(lang, "edit_value")), gr.update(value=t(lang, "edit_save"))]
 
     def upload(self, paths, lang, progress=gr.Progress(track_tqdm=True)):
         if not paths:
@@ -192,7 +218,12 @@ def _status(library: Library, lang: str) -> str:
 
 
 def _headers(lang: str) -> list[str]:
-    return [t(lang, k) for k in ("col_title", "col_date", "col_speaker", "col_passages", "col_file")]
+    return [t(lang, k) for k in ("col_title", "col_date", "col_place", "col_speaker", "col_kind", "col_passages",
+                                 "col_file")]
+
+
+def _field_choices(lang: str) -> list[tuple[str, str]]:
+    return [(t(lang, f"field_{f}"), f) for f in ("title", "date", "place", "speaker", "kind", "meeting")]
 
 
 def _doc_rows(a) -> list[list]:
@@ -200,7 +231,7 @@ def _doc_rows(a) -> list[list]:
     for p in a.index.passages:
         counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
     # shown by the table component as text, never as HTML
-    return [[d.title, d.date or "", d.speaker or "", counts.get(d.doc_id, 0), d.source]
+    return [[d.title, d.date or "", d.place or "", d.speaker or "", d.kind or "", counts.get(d.doc_id, 0), d.source]
             for d in sorted(a.index.documents.values(), key=lambda d: (d.source, d.part))]
 
 

@@ -1,12 +1,15 @@
 """Stage 2: clean scraped report text into paragraphs, keeping headings as headings.
 
 The cleaned text is what users see and what citations point into, so cleaning only removes noise:
-pinyin left by web scraping, stray spaces, and line breaks in the middle of a sentence.
+web and print noise first (qa/noise.py), then pinyin left by web scraping, stray spaces, and line
+breaks in the middle of a sentence.
 """
 
 from __future__ import annotations
 
 import re
+
+from qa.noise import strip_noise_pages
 
 TONES = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 # "區(qū)" → "區": lowercase pinyin with at least one tone mark, in parentheses, right after a Han
@@ -21,6 +24,8 @@ INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 # Heading patterns and their level in the heading path.
 HEADINGS = [
     (re.compile(r"^(#{1,6})\s+"), None),  # Markdown: level = number of #
+    # Appendices sit above the report's own "一、" sections, so their passages keep "附件2" in the path.
+    (re.compile(r"^(?:附件|附录|附表)\s*[0-9０-９一二三四五六七八九十]{0,3}(?:[:：\s]|$)(?![^。]*。)|^名词解释$"), 0),
     (re.compile(r"^[一二三四五六七八九十]{1,3}[、.．]"), 1),
     (re.compile(r"^[（(][一二三四五六七八九十]{1,3}[）)]"), 2),
     (re.compile(r"^\d{1,2}(?:[、．]|\.(?!\d))\s*"), 3),
@@ -47,6 +52,7 @@ def clean_pages(pages: list[str], continues: list[bool] | None = None) -> tuple[
     when cleaning joins a sentence broken across two pages or drops spaces. An empty page starts
     where the next one does.
     """
+    pages = strip_noise_pages(pages)
     paragraphs: list[str] = []
     marks: list[tuple[int, int] | None] = []  # (paragraph, position in it) of each page's first character
     for n, page in enumerate(pages):

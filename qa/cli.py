@@ -1,4 +1,4 @@
-"""The `qa` command: ingest, ask, search, eval. A stable contract: other tools parse its JSON.
+"""The `qa` command: ingest, ask, search, eval, docs. A stable contract: other tools parse its JSON.
 
 User errors print one line on stderr and exit with status 2, never a traceback.
 """
@@ -14,6 +14,7 @@ from qa.config import MODES, ConfigError, Settings
 from qa.loading import SUFFIXES
 
 EVAL_MODES = ("bm25", "dense", "hybrid")
+DOC_FIELDS = ("title", "date", "place", "speaker", "kind", "meeting")
 
 
 class UserError(Exception):
@@ -95,6 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", nargs=2, type=Path, metavar=("A", "B"),
                    help="print B − A for two metrics.json files instead of evaluating")
     p.set_defaults(run=cmd_eval)
+
+    p = sub.add_parser("docs", help="list the indexed reports and their metadata; `qa docs set` corrects it",
+                       description="List every indexed report with its title, date, place, speaker, meeting and "
+                       "kind, and where each value came from. `qa docs set DOC_ID --date 2025-01-15 …` records a "
+                       "correction in <index>/overrides.json, which is applied at every load and kept across "
+                       "re-ingest and --rebuild.")
+    p.add_argument("action", nargs="?", metavar="set", help="set: correct DOC_ID's metadata")
+    p.add_argument("doc_id", nargs="?", metavar="DOC_ID", help="a document id, as `qa docs` lists them")
+    p.add_argument("--index", dest="index_dir", help="index folder (default: $QA_INDEX_DIR or ./index)")
+    p.add_argument("--json", action="store_true", help="one JSON object a line")
+    for name in DOC_FIELDS:
+        p.add_argument(f"--{name}", help=f"set the {name}" + (" (YYYY, YYYY-MM or YYYY-MM-DD)" if name == "date" else ""))
+    p.set_defaults(run=cmd_docs)
     return parser
 
 
@@ -238,6 +252,50 @@ def cmd_eval(args) -> int:
     print(evalreport.render(result, plots=False).rstrip())
     print(f"\nwrote {', '.join(str(args.out / name) for name in evalreport.FILES)}")
     return 0
+
+
+def cmd_docs(args) -> int:
+    from qa import overrides, store
+
+    settings = Settings.resolve(index_dir=args.index_dir)
+    index = store.load(settings.index_dir)
+    given = {k: getattr(args, k) for k in DOC_FIELDS if getattr(args, k) is not None}
+    if args.action not in (None, "set"):
+        raise UserError(f"unknown docs action {args.action!r}; to change a document's metadata: "
+                        "qa docs set DOC_ID --date 2025-01-15 (…)")
+    if args.action is None:
+        if given or args.doc_id:
+            raise UserError("to change a document's metadata: qa docs set DOC_ID --date 2025-01-15 (…)")
+        for doc in index.documents.values():
+            print(json.dumps(doc_json(doc), ensure_ascii=False) if args.json else render_doc(doc))
+        return 0
+    if not args.doc_id:
+        raise UserError("qa docs set needs a DOC_ID (`qa docs` lists them)")
+    doc = index.documents.get(args.doc_id)
+    if doc is None:
+        raise UserError(f"unknown document id {args.doc_id!r}: `qa docs` lists the ids of index {settings.index_dir}")
+    if not given:
+        raise UserError(f"nothing to set: give one of {', '.join('--' + f for f in DOC_FIELDS)}")
+    overrides.set_fields(settings.index_dir, doc, given)
+    store.save_documents(index)
+    print(json.dumps(doc_json(doc), ensure_ascii=False) if args.json else render_doc(doc))
+    return 0
+
+
+def doc_json(doc) -> dict:
+    return {"doc_id": doc.doc_id, "source": doc.source, "part": doc.part,
+            **{k: getattr(doc, k) for k in DOC_FIELDS}, "role": doc.role, "provenance": doc.provenance}
+
+
+def render_doc(doc) -> str:
+    lines = [f"{doc.doc_id}  ({doc.source}, part {doc.part})"]
+    for key in DOC_FIELDS:
+        value = getattr(doc, key)
+        where = doc.provenance.get(key)
+        origin = f"{where['source']}, {where['confidence']:.2f}" if where else "unknown"
+        shown = f"{doc.role} {value}" if key == "speaker" and value and doc.role else value
+        lines.append(f"  {key:8} {shown or '—'}  ({origin if value else 'not stated'})")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

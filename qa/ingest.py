@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import loading, store
+from qa import loading, overrides, store
 from qa.chunking import chunk
 from qa.cleaning import clean, clean_pages
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
@@ -60,6 +60,8 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
     old = None if rebuild else _existing(settings, embed_model_given)
     files, report.skipped = loading.find_files(paths)
     old_hash = old.manifest.documents if old else {}
+    # documents of an index built before metadata had provenance are described again when ingested
+    undescribed = {d.source for d in old.documents.values() if not d.provenance} if old else set()
 
     changed: list[loading.SourceFile] = []
     seen = set()
@@ -72,7 +74,7 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
             kept = " (the previously ingested version is kept)" if name in old_hash else ""
             report.skipped.append(loading.Skipped(path, f"{exc}{kept}"))
             continue
-        if old_hash.get(name) == source.content_hash:
+        if old_hash.get(name) == source.content_hash and name not in undescribed:
             report.unchanged += 1
         else:
             (report.updated if name in old_hash else report.added).append(name)
@@ -90,6 +92,7 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
         passages = [p for p in old.passages if p.doc_id in documents]
     new_passages: list[Passage] = []
     catalogs: dict[Path, dict] = {}
+    corrections = overrides.load(settings.index_dir)
     for source in changed:
         folder = source.path.parent
         if folder not in catalogs:
@@ -98,8 +101,10 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
             text, page_starts = clean_pages([p.text for p in source.pages], [p.continues for p in source.pages])
         else:
             text, page_starts = clean(source.text), None
-        for doc in documents_from(source_name(source.path), text, source.content_hash, catalogs[folder],
-                                  page_starts):
+        found = documents_from(source_name(source.path), text, source.content_hash, catalogs[folder], page_starts,
+                               source.properties)
+        overrides.apply(found, corrections)
+        for doc in found:
             if doc.doc_id in documents and documents[doc.doc_id].source != doc.source:
                 raise ValueError(f"two files share the name {source.path.stem}: {documents[doc.doc_id].source} "
                                  f"and {doc.source}; document ids are file names without suffix, so rename one")

@@ -87,6 +87,24 @@ class Library:
         with self._swap:
             return self._assistant
 
+    def correct(self, doc_id: str, fields: dict[str, str]):
+        """Correct a document's metadata (the 文档 tab's edit): written to overrides.json like
+        `qa docs set`, then the index is loaded again so retrieval sees the new year or place."""
+        from qa import overrides, store
+
+        with self._ingesting:
+            index = self.assistant.index
+            if doc_id not in index.documents:
+                raise ValueError(f"unknown document id {doc_id!r}")
+            fresh_doc = index.documents[doc_id]
+            overrides.set_fields(Path(self.settings.index_dir), fresh_doc, fields)
+            store.save_documents(index)
+            fresh = self._load()
+            with self._swap:
+                self._assistant = fresh
+            self.updated = time.strftime("%Y-%m-%d %H:%M:%S")
+            return fresh.index.documents[doc_id]
+
     def add(self, files: list[tuple[Path, str]], progress=None) -> AddResult:
         """Save and ingest uploaded (temp path, original name) pairs; progress(fraction, text)."""
         from qa.ingest import ingest

@@ -45,6 +45,7 @@ class SourceFile:
     encoding: str  # of a text file; the format ("pdf", "docx") for the others
     content_hash: str  # sha256 of the bytes
     pages: list[Page] = field(default_factory=list)  # for formats with pages (PDF); text is their join
+    properties: dict[str, str] = field(default_factory=dict)  # the file's own title/subject (PDF, Word)
 
 
 @dataclass
@@ -102,7 +103,8 @@ def read_file(path: Path) -> SourceFile:
         text, encoding, pages = reader.read(data)
     if not text.strip():
         raise LoadError("file is empty" if module is None else f"no text found in this {module} file")
-    return SourceFile(path, text, encoding, digest, pages)
+    props = reader.properties(data) if module and hasattr(reader, "properties") else {}
+    return SourceFile(path, text, encoding, digest, pages, props)
 
 
 def load(paths: list[str | Path]) -> tuple[list[SourceFile], list[Skipped]]:

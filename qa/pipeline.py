@@ -51,7 +51,7 @@ class Assistant:
         doc = self.index.documents[p.doc_id]
         out = {"rank": rank} if rank is not None else {}
         out.update({"passage_id": p.passage_id, "doc_id": p.doc_id, "title": doc.title, "date": doc.date,
-                    "speaker": doc.speaker, "source": doc.source, "section": p.section, "text": p.text,
+                    "speaker": doc.speaker, "place": doc.place, "source": doc.source, "section": p.section, "text": p.text,
                     "start": p.start, "end": p.end, "page": p.page, "score": round(hit.score, 6)})
         return out
 

@@ -60,7 +60,7 @@ def sources_html(result: Answer | None, documents: dict[str, Document], lang: st
 def _source(n: int | None, hit: Hit, doc: Document | None, quote: str | None, lang: str) -> str:
     p = hit.passage
     title = doc.title if doc else p.doc_id
-    meta = " · ".join(text(x) for x in ((doc.date, doc.speaker) if doc else ()) + (p.section,) if x)
+    meta = " · ".join(text(x) for x in ((doc.date, doc.place, doc.speaker) if doc else ()) + (p.section,) if x)
     anchor = f' id="src-{n}"' if n is not None else ""
     label = f'<span class="qa-src-n">[{n}]</span> ' if n is not None else ""
     passage = highlight(p.text, quote)

@@ -5,7 +5,9 @@
       build-<time>/
         manifest.json      format version, embedding model and dimension, chunk settings,
                            fusion weight, per-document content hashes
-        documents.jsonl    one document per line, with its cleaned text
+        documents.jsonl    one document per line, with its cleaned text and metadata (and where
+                           each value came from); older builds without place/provenance load too
+      overrides.json       the user's metadata corrections, kept across builds (qa/overrides.py)
         passages.jsonl     one passage per line (row i = FAISS id i's passage)
         dense.faiss        IndexIDMap2(IndexFlatIP) over normalised vectors
         bm25/              bm25s arrays (.npy, no pickles) and vocabulary (.json)
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import overrides
 from qa.lexical import BM25
 from qa.types import Document, Passage
 
@@ -104,6 +107,7 @@ def load(root: Path, expect_model: str | None = None) -> Index:
                           f"{expect_model}: rebuild it with `qa ingest PATH --index {root} --rebuild "
                           f"--embed-model {expect_model}`, or drop --embed-model to use the index's model")
     documents = {d["doc_id"]: Document(**d) for d in _read_jsonl(build / "documents.jsonl")}
+    overrides.apply(documents.values(), overrides.load(root))
     rows = _read_jsonl(build / "passages.jsonl")
     passages = [Passage(**{k: v for k, v in r.items() if k != "key"}) for r in rows]
     ids = np.array([r["key"] for r in rows], dtype=np.int64)
@@ -146,6 +150,13 @@ def save(root: Path, index: Index, embedder_dir: Path | None = None) -> Path:
         shutil.rmtree(previous, ignore_errors=True)
     index.folder = root / name
     return root / name
+
+
+def save_documents(index: Index) -> None:
+    """Rewrite the build's documents.jsonl after their metadata was corrected (qa docs set)."""
+    tmp = index.folder / f".documents.{os.getpid()}.tmp"
+    _write_jsonl(tmp, (asdict(d) for d in index.documents.values()))
+    os.replace(tmp, index.folder / "documents.jsonl")
 
 
 def _write_jsonl(path: Path, rows) -> None:

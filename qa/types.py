@@ -18,6 +18,11 @@ class Document:
     speaker: str | None = None
     kind: str | None = None
     meeting: str | None = None
+    place: str | None = None  # issuing place or body: "广东省", "杭州市拱墅区", "国务院", "中共中央"
+    role: str | None = None  # the speaker's office as the text gives it: "广东省省长"
+    # field → {"source": "date line" | "title" | "byline" | "meeting line" | "file properties" |
+    # "file name" | "inferred" | "catalog" | "user", "confidence": 0..1}; absent when unknown
+    provenance: dict[str, dict] = field(default_factory=dict)
     part: int = 1  # position of the report inside its file
     content_hash: str = ""  # sha256 of the source file's bytes
     pages: list[int] = field(default_factory=list)  # offset in text where each page starts; [] without pages

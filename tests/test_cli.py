@@ -329,3 +329,57 @@ def test_eval_bad_dataset_line(capsys, index_dir, tmp_path):
 ])
 def test_eval_user_errors(capsys, index_dir, tmp_path, argv, fragment):
     assert_user_error(*run(capsys, *argv, "--index", index_dir, "--out", tmp_path / "o"), fragment)
+
+
+# --- qa docs -------------------------------------------------------------------------------------
+
+DOC_FIELDS = {"doc_id", "source", "part", "title", "date", "place", "speaker", "meeting", "kind", "provenance"}
+
+
+@pytest.fixture
+def own_index(index_dir, tmp_path):
+    import shutil
+
+    shutil.copytree(index_dir, tmp_path / "index")
+    return tmp_path / "index"
+
+
+def test_docs_json_lists_every_document_with_provenance(capsys, index_dir):
+    code, out, _ = run(capsys, "docs", "--json", "--index", index_dir)
+    docs = {d["doc_id"]: d for d in json_lines(out)}
+    assert code == 0 and set(docs) == {"a", "b"}
+    assert DOC_FIELDS <= set(docs["a"])
+    assert docs["a"]["date"] == "2016-07-28" and docs["a"]["provenance"]["date"]["source"] == "date line"
+    assert docs["a"]["speaker"] == "许明"
+
+
+def test_docs_text_says_where_each_value_came_from(capsys, index_dir):
+    code, out, _ = run(capsys, "docs", "--index", index_dir)
+    assert code == 0
+    assert "date     2016-07-28  (date line, 0.95)" in out
+    assert "place    —  (not stated)" in out
+
+
+def test_docs_set_overrides_and_survives_reingest(capsys, own_index, tiny_st_model):
+    code, out, _ = run(capsys, "docs", "set", "b", "--date", "2017年1月5日", "--place", "拱墅区", "--json",
+                       "--index", own_index)
+    assert code == 0 and json_lines(out)[0]["place"] == "拱墅区"
+    assert (own_index / "overrides.json").is_file()
+    code, out, _ = run(capsys, "docs", "--json", "--index", own_index)
+    b = {d["doc_id"]: d for d in json_lines(out)}["b"]
+    assert (b["date"], b["place"], b["provenance"]["place"]["source"]) == ("2017-01-05", "拱墅区", "user")
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["docs", "set", "nope", "--date", "2017"], "unknown document id 'nope'"),
+    (["docs", "set", "b", "--date", "2017-02-30"], "bad date"),
+    (["docs", "set", "b"], "nothing to set"),
+    (["docs", "set"], "needs a DOC_ID"),
+    (["docs", "b", "--date", "2017"], "qa docs set DOC_ID"),
+    (["docs", "--date", "2017"], "qa docs set DOC_ID"),
+])
+def test_docs_user_errors(capsys, own_index, argv, fragment):
+    code, out, err = run(capsys, *argv, "--index", own_index)
+    assert_user_error(code, out, err)
+    assert fragment in err
+    assert not (own_index / "overrides.json").exists()

@@ -259,3 +259,22 @@ def test_two_files_with_the_same_name_are_refused_clearly(tmp_path):
     with pytest.raises(ValueError, match="rename"):
         ingest([tmp_path / "x", tmp_path / "y"], settings)
     assert not (tmp_path / "index" / "CURRENT").exists()
+
+
+def test_documents_from_an_index_without_metadata_provenance_are_described_again(corpus, settings):
+    import json
+
+    from qa import store
+
+    ingest([corpus], settings)
+    build = store.current_build(settings.index_dir)
+    rows = [json.loads(line) for line in (build / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
+    for row in rows:  # as an index written before place and provenance existed
+        del row["place"], row["role"], row["provenance"]
+    (build / "documents.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                           encoding="utf-8")
+    assert all(not d.provenance for d in store.load(settings.index_dir).documents.values())
+    report = ingest([corpus], settings)
+    assert report.unchanged == 0 and len(report.updated) == len(sources(store.load(settings.index_dir)))
+    assert all(d.provenance for d in store.load(settings.index_dir).documents.values())
+    assert ingest([corpus], settings).updated == []

@@ -78,3 +78,30 @@ def test_a_failed_ingest_removes_the_upload_and_keeps_the_assistant(tmp_path, ti
     with pytest.raises(ValueError):
         library.add([(upload, "a.txt")])
     assert library.assistant is old and not (settings.index_dir / "uploads" / "a.txt").exists()
+
+
+def test_correct_writes_overrides_and_reloads_for_retrieval(tmp_path, tiny_st_model):
+    import json
+
+    import pytest
+
+    from qa.config import Settings
+    from qa.ingest import ingest
+
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "r.txt").write_text("工作情况\n今年全区地区生产总值增长5%左右。", encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "index", embed_model=str(tiny_st_model))
+    ingest([folder], settings)
+    library = Library(settings)
+    old = library.assistant
+    doc = library.correct("r", {"date": "2025年1月", "place": "广东省"})
+    assert (doc.date, doc.place, doc.provenance["place"]["source"]) == ("2025-01", "广东省", "user")
+    assert library.assistant is not old
+    assert library.assistant.index.documents["r"].year == 2025
+    saved = json.loads((settings.index_dir / "overrides.json").read_text(encoding="utf-8"))
+    assert saved["documents"][0]["place"] == "广东省"
+    with pytest.raises(ValueError, match="bad date"):
+        library.correct("r", {"date": "2025-13"})
+    with pytest.raises(ValueError, match="unknown document id"):
+        library.correct("nope", {"date": "2025"})

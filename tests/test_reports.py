@@ -89,7 +89,8 @@ def test_documents_from_compilation_ids_and_catalog():
 def test_documents_from_single_report_uses_stem():
     docs = documents_from("some/dir/single.txt", "今年以来，全区经济稳步增长。", "h", {})
     assert [d.doc_id for d in docs] == ["single"]
-    assert docs[0].title == "今年以来，全区经济稳步增长。"
+    assert docs[0].title == "single"  # a sentence is no title: the file name stands in, and says so
+    assert docs[0].provenance["title"]["source"] == "file name"
     assert docs[0].date is None and docs[0].year is None
 
 

@@ -178,3 +178,50 @@ def test_empty_index(tmp_path, tiny_st_model):
     ingest([folder], settings)
     retriever = Retriever(store.load(settings.index_dir), load_model(str(tiny_st_model)))
     assert retriever.search("城中村改造", mode="hybrid") == []
+
+
+# --- places and unknown metadata ------------------------------------------------------------------
+
+PLACE_FILES = {
+    "gd.txt": "2025年广东省政府工作报告\n今年经济社会发展的主要预期目标是：地区生产总值增长5%左右。",
+    "js.txt": "2025年江苏省政府工作报告\n今年经济社会发展的主要预期目标是：地区生产总值增长5%左右。",
+    "gs.txt": "拱墅区发展情况\n今年经济社会发展的主要预期目标是：地区生产总值增长5%左右。",
+    "undated.txt": "工作情况\n今年经济社会发展的主要预期目标是：地区生产总值增长5%左右。",
+}
+
+
+@pytest.fixture(scope="module")
+def place_retriever(tmp_path_factory, tiny_st_model):
+    folder = tmp_path_factory.mktemp("places")
+    for name, text in PLACE_FILES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    catalog = {"documents": [{"file": "gs.txt", "place": "杭州市拱墅区", "date": "2019"}]}
+    (folder / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False), encoding="utf-8")
+    settings = Settings(index_dir=folder / "index", embed_model=str(tiny_st_model))
+    ingest([folder], settings)
+    return Retriever(store.load(settings.index_dir), load_model(str(tiny_st_model)))
+
+
+@pytest.mark.parametrize("question, first", [("广东省今年地区生产总值增长目标是多少？", "gd"),
+                                             ("广东今年地区生产总值增长目标是多少？", "gd"),
+                                             ("江苏今年地区生产总值增长目标是多少？", "js"),
+                                             ("拱墅区今年地区生产总值增长目标是多少？", "gs")])
+def test_question_naming_a_place_prefers_that_place(place_retriever, question, first):
+    assert place_retriever.index.documents["gd"].place == "广东省"  # found in the title, no catalog
+    for mode in ("bm25", "hybrid"):
+        assert doc_ids(place_retriever.search(question, k=4, mode=mode))[0] == first
+
+
+def test_unknown_year_or_place_is_not_a_mismatch(place_retriever):
+    r = place_retriever
+    assert r.index.documents["undated"].date is None and r.index.documents["undated"].place is None
+    by_doc = dict(zip(r.doc_of, r.report_bonus("2025年广东省的目标", ["2025", "广东省", "目标"])))
+    # right year and place > unknown year and place (half each) > wrong year and place
+    assert by_doc["gd"] > by_doc["undated"] > by_doc["gs"]
+    assert by_doc["gd"] > by_doc["js"]  # the right year but another place
+    assert by_doc["undated"] > 0
+
+
+def test_report_bonus_is_one_value_per_passage(place_retriever):
+    bonus = place_retriever.report_bonus("广东", ["广东"])
+    assert bonus.shape == (len(place_retriever.index.passages),)

@@ -35,6 +35,16 @@ def read(data: bytes) -> tuple[str, str, list]:
     return "\n".join(lines), "docx", []
 
 
+def properties(data: bytes) -> dict[str, str]:
+    """The file's own title and subject (File → Properties), when it has them."""
+    docx = require("docx", "python-docx", "Word files")
+    try:
+        core = docx.Document(io.BytesIO(data)).core_properties
+    except Exception:  # noqa: BLE001 - properties are a bonus; read() has already said what is wrong
+        return {}
+    return {k: v.strip() for k, v in (("title", core.title), ("subject", core.subject)) if v and v.strip()}
+
+
 def _heading_prefix(paragraph) -> str:
     name = paragraph.style.name if paragraph.style is not None else ""
     if name == "Title":

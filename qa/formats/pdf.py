@@ -72,6 +72,20 @@ def read(data: bytes) -> tuple[str, str, list[Page]]:
     return "\n".join(p.text for p in out), "pdf", out
 
 
+def properties(data: bytes) -> dict[str, str]:
+    """The file's own title and subject (document information), when it has them."""
+    pdfium = require("pypdfium2", "pypdfium2", "PDF files")
+    try:
+        pdf = pdfium.PdfDocument(data)
+        try:
+            meta = pdf.get_metadata_dict(skip_empty=True)
+        finally:
+            pdf.close()
+    except Exception:  # noqa: BLE001 - properties are a bonus; read() has already said what is wrong
+        return {}
+    return {k.lower(): v.strip() for k, v in meta.items() if k in ("Title", "Subject") and v.strip()}
+
+
 def _page_lines(page) -> list[Line]:
     """The page's text lines in PDFium's reading order, each with the box of its characters.
 

@@ -60,3 +60,15 @@ def _zip(files: dict[str, bytes]) -> bytes:
 def test_broken_docx(data, reason):
     with pytest.raises(LoadError, match=reason):
         docx.read(data)
+
+
+def test_properties_give_the_files_own_title(tmp_path):
+    import docx as python_docx
+
+    path = make_docx(tmp_path / "r.docx")
+    assert docx.properties(path.read_bytes()) == {}
+    d = python_docx.Document(str(path))
+    d.core_properties.title = "2017年拱墅区政府工作报告"
+    d.save(str(path))
+    assert docx.properties(path.read_bytes()) == {"title": "2017年拱墅区政府工作报告"}
+    assert docx.properties(b"not a zip") == {}

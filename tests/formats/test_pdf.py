@@ -181,3 +181,15 @@ def test_one_wide_line_does_not_make_the_others_look_short(tmp_path):
              (72, 700, 12, "附表：" + full + "统计数据")]  # wider than the text block
     text, _, _ = pdf.read(_draw(tmp_path / "wide.pdf", [lines]).read_bytes())
     assert text.split("\n")[0] == full * 2 + "站点建设全面开工。"
+
+
+def test_properties_give_the_files_own_title(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "t.pdf"
+    c = canvas.Canvas(str(path))
+    c.setTitle("2017年拱墅区政府工作报告")
+    c.drawString(100, 700, "report")
+    c.save()
+    assert pdf.properties(path.read_bytes())["title"] == "2017年拱墅区政府工作报告"
+    assert pdf.properties(b"%PDF-1.4 broken") == {}
