@@ -153,7 +153,9 @@ def answer(question: str, hits: list[Hit], idf, min_confidence: float | None = N
         return _refusal(question, hits, 0.0, "no passages retrieved")
     best = a.candidates[a.best]
     if a.confidence < threshold:
-        return _refusal(question, hits, a.confidence, _why(a, best, documents))
+        refused = _refusal(question, hits, a.confidence, _why(a, best, documents))
+        refused.closest = Citation(1, best.hit, best.sentence.strip())
+        return refused
     # a span is the short answer when the question asks for a kind of thing, or the span model is sure
     short = a.short if a.q.kind or a.span_p >= SURE_SPAN else None
     sentence, weights = best.sentence, a.q.weights
@@ -213,7 +215,8 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
 
     def match(d: str) -> int:
         doc = documents[d]
-        return sum(w in for_search(f"{doc.title}{doc.meeting}{doc.kind}") for w in words) + 2 * (doc.year in years)
+        named = for_search(f"{doc.title}{doc.meeting}{doc.kind}{getattr(doc, 'place', None) or ''}")
+        return sum(w in named for w in words) + 2 * (doc.year in years)
 
     order = list(dict.fromkeys(h.passage.doc_id for h in hits))
     best = max(map(match, order), default=0)
@@ -223,13 +226,12 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
         passage = head(doc_id)
         if not value or passage is None:
             continue
+        said = _written(kind, value)
         for line in passage.text.split("\n")[:12]:
-            if kind == "date" and len(value) == 10 and re.fullmatch(r"[（(]?\d{4}年\d{1,2}月\d{1,2}日[)）]?", line):
-                short = line.strip("（()）")
-            elif kind == "person" and line.replace(" ", "") == value:
-                short = line
-            else:
+            m = said.search(line) if said else None
+            if not m:
                 continue
+            short = m.group()
             hit = Hit(passage, 1.0, {})
             parts = [doc.title, doc.meeting and f"在{doc.meeting}上", short]
             text = "，".join(filter(None, parts))
@@ -243,6 +245,16 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
                     return Answer(question, f"{snippet(sentence, value, {})}[1]", value, True,
                                   [Citation(1, hit, sentence)], hits, support=1.0, confidence=1.0)
     return None
+
+
+def _written(kind: str, value: str) -> re.Pattern | None:
+    """How a report head writes its speaker ("章 燕") or its date ("2017年1月5日", "2017年1月")."""
+    if kind == "person":
+        return re.compile(r"[ \u3000]?".join(map(re.escape, value.replace(" ", ""))))
+    parts = [int(x) for x in value.split("-") if x.isdigit()]
+    if len(parts) < 2:
+        return None  # a year alone does not say when
+    return re.compile("".join(rf"0?{x}{unit}" for x, unit in zip(parts, "年月日")))
 
 
 def _refusal(question: str, hits: list[Hit], confidence: float = 0.0, reason: str = "") -> Answer:

@@ -75,7 +75,7 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                 yield history, "", gr.skip(), past
                 time.sleep(STREAM_PAUSE)
             history[-1] = {"role": "assistant",
-                           "content": render.answer_message(shown, lang, result.short_answer, searched)}
+                           "content": render.answer_message(shown, lang, result.short_answer, searched, result)}
             cited = result.citations[0].hit.passage.doc_id if result.citations else None
             doc = assistant.index.documents.get(cited) if cited else None
             past = list(past) + [{"question": searched or message, "speaker": doc.speaker if doc else None,

@@ -201,6 +201,13 @@ def render_answer(assistant, result) -> str:
     lines = [result.answer]
     if result.short_answer:
         lines.append(f"简答：{result.short_answer}")
+    if result.answerable:
+        lines.append(f"置信度：{result.confidence:.2f}")
+    elif result.refusal:
+        lines.append(f"原因：{result.refusal}（置信度 {result.confidence:.2f}）")
+    if result.closest:
+        doc = assistant.index.documents[result.closest.hit.passage.doc_id]
+        lines.append(f"最接近的句子（未必回答问题）：《{doc.title}》“{result.closest.quote}”")
     if result.citations:
         lines.append("来源：")
         for c in result.citations:

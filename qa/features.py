@@ -130,9 +130,9 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
     place_doc = place_other = place_said = 0.0
     if q.places:
         place_said = float(any(p in said for p in q.places))
-        if doc_where:
-            place_doc = float(any(p in doc_where for p in q.places))
-            place_other = 1.0 - place_doc
+        place_doc = float(any(p in doc_where for p in q.places))
+        # another place only when the report's place is known: an unknown place is no mismatch
+        place_other = float(not place_doc and bool(getattr(doc, "place", None)))
     return [
         cov / total, own / total, cov_section / total, cov_passage / total, cov_partial / total,
         char_cov, bigram, _lcs(q.folded, said) / max(4, len(q.chars)), wh,

@@ -62,6 +62,7 @@ class Assistant:
         return {"question": a.question, "answer": a.answer, "short_answer": a.short_answer,
                 "answerable": a.answerable, "support": round(a.support, 3), "confidence": round(a.confidence, 3), "refusal": a.refusal or None, "searched": a.searched,
                 "citations": [self.citation_json(c) for c in a.citations],
+                "closest": self.citation_json(a.closest) if a.closest else None,
                 "passages": [self.hit_json(h) for h in a.hits], "timings_ms": a.timings_ms}
 
     def search_json(self, query: str, hits: list[Hit]) -> dict:

@@ -29,17 +29,36 @@ def md_text(value: str | None) -> str:
 
 
 def answer_message(answer_text: str, lang: str = "zh", short: str | None = None,
-                   searched: str | None = None) -> str:
-    """The chat bubble of an answer (possibly a streamed prefix of it): [n] become links to #src-n."""
+                   searched: str | None = None, result: Answer | None = None) -> str:
+    """The chat bubble of an answer (possibly a streamed prefix of it): [n] become links to #src-n.
+    With the finished `result`: its confidence, marked when low, and for a refusal the closest
+    sentence found, shown as such rather than hidden."""
     shown = t(lang, "refused") if answer_text == NOT_FOUND else answer_text
     body = md_text(shown)
     body = re.sub(r"\\\[(\d{1,2})\\\]", lambda m: f'<a href="#src-{m.group(1)}" class="qa-cite">[{m.group(1)}]</a>', body)
     parts = [body]
     if short:
         parts.append(f"<br><b>{t(lang, 'short')}</b>：{md_text(short)}")
+    if result is not None:
+        parts.append(_confidence(result, lang))
     if searched:
         parts.append(f'<br><small class="qa-searched">{t(lang, "searched")}：{md_text(searched)}</small>')
     return "".join(parts)
+
+
+LOW_CONFIDENCE = 0.6  # an answer given below this is marked as unsure
+
+
+def _confidence(result: Answer, lang: str) -> str:
+    value = f"{result.confidence:.2f}"
+    if result.answerable:
+        low = result.confidence < LOW_CONFIDENCE
+        label = t(lang, "low_confidence" if low else "confidence")
+        return f'<br><small class="qa-confidence{" qa-low" if low else ""}">{label}：{value}</small>'
+    if result.closest is None:
+        return ""
+    return (f'<br><small class="qa-confidence qa-low">{t(lang, "closest")}（{t(lang, "confidence")} {value}）：'
+            f'{md_text(result.closest.quote)}</small>')
 
 
 def sources_html(result: Answer | None, documents: dict[str, Document], lang: str = "zh") -> str:
@@ -109,6 +128,8 @@ CSS = """
 .qa-context-text { max-height: 18em; overflow-y: auto; font-size: .9em; white-space: normal; }
 .qa-context-passage { background: var(--color-accent-soft); }
 .qa-searched { color: var(--body-text-color-subdued); }
+.qa-confidence { color: var(--body-text-color-subdued); }
+.qa-confidence.qa-low { color: #b45309; }
 a.qa-cite { text-decoration: none; font-weight: bold; cursor: pointer; }
 """
 

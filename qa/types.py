@@ -86,4 +86,5 @@ class Answer:
     support: float = 0.0  # how much of the question the cited evidence covers (0..1)
     refusal: str = ""  # why the answer was refused, when it was
     confidence: float = 0.0  # the answerer's probability that the answer is right (calibrated)
+    closest: Citation | None = None  # for a refusal: the best sentence found, which may not answer
     timings_ms: dict[str, float] = field(default_factory=dict)

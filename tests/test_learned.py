@@ -1,0 +1,74 @@
+import json
+
+import numpy as np
+import pytest
+
+from qa import learned
+from qa.features import SENTENCE_FEATURES
+from qa.spans import ANSWERABLE_FEATURES, SPAN_FEATURES
+
+
+def test_fit_choice_learns_which_feature_marks_the_answer():
+    rng = np.random.default_rng(0)
+    groups = []
+    for _ in range(200):
+        X = rng.normal(size=(6, 3))
+        y = np.zeros(6)
+        y[np.argmax(X[:, 1] + 0.1 * rng.normal(size=6))] = 1  # feature 1 decides
+        groups.append((X, y))
+    model = learned.fit_choice(groups, ["a", "b", "c"])
+    assert model.weights[1] > 3 * max(abs(model.weights[0]), abs(model.weights[2]))
+    picked = [np.argmax(model.score(X)) == np.argmax(y) for X, y in groups]
+    assert np.mean(picked) > 0.9
+
+
+def test_fit_choice_group_weights_count_like_repeated_groups():
+    rng = np.random.default_rng(1)
+    groups = [(rng.normal(size=(4, 2)), np.eye(4)[i % 4]) for i in range(40)]
+    weighted = learned.fit_choice(groups, ["a", "b"], l2=0.0, group_weights=[3.0] * 20 + [1.0] * 20)
+    repeated = learned.fit_choice(groups[:20] * 3 + groups[20:], ["a", "b"], l2=0.0)
+    # the same model in raw units (the standardisation differs with the repeated rows)
+    assert np.allclose(weighted.weights / weighted.scale, repeated.weights / repeated.scale, atol=1e-3)
+
+
+def test_fit_binary_is_calibrated_on_separable_noise():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2000, 1))
+    y = (rng.random(2000) < learned.sigmoid(2 * x[:, 0])).astype(float)
+    model = learned.fit_binary(x, y, ["x"], l2=0.0)
+    p = learned.sigmoid(model.score(x))
+    assert abs(p.mean() - y.mean()) < 0.01
+    assert model.weights[0] / model.scale[0] == pytest.approx(2, abs=0.3)
+
+
+def test_the_shipped_model_loads_and_matches_the_code():
+    models = learned.load()
+    assert models.sentence.names == list(SENTENCE_FEATURES)
+    assert models.span.names == list(SPAN_FEATURES)
+    assert models.answerable.names == list(ANSWERABLE_FEATURES)
+    assert 0 < models.threshold < 1
+    assert "CMRC" in models.trained_on["data"] and "DRCD" in models.trained_on["data"]
+    assert learned.MODEL_FILE.stat().st_size < 5_000_000
+
+
+def test_save_and_load_round_trip(tmp_path):
+    models = learned.load()
+    path = tmp_path / "m.json"
+    learned.save(models, path)
+    again = learned.load(path)
+    x = np.ones(len(SENTENCE_FEATURES))
+    assert again.sentence.score(x) == pytest.approx(models.sentence.score(x), abs=1e-4)
+    assert again.threshold == pytest.approx(models.threshold, abs=1e-4)
+
+
+@pytest.mark.parametrize("change", ["format", "features"])
+def test_a_model_of_another_format_or_features_is_refused(tmp_path, change):
+    d = json.loads(learned.MODEL_FILE.read_text(encoding="utf-8"))
+    if change == "format":
+        d["format"] = "qa-answerer/0"
+    else:
+        d["sentence"]["features"] = d["sentence"]["features"][:-1] + ["something_else"]
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(d), encoding="utf-8")
+    with pytest.raises(ValueError, match="train_answerer"):
+        learned.load(path)
