@@ -91,3 +91,20 @@ def test_sources_show_the_page_of_a_pdf_passage():
     result = Answer("拆迁多少户？", "拆迁5500户。[1]", "5500户", True, [Citation(1, Hit(p, 1.0), "拆迁5500户。")], [Hit(p, 1.0)])
     assert "第2–3页" in sources_html(result, {"r": doc}, "zh")
     assert "pp. 2–3" in sources_html(result, {"r": doc}, "en")
+
+
+def test_confidence_is_shown_and_a_low_one_marked():
+    from qa.types import Answer, Citation, Hit, Passage
+
+    p = Passage("p", "d", "城中村改造完成拆迁5500户。", 0, 16)
+    sure = Answer("q", "城中村改造完成拆迁5500户。[1]", "5500户", True, [Citation(1, Hit(p, 1.0), p.text)], [],
+                  confidence=0.93)
+    unsure = Answer("q", sure.answer, "5500户", True, sure.citations, [], confidence=0.31)
+    refused = Answer("q", NOT_FOUND, None, False, [], [Hit(p, 1.0)], confidence=0.1,
+                     closest=Citation(1, Hit(p, 1.0), "城中村改造完成拆迁<5500>户。"))
+    assert "0.93" in answer_message(sure.answer, "zh", sure.short_answer, None, sure)
+    assert "qa-low" not in answer_message(sure.answer, "zh", None, None, sure)
+    low = answer_message(unsure.answer, "en", None, None, unsure)
+    assert "qa-low" in low and "Low confidence" in low
+    shown = answer_message(NOT_FOUND, "zh", None, None, refused)
+    assert "最接近的句子" in shown and "&lt;5500&gt;" in shown and "<5500>" not in shown
