@@ -24,7 +24,7 @@ DONE_ASKED = re.compile(r"过去|已经|累计|一共|共计|了多少|多了|�
 PLAN_SAID = re.compile(r"目标|计划|预期|力争|确保|建议为|今后|未来|将|明年|争取|到20\d\d年")
 DONE_SAID = re.compile(r"同比|比上年|累计|已经|实现了|完成了|五年来|过去|成功|荣获")
 REPORT_ASKED = re.compile(r"报告|讲话|会议|全会|党代会|大会|文章")
-WH = re.compile(r"多少|几[个所条项件名户人家次年倍]?|什么|哪[些个里儿位年天]?|谁|何[时地]?|怎么|怎样|如何|为什么|为何")
+WH = re.compile(r"多少|多[长久大高远重]|几[个所条项件名户人家次年倍]?|什么|哪[些个里儿位年天]?|谁|何[时地]?|怎么|怎样|如何|为什么|为何")
 STOP_CHARS = set("的了和与及或是在有为以对把将被从向于也都而并等中上下里其之这那个吗呢吧啊么哪谁几多少什么请问？?，,。！!")
 PLACE_SUFFIX = re.compile(r"(?:省|市|区|县|自治区|特别行政区|维吾尔|壮族|回族)$")
 
@@ -49,6 +49,7 @@ class Question:
     chars: set[str] = field(default_factory=set)
     bigrams: set[str] = field(default_factory=set)
     wh_context: list[str] = field(default_factory=list)  # content words next to the question word
+    anchors: tuple[str, str] = ("", "")  # the two characters just before and just after the question word
 
 
 def word_weights(question: str, idf, known) -> dict[str, float]:
@@ -82,9 +83,15 @@ def read_question(question: str, idf, known, doc_meta: dict[str, str]) -> Questi
     places = [PLACE_SUFFIX.sub("", w) for w in weights if word_tag(w) == "ns" or PLACE_SUFFIX.search(w) and len(w) >= 3]
     m = WH.search(folded)
     around = tokenize(folded[max(0, m.start() - 8):m.start()] + " " + folded[m.end():m.end() + 6]) if m else []
+    anchors = ("", "")
+    if m:  # "法国的首都是哪里" → 首都 … ; "哪一年成立" → … 成立: the answer sits between them in a sentence
+        left = re.sub(r"[是为的了在有于要将\W]+$", "", folded[:m.start()])[-2:]
+        right = re.sub(r"^[\d一个些年位种的是了\W]+", "", folded[m.end():])[:2]
+        anchors = (left if len(left) == 2 else "", right if len(right) == 2 else "")
     return Question(question, folded, content, naming, question_kind(question), years_in(folded),
                     [p for p in places if len(p) >= 2], _tense(folded, PLAN_ASKED, DONE_ASKED),
-                    set(plain), {a + b for a, b in zip(plain, plain[1:])}, [w for w in around if w in content])
+                    set(plain), {a + b for a, b in zip(plain, plain[1:])}, [w for w in around if w in content],
+                    anchors)
 
 
 def report_words(doc) -> str:

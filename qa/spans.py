@@ -22,7 +22,7 @@ TYPES = ("number", "date", "list", "quote", "person", "place", "org", "words")
 SPAN_FEATURES = (
     *(f"is_{t}" for t in TYPES), "type_match", "unit_ok", "q_overlap", "in_question", "left_ctx",
     "right_ctx", "before_words", "near", "log_len", "n_words", "clause_start", "clause_end",
-    "noun_end", "verb_start", "has_digit", "position",
+    "noun_end", "verb_start", "has_digit", "position", "left_gap", "right_gap", "holds_anchor",
 )
 ANSWERABLE_FEATURES = (
     "p_best", "s_best", "margin", "cov", "cov_own", "char_cov", "bigram", "lcs", "missing", "year_other",
@@ -34,7 +34,7 @@ KIND_TYPES = {"number": {"number"}, "date": {"date"}, "list": {"list"}, "person"
               "place": {"place", "org"}}
 ENTITY = {"nr": "person", "nrfg": "person", "nrt": "person", "ns": "place", "nt": "org", "nz": "org"}
 QUOTED = re.compile(r"“([^”]{1,24})”|《([^》]{1,30})》|「([^」]{1,24})」")
-MAX_WORDS, MAX_CHARS = 4, 20
+MAX_WORDS, MAX_CHARS = 6, 24
 
 
 @dataclass
@@ -114,7 +114,18 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
         float(span.end >= len(sentence) or sentence[span.end] in PUNCT),
         float(end_flag.startswith("n")), float(flags.get(span.start, "").startswith("v")),
         float(bool(re.search(r"\d", text))), span.start / max(1, len(sentence)),
+        *_gaps(q, folded, a, b),
     ]
+
+
+def _gaps(q: Question, folded: str, a: int, b: int) -> list[float]:
+    """How closely the span follows the question's left anchor and precedes its right one, and
+    whether it swallows one of them."""
+    left, right = q.anchors
+    lg = max((1 / (1 + a - (i + 2)) for i in _find_all(folded, left) if i + 2 <= a), default=0.0) if left else 0.0
+    rg = max((1 / (1 + i - b) for i in _find_all(folded, right) if i >= b), default=0.0) if right else 0.0
+    holds = float(bool(left and left in folded[a:b]) or bool(right and right in folded[a:b]))
+    return [lg, rg, holds]
 
 
 def span_matrix(q: Question, sentence: str) -> tuple[list[Span], np.ndarray]:

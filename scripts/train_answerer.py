@@ -225,7 +225,7 @@ def main():
     # The refusal model learns from answers chosen by models that did not see the question
     # (two-fold cross-fitting), so its confidence is what it will be on new questions.
     fold = np.array([stable(source_id(it.row)) % 2 for it in items])
-    Z, y, domains = np.zeros((len(items), len(ANSWERABLE_FEATURES))), np.zeros(len(items)), []
+    Z, y, exact = np.zeros((len(items), len(ANSWERABLE_FEATURES))), np.zeros(len(items)), np.zeros(len(items))
     for f in (0, 1):
         held = fit_choices([g for g, k in zip(groups, fold) if k != f])
         for i in np.flatnonzero(fold == f):
@@ -233,6 +233,9 @@ def main():
             if a.candidates:
                 Z[i] = a.z
                 y[i] = float(positive(items[i].row, a.candidates[a.best], items[i].assistant))
+                golds = {normalize_answer(g) for g in items[i].row["answers"]}
+                exact[i] = float(bool(a.short) and normalize_answer(a.short) in golds)
+    report_out_of_fold(items, groups, y, exact)
     keep = np.array([bool(a.candidates) for a in read])
     Z, y, domains = Z[keep], y[keep], np.array([it.domain for it in items])[keep]
     models.answerable = learned.fit_binary(Z, y, ANSWERABLE_FEATURES)
@@ -246,6 +249,15 @@ def main():
     }
     learned.save(models, args.out)
     print(f"wrote {args.out} (threshold {models.threshold:.3f})")
+
+
+def report_out_of_fold(items, groups, right, exact) -> None:
+    """Out-of-fold figures on the training questions: a fair measure for choosing features."""
+    print(f"{'domain':12} {'questions':>9} {'sentence right':>14} {'span exact':>10}")
+    for d in sorted({it.domain for it in items if it.answerable}):
+        idx = [i for i, it in enumerate(items) if it.domain == d and it.answerable and groups[i][0] is not None]
+        if idx:
+            print(f"{d:12} {len(idx):9} {right[idx].mean():14.3f} {exact[idx].mean():10.3f}")
 
 
 def choose_threshold(p: np.ndarray, y: np.ndarray, domains: np.ndarray) -> float:
