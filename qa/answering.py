@@ -154,7 +154,8 @@ def answer(question: str, hits: list[Hit], idf, min_confidence: float | None = N
     best = a.candidates[a.best]
     if a.confidence < threshold:
         refused = _refusal(question, hits, a.confidence, _why(a, best, documents))
-        refused.closest = Citation(1, best.hit, best.sentence.strip())
+        if not best.missing:  # a sentence about something else entirely is no "closest" answer
+            refused.closest = Citation(1, best.hit, best.sentence.strip())
         return refused
     # a span is the short answer when the question asks for a kind of thing, or the span model is sure
     short = a.short if a.q.kind or a.span_p >= SURE_SPAN else None

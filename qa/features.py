@@ -89,7 +89,7 @@ def read_question(question: str, idf, known, doc_meta: dict[str, str]) -> Questi
         right = re.sub(r"^[\d一个些年位种的是了\W]+", "", folded[m.end():])[:2]
         anchors = (left if len(left) == 2 else "", right if len(right) == 2 else "")
     return Question(question, folded, content, naming, question_kind(question), years_in(folded),
-                    [p for p in places if len(p) >= 2], _tense(folded, PLAN_ASKED, DONE_ASKED),
+                    list(dict.fromkeys(p for p in places if len(p) >= 2)), _tense(folded, PLAN_ASKED, DONE_ASKED),
                     set(plain), {a + b for a, b in zip(plain, plain[1:])}, [w for w in around if w in content],
                     anchors)
 
