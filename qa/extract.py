@@ -134,30 +134,6 @@ def fits(kind: str | None, sentence: str, question: str = "") -> float:
     return 0.0
 
 
-def short_answer(kind: str | None, sentence: str, weights: dict[str, float], question: str) -> str | None:
-    """A span of `sentence` answering a number/date/person/place/list question, copied exactly."""
-    if kind in ("number", "date"):
-        unit = asked_unit(question) if kind == "number" else None
-        spans = numbers(sentence, question) if kind == "number" else list(DATE.finditer(sentence))
-        if not spans:
-            return None
-        best = max(spans, key=lambda m: _closeness(sentence, m, weights, unit, question))
-        return best.group().strip()
-    if kind in ("person", "place"):
-        import jieba.posseg as pseg
-
-        from qa.lexical import tokenize
-
-        flag = "nr" if kind == "person" else "ns"
-        asked = set(tokenize(question))
-        names = [w.word for w in pseg.lcut(sentence) if w.flag.startswith(flag) and w.word not in asked]
-        return names[0] if names else None
-    if kind == "list":
-        items = LIST.findall(sentence)
-        return _trim_list(max(items, key=len)) if items else None
-    return None
-
-
 def _trim_list(span: str) -> str:
     """Cut the verb before the first item and what follows the last: "全面提升改造桥西、小河直街、
     大兜路三大" → "桥西、小河直街、大兜路"."""
@@ -175,15 +151,6 @@ def _trim_list(span: str) -> str:
         if cuts:
             parts[0] = parts[0][cuts[-1]:]
     return "、".join(parts)
-
-
-def _closeness(sentence: str, m: re.Match, weights: dict[str, float], unit: str | None, question: str) -> float:
-    """How well a number fits the question: the asked unit, and question words just before it."""
-    before = for_search(sentence[max(0, m.start() - 14):m.start()])
-    score = sum(w for t, w in weights.items() if t in before)
-    if unit and answers_count(sentence, m, question):
-        score += 1000  # the asked unit decides; the words before the number break ties
-    return score - 0.01 * m.start()
 
 
 def snippet(sentence: str, short: str | None, weights: dict[str, float], limit: int = 110) -> str:
