@@ -117,11 +117,8 @@ def decide(a: Analysis, models: learned.Models, span_model: bool = True) -> Anal
     margin = float(a.scores[order[0]] - a.scores[order[1]]) if len(order) > 1 else 5.0
     best = cands[a.best]
     a.short, a.span_p = choose_span(q, best.sentence, models) if span_model else (None, 0.0)
-    f = dict(zip(SENTENCE_FEATURES, best.x))
-    a.z = [p_best, float(a.scores[a.best]), margin, f["cov"], f["cov_own"], f["char_cov"],
-           f["bigram"], f["lcs"], f["missing"], f["year_other"], f["year_doc_other"], f["year_unknown"],
-           f["place_other"], f["fit"], f["unit_ok"], f["tense"], f["rank"], f["rel_score"],
-           a.span_p, float(a.short is not None), float(q.kind is None), float(np.log1p(len(q.weights)))]
+    a.z = [p_best, float(a.scores[a.best]), margin, a.span_p, float(a.short is not None), float(q.kind is None),
+           float(np.log1p(len(q.weights))), *best.x]
     a.confidence = float(learned.sigmoid(models.answerable.score(np.array([a.z])))[0])
     return a
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.normalize import for_matching, for_search
+from qa.normalize import for_matching
 
 USER_DICT = Path(os.environ.get("QA_USER_DICT", Path(__file__).resolve().parent.parent / "data" / "userdict.txt"))
 # Function words and question words: they say nothing about which passage answers.

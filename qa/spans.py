@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.extract import DATE, LIST, _trim_list, answers_count, asked_unit, numbers
-from qa.features import Question
+from qa.features import SENTENCE_FEATURES, Question
 from qa.normalize import for_search
 
 TYPES = ("number", "date", "list", "quote", "person", "place", "org", "words")
@@ -24,10 +24,11 @@ SPAN_FEATURES = (
     "right_ctx", "before_words", "near", "log_len", "n_words", "clause_start", "clause_end",
     "noun_end", "verb_start", "has_digit", "position", "left_gap", "right_gap", "holds_anchor",
 )
+# The refusal model sees how sure the sentence and span models are, and every feature of the
+# chosen sentence: which of them say "this does not answer" is for the data to tell.
 ANSWERABLE_FEATURES = (
-    "p_best", "s_best", "margin", "cov", "cov_own", "char_cov", "bigram", "lcs", "missing", "year_other",
-    "year_doc_other", "year_unknown", "place_other", "fit", "unit_ok", "tense", "rank", "rel_score",
-    "span_p", "has_span", "kind_none", "n_words",
+    "p_best", "s_best", "margin", "span_p", "has_span", "kind_none", "n_words",
+    *(f"best_{f}" for f in SENTENCE_FEATURES),
 )
 PUNCT = set("，,。：:；;！？!?、（）()“”《》「」")
 KIND_TYPES = {"number": {"number"}, "date": {"date"}, "list": {"list"}, "person": {"person"},

