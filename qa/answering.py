@@ -17,8 +17,8 @@ import numpy as np
 from qa import learned
 from qa.chunking import sentence_spans
 from qa.extract import question_kind, snippet
-from qa.features import (Question, doc_place, named, read_question, report_words, sentence_features,
-                         SENTENCE_FEATURES)
+from qa.features import (REPORT_ASKED, SENTENCE_FEATURES, Question, doc_place, named, read_question,
+                         report_words, sentence_features)
 from qa.lexical import tokenize
 from qa.normalize import for_matching, for_search, to_simplified
 from qa.retrieval import years_in
@@ -28,9 +28,9 @@ from qa.types import Answer, Citation, Hit
 NOT_FOUND = "资料中未找到与该问题直接相关的内容。"
 SNIPPET_CHARS = 110
 REASON_ASKED = re.compile(r"为什么|为何|原因|何以|理由")
-SENTENCES_PER_HIT = 40
+SENTENCES_PER_HIT = 40  # a passage is ~400 characters; a one-line dump is cut into many more
 SURE_SPAN = 0.5
-YEAR_WORD = re.compile(r"(?:19|20)\d\d年?")  # a passage is ~400 characters; a one-line dump is cut into many more
+YEAR_WORD = re.compile(r"(?:19|20)\d\d年?")
 
 
 @dataclass
@@ -199,7 +199,6 @@ def _lead(text: str, start: int) -> str:
     return line[begin:colon + 1]
 
 
-REPORT_ASKED = re.compile(r"报告|讲话|会议|全会|党代会|大会|文章")
 DELIVERED = re.compile(r"作|做|召开|开的|举行|讲|发表")
 
 

@@ -84,14 +84,11 @@ def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]
     return list(spans.values()), {a: flag for a, _, flag in words}
 
 
-def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str], folded: str | None = None,
-                  anchors: list[int] | None = None) -> list[float]:
+def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str], folded: str,
+                  anchors: list[int]) -> list[float]:
     """The SPAN_FEATURES of one span. `flags`: jieba tag of the word starting at each offset;
-    `folded` the sentence through for_search (same length: the folding maps characters one to one);
-    `anchors` where the question's words occur in it (see `anchors_of`)."""
-    if folded is None or len(folded) != len(sentence):
-        folded = for_search(sentence) if len(for_search(sentence)) == len(sentence) else sentence
-    anchors = anchors_of(q, folded) if anchors is None else anchors
+    `folded` the sentence as matched (same length, see `span_matrix`); `anchors` where the
+    question's words occur in it (see `anchors_of`)."""
     a, b = span.start, span.end
     text, left, right, before = folded[a:b], folded[max(0, a - 12):a], folded[b:b + 12], folded[max(0, a - 14):a]
     total = sum(q.weights.values()) or 1.0

@@ -133,10 +133,9 @@ def positive(row: dict, cand, assistant) -> bool:
 def collect(assistant, rows: list[dict], domain: str, construct: bool = True) -> list[Item]:
     items = []
     for row in rows:
-        hits = assistant.search(row["question"], K)
-        items.append(Item(row, domain, hits, assistant, row["answerable"]))
+        deeper = assistant.search(row["question"], 4 * K)  # its top K are what `qa ask` answers from
+        items.append(Item(row, domain, deeper[:K], assistant, row["answerable"]))
         if construct and row["answerable"]:
-            deeper = assistant.search(row["question"], 4 * K)
             docs = assistant.index.documents
             others = [h for h in deeper if not gold_doc(row, docs[h.passage.doc_id].source)][:K]
             items.append(Item({**row, "answerable": False, "answers": []}, domain + "-without-gold", others,
