@@ -199,14 +199,16 @@ def _lead(text: str, start: int) -> str:
     return line[begin:colon + 1]
 
 
-DELIVERED = re.compile(r"作|做|召开|开的|举行|讲|发表")
+DELIVERED = re.compile(r"(?<!工)作|做|召开|开的|举行|讲|发表")  # "工作报告" itself delivers nothing
+ABOUT_CONTENT = re.compile(r"(?:报告|讲话)(?:中|里|上|说|提出|指出|认为|显示|回顾|提到|强调|确定|设定|要求)")
 
 
 def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer | None:
     """Who gave a report, or when: answered from the report's head lines (its date and speaker
     lines), cited like any other sentence. `head(doc_id)` gives a report's first passage."""
     q, kind = to_simplified(question), question_kind(question)
-    if head is None or kind not in ("date", "person") or not (REPORT_ASKED.search(q) and DELIVERED.search(q)):
+    if (head is None or kind not in ("date", "person") or not (REPORT_ASKED.search(q) and DELIVERED.search(q))
+            or ABOUT_CONTENT.search(q)):  # "报告说…从哪一年开始" asks what the report says
         return None
     words, years = set(tokenize(question)), years_in(question)
 

@@ -198,6 +198,9 @@ def test_report_fact_answers_who_gave_a_report_from_its_head():
     assert when.short_answer == "2017年1月5日"
     assert when.citations[0].quote in head.text
     assert report_fact("城中村改造是什么时候开始的？", hit, {"r": doc}, lambda d: head) is None
+    # a question about what a report says, not about the report ("工作" is not "作")
+    assert report_fact("1954年政府工作报告说第一个五年计划是从哪一年开始的？", hit, {"r": doc}, lambda d: head) is None
+    assert report_fact("政府工作报告中城中村改造是哪一年开始的？", hit, {"r": doc}, lambda d: head) is None
 
 
 def test_number_question_does_not_cite_an_unrelated_number():
