@@ -22,7 +22,7 @@ from qa.features import (REPORT_ASKED, SENTENCE_FEATURES, Question, doc_place, n
 from qa.lexical import tokenize
 from qa.normalize import for_matching, for_search, to_simplified
 from qa.retrieval import years_in
-from qa.spans import span_matrix
+from qa.spans import ANSWERABLE_FEATURES, SPAN_FEATURES, span_matrix
 from qa.types import Answer, Citation, Hit
 
 NOT_FOUND = "资料中未找到与该问题直接相关的内容。"
@@ -116,22 +116,25 @@ def decide(a: Analysis, models: learned.Models, span_model: bool = True) -> Anal
     p_best = float(e[a.best] / e.sum())
     margin = float(a.scores[order[0]] - a.scores[order[1]]) if len(order) > 1 else 5.0
     best = cands[a.best]
-    a.short, a.span_p = choose_span(q, best.sentence, models) if span_model else (None, 0.0)
+    a.short, a.span_p, span_x = choose_span(q, best.sentence, models) if span_model else (None, 0.0, None)
+    span_x = np.zeros(len(SPAN_FEATURES)) if span_x is None else span_x
     a.z = [p_best, float(a.scores[a.best]), margin, a.span_p, float(a.short is not None), float(q.kind is None),
-           float(np.log1p(len(q.weights))), *best.x]
+           float(np.log1p(len(q.weights))), *best.x, *span_x]
     a.confidence = float(learned.sigmoid(models.answerable.score(np.array([a.z])))[0])
+    if any(a.z[ANSWERABLE_FEATURES.index(v)] > 0 for v in models.vetoes):
+        a.confidence = 0.0
     return a
 
 
-def choose_span(q: Question, sentence: str, models: learned.Models) -> tuple[str | None, float]:
-    """The short answer in `sentence` and the span model's probability for it."""
+def choose_span(q: Question, sentence: str, models: learned.Models) -> tuple[str | None, float, np.ndarray | None]:
+    """The short answer in `sentence`, the span model's probability for it and its features."""
     spans, X = span_matrix(q, sentence)
     if not spans:
-        return None, 0.0
+        return None, 0.0, None
     scores = models.span.score(X)
     e = np.exp(scores - scores.max())
     i = int(np.argmax(scores))
-    return spans[i].text.strip(), float(e[i] / e.sum())
+    return spans[i].text.strip(), float(e[i] / e.sum()), X[i]
 
 
 def answer(question: str, hits: list[Hit], idf, min_confidence: float | None = None, documents=None,

@@ -1,23 +1,24 @@
-"""The answerer's learned models: small linear models stored as versioned JSON, and how they train.
+"""The answerer's learned models, stored as versioned JSON, and how they train.
 
 Three models in one file (qa/models/answerer.json, rebuilt by scripts/train_answerer.py):
 - `sentence`: a conditional logit over a question's candidate sentences (which one answers);
-- `span`: a conditional logit over the candidate spans of the chosen sentence (the short answer);
-- `answerable`: a logistic regression giving the probability that the chosen answer is right,
+- `span`: gradient-boosted trees ranking the candidate spans of the chosen sentence (the short answer);
+- `answerable`: gradient-boosted trees giving the log-odds that the chosen answer is right,
   whose operating threshold was chosen on tune data; below it the answer is refused.
-Features are standardised with the training means and scales stored beside the weights.
+Linear models standardise features with the training means and scales stored beside the weights.
+Trees are trained with LightGBM (a training-time dependency only) and evaluated here with numpy.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-FORMAT = "qa-answerer/1"
+FORMAT = "qa-answerer/2"
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "answerer.json"
 
 
@@ -37,21 +38,99 @@ class Linear:
                 "scale": _r(self.scale), "bias": round(float(self.bias), 6)}
 
     @classmethod
-    def from_json(cls, d: dict, names: tuple[str, ...] | None = None) -> "Linear":
-        if names is not None and tuple(d["features"]) != tuple(names):
-            raise ValueError(f"model features {d['features']} differ from the code's {list(names)}: "
-                             "rebuild the model with scripts/train_answerer.py")
+    def from_json(cls, d: dict) -> "Linear":
         return cls(list(d["features"]), np.array(d["weights"]), np.array(d["mean"]), np.array(d["scale"]),
                    float(d.get("bias", 0.0)))
 
 
 @dataclass
+class Trees:
+    """A sum of regression trees. Node arrays have one row per tree (padded): the split feature
+    (-1 at a leaf), its threshold (go left when x <= threshold), the children, the leaf values."""
+    names: list[str]
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    depth: int
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        X = np.atleast_2d(x)
+        t, rows = np.arange(len(self.feature)), np.arange(len(X))[:, None]
+        node = np.zeros((len(X), len(t)), dtype=np.int64)
+        for _ in range(self.depth):  # all trees and rows descend one level at a time
+            f = self.feature[t, node]
+            down = np.where(X[rows, np.maximum(f, 0)] <= self.threshold[t, node], self.left[t, node], self.right[t, node])
+            node = np.where(f < 0, node, down)
+        out = self.value[t, node].sum(axis=1)
+        return out if x.ndim > 1 else out[0]
+
+    def to_json(self) -> dict:
+        trees = []
+        for i in range(len(self.feature)):
+            n = int((self.left[i] >= 0).sum())  # padding has left == -1
+            trees.append({"feature": self.feature[i, :n].tolist(), "threshold": self.threshold[i, :n].tolist(),
+                          "left": self.left[i, :n].tolist(), "right": self.right[i, :n].tolist(),
+                          "value": _r(self.value[i, :n])})
+        return {"kind": "trees", "features": self.names, "depth": self.depth, "trees": trees}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Trees":
+        trees = d["trees"]
+        width = max(len(t["feature"]) for t in trees)
+
+        def pad(key, fill, dtype):
+            return np.array([t[key] + [fill] * (width - len(t[key])) for t in trees], dtype=dtype)
+        return cls(list(d["features"]), pad("feature", -1, np.int64), pad("threshold", 0.0, np.float64),
+                   pad("left", -1, np.int64), pad("right", -1, np.int64), pad("value", 0.0, np.float64), int(d["depth"]))
+
+    @classmethod
+    def from_lightgbm(cls, booster, names) -> "Trees":
+        """Flatten a LightGBM booster's trees (its JSON dump) into node arrays."""
+        trees, depth = [], 1
+        for info in booster.dump_model()["tree_info"]:
+            nodes: dict[str, list] = {"feature": [], "threshold": [], "left": [], "right": [], "value": []}
+
+            def add(node, level):
+                nonlocal depth
+                depth = max(depth, level)
+                i = len(nodes["feature"])
+                for key in nodes:
+                    nodes[key].append(-1 if key in ("feature",) else 0)
+                if "leaf_value" in node:
+                    nodes["threshold"][i], nodes["value"][i] = 0.0, float(node["leaf_value"])
+                    nodes["left"][i] = nodes["right"][i] = i
+                    return i
+                if node.get("decision_type", "<=") != "<=":
+                    raise ValueError(f"unsupported split {node.get('decision_type')!r}")
+                nodes["feature"][i], nodes["threshold"][i] = int(node["split_feature"]), float(node["threshold"])
+                nodes["left"][i] = add(node["left_child"], level + 1)
+                nodes["right"][i] = add(node["right_child"], level + 1)
+                return i
+            add(info["tree_structure"], 1)
+            trees.append(nodes)
+        return cls.from_json({"features": list(names), "depth": depth, "trees": trees})
+
+
+def _model(d: dict, names: tuple[str, ...]):
+    if tuple(d["features"]) != tuple(names):
+        raise ValueError(f"model features {d['features']} differ from the code's {list(names)}: "
+                         "rebuild the model with scripts/train_answerer.py")
+    return Trees.from_json(d) if d.get("kind") == "trees" else Linear.from_json(d)
+
+
+@dataclass
 class Models:
-    sentence: Linear
-    span: Linear
-    answerable: Linear
+    sentence: Linear | Trees
+    span: Linear | Trees
+    answerable: Linear | Trees
     threshold: float  # least P(right) to answer
     trained_on: dict
+    # refusal features under which at most 1 in 20 training answers was right (scripts/train_answerer.py
+    # checks each on the data): an answer with any of them above 0 is refused whatever the trees say
+    vetoes: list[str] = field(default_factory=list)
 
 
 def _r(a) -> list[float]:
@@ -67,12 +146,13 @@ def load(path: str | Path = MODEL_FILE) -> Models:
     if d.get("format") != FORMAT:
         raise ValueError(f"{path}: answerer model format {d.get('format')!r}, expected {FORMAT!r}: "
                          "rebuild it with scripts/train_answerer.py")
-    return Models(Linear.from_json(d["sentence"], SENTENCE_FEATURES), Linear.from_json(d["span"], SPAN_FEATURES),
-                  Linear.from_json(d["answerable"], ANSWERABLE_FEATURES), float(d["threshold"]), d.get("trained_on", {}))
+    return Models(_model(d["sentence"], SENTENCE_FEATURES), _model(d["span"], SPAN_FEATURES),
+                  _model(d["answerable"], ANSWERABLE_FEATURES), float(d["threshold"]), d.get("trained_on", {}),
+                  [v for v in d.get("vetoes", []) if v in ANSWERABLE_FEATURES])
 
 
 def save(models: Models, path: Path) -> None:
-    d = {"format": FORMAT, "trained_on": models.trained_on, "threshold": round(models.threshold, 4),
+    d = {"format": FORMAT, "trained_on": models.trained_on, "threshold": round(models.threshold, 4), "vetoes": models.vetoes,
          "sentence": models.sentence.to_json(), "span": models.span.to_json(), "answerable": models.answerable.to_json()}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(d, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -130,6 +210,25 @@ def fit_binary(X: np.ndarray, y: np.ndarray, names, l2: float = 1.0, steps: int 
 
     wb = minimize(loss, np.zeros(len(names) + 1), jac=True, method="L-BFGS-B", options={"maxiter": steps}).x
     return Linear(list(names), wb[:-1], mean, scale, float(wb[-1]))
+
+
+LIGHTGBM = dict(learning_rate=0.05, num_leaves=7, min_data_in_leaf=20, feature_fraction=0.8, bagging_fraction=0.8,
+                bagging_freq=1, lambda_l2=1.0, seed=1, deterministic=True, force_row_wise=True, num_threads=1,
+                verbose=-1)
+
+
+def fit_trees(X: np.ndarray, y: np.ndarray, names, objective: str, rounds: int = 200, groups=None,
+              weights=None, **params) -> Trees:
+    """Gradient-boosted trees: `objective` "binary" (log-odds that y is 1) or "lambdarank"
+    (`groups`: sizes of consecutive candidate groups). Single-threaded, seeded: deterministic."""
+    import lightgbm
+
+    params = {**LIGHTGBM, **params, "objective": objective}
+    if objective == "lambdarank":
+        params["lambdarank_truncation_level"] = 5
+    data = lightgbm.Dataset(np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64), group=groups,
+                            weight=weights, feature_name=[f"f{i}" for i in range(len(names))])
+    return Trees.from_lightgbm(lightgbm.train(params, data, rounds), names)
 
 
 def sigmoid(x):

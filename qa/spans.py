@@ -25,10 +25,11 @@ SPAN_FEATURES = (
     "noun_end", "verb_start", "has_digit", "position", "left_gap", "right_gap", "holds_anchor",
 )
 # The refusal model sees how sure the sentence and span models are, and every feature of the
-# chosen sentence: which of them say "this does not answer" is for the data to tell.
+# chosen sentence and of its chosen span: which of them say "this does not answer" is for the
+# data to tell.
 ANSWERABLE_FEATURES = (
     "p_best", "s_best", "margin", "span_p", "has_span", "kind_none", "n_words",
-    *(f"best_{f}" for f in SENTENCE_FEATURES),
+    *(f"best_{f}" for f in SENTENCE_FEATURES), *(f"span_{f}" for f in SPAN_FEATURES),
 )
 PUNCT = set("，,。：:；;！？!?、（）()“”《》「」")
 KIND_TYPES = {"number": {"number"}, "date": {"date"}, "list": {"list"}, "person": {"person"},

@@ -182,9 +182,23 @@ def fit_choices(groups: list[tuple]) -> learned.Models:
     sent = [(g[0], g[2]) for g in groups if g[0] is not None]
     span = [g[1] for g in groups if g[1] is not None]
     models.sentence = learned.fit_choice([x for x, _ in sent], SENTENCE_FEATURES, group_weights=[w for _, w in sent])
-    models.span = learned.fit_choice(span, SPAN_FEATURES)
+    models.span = learned.fit_trees(np.vstack([x for x, _ in span]), np.concatenate([y for _, y in span]),
+                                    SPAN_FEATURES, "lambdarank", rounds=300, groups=[len(y) for _, y in span],
+                                    num_leaves=15, monotone_constraints=monotone(SPAN_FEATURES, SPAN_UP, ()))
     print(f"fitted on {len(sent)} sentence groups, {len(span)} span groups", flush=True)
     return models
+
+
+# What is known of a feature's direction, other things equal, is a constraint on the trees (not a
+# weight): a span in the question's context or of the asked unit is no less likely the answer; an
+# answer whose sentence misses a named word, or is about another year or place, is no more likely right.
+SPAN_UP = ("type_match", "unit_ok", "left_ctx", "right_ctx", "before_words", "near", "holds_anchor")
+ANSWER_UP = ("p_best", "best_cov", "best_cov_own", "best_unit_ok", "span_type_match", "span_unit_ok")
+ANSWER_DOWN = ("best_missing", "best_year_other", "best_year_doc_other", "best_place_other")
+
+
+def monotone(names, up, down) -> list[int]:
+    return [1 if n in up else -1 if n in down else 0 for n in names]
 
 
 def blank() -> learned.Models:
@@ -236,10 +250,19 @@ def main():
                 exact[i] = float(bool(a.short) and normalize_answer(a.short) in golds)
     report_out_of_fold(items, groups, y, exact)
     keep = np.array([bool(a.candidates) for a in read])
-    Z, y, domains = Z[keep], y[keep], np.array([it.domain for it in items])[keep]
-    models.answerable = learned.fit_binary(Z, y, ANSWERABLE_FEATURES)
-    p = learned.sigmoid(models.answerable.score(Z))
+    Z, y, domains, fold = Z[keep], y[keep], np.array([it.domain for it in items])[keep], fold[keep]
+    written = ~np.char.startswith(domains.astype(str), "mrc") & ~np.char.startswith(domains.astype(str), "synthetic")
+
+    def refusal_model(rows):
+        return learned.fit_trees(Z[rows], y[rows], ANSWERABLE_FEATURES, "binary", weights=np.where(written[rows], 3.0, 1.0),
+                                 monotone_constraints=monotone(ANSWERABLE_FEATURES, ANSWER_UP, ANSWER_DOWN))
+    # the threshold is chosen on probabilities the refusal model gives questions it did not see
+    p = np.zeros(len(y))
+    for f in (0, 1):
+        p[fold == f] = learned.sigmoid(refusal_model(fold != f).score(Z[fold == f]))
+    models.answerable = refusal_model(np.ones(len(y), dtype=bool))
     models.threshold = choose_threshold(p, y, domains)
+    models.vetoes = vetoes(Z, y)
     models.trained_on = {
         "data": "CMRC 2018 trial (CC BY-SA 4.0, Cui et al. 2019) and DRCD test (CC BY-SA 3.0, Shao et al. 2018), "
                 "train part by qa.splits.mrc_part; data/eval/dev.jsonl and data/eval/reports_*.jsonl, tune parts; "
@@ -257,6 +280,20 @@ def report_out_of_fold(items, groups, right, exact) -> None:
         idx = [i for i, it in enumerate(items) if it.domain == d and it.answerable and groups[i][0] is not None]
         if idx:
             print(f"{d:12} {len(idx):9} {right[idx].mean():14.3f} {exact[idx].mean():10.3f}")
+
+
+def vetoes(Z: np.ndarray, y: np.ndarray, least: int = 30, at_most: float = 0.05) -> list[str]:
+    """The features said to speak against answering (ANSWER_DOWN) under which at most 1 in 20 of at
+    least `least` training answers was right: the data says such a veto all but never errs (the
+    trees alone may still let such an answer through). Prints each."""
+    out = []
+    for name in ANSWER_DOWN:
+        on = Z[:, ANSWERABLE_FEATURES.index(name)] > 0
+        right = int(y[on].sum())
+        print(f"veto {name}: {int(on.sum())} answers, {right} right", flush=True)
+        if on.sum() >= least and right <= at_most * on.sum():
+            out.append(name)
+    return out
 
 
 def choose_threshold(p: np.ndarray, y: np.ndarray, domains: np.ndarray) -> float:

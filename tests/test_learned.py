@@ -72,3 +72,32 @@ def test_a_model_of_another_format_or_features_is_refused(tmp_path, change):
     path.write_text(json.dumps(d), encoding="utf-8")
     with pytest.raises(ValueError, match="train_answerer"):
         learned.load(path)
+
+
+@pytest.mark.parametrize("objective", ["binary", "lambdarank"])
+def test_trees_evaluate_exactly_as_lightgbm_and_survive_json(objective, tmp_path):
+    lightgbm = pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(600, 4))
+    X[:, 3] = rng.integers(0, 2, 600)  # a 0/1 feature, as many of ours are
+    y = ((X[:, 0] > 0.3) & (X[:, 3] == 1) | (X[:, 1] > 1.2)).astype(float)
+    groups = [6] * 100 if objective == "lambdarank" else None
+    model = learned.fit_trees(X, y, ["a", "b", "c", "d"], objective, rounds=40, groups=groups)
+    params = {**learned.LIGHTGBM, "objective": objective}
+    booster = lightgbm.train(params, lightgbm.Dataset(X, y, group=groups), 40)
+    assert np.allclose(model.score(X), booster.predict(X, raw_score=True), atol=1e-5)
+    again = learned.Trees.from_json(json.loads(json.dumps(model.to_json())))
+    assert np.allclose(again.score(X), model.score(X), atol=1e-5)
+    assert again.score(X[0]) == pytest.approx(model.score(X[:1])[0])
+
+
+def test_trees_learn_an_interaction_a_linear_model_cannot():
+    pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(4)
+    X = rng.integers(0, 2, size=(2000, 2)).astype(float)
+    y = (X[:, 0] != X[:, 1]).astype(float)  # exclusive or
+    trees = learned.fit_trees(X, y, ["a", "b"], "binary", rounds=60)
+    line = learned.fit_binary(X, y, ["a", "b"])
+    right = lambda s: ((s > 0) == (y == 1)).mean()  # noqa: E731
+    assert right(trees.score(X)) == 1.0
+    assert right(line.score(X)) < 0.8
