@@ -262,7 +262,7 @@ def page_body(page) -> str:
 
 
 def test_character_accuracy_on_clean_and_degraded_scans(engine):
-    img, truth = small_scan(SCAN_TEXT[:3])
+    img, truth = small_scan(SCAN_TEXT[:2])
     clean = engine.recognize(img)
     assert char_accuracy("".join(truth), page_body(clean)) >= 0.98
     assert clean.confidence > 0.9
@@ -327,3 +327,17 @@ def test_image_pdf_mixed_pdf_and_png_are_ingested_and_answers_cite_the_scanned_p
     assert main(["ingest", str(folder), "--index", str(index), "--json"]) == 0
     again = json.loads(capsys.readouterr()[0])
     assert again["ocr"] == {"pages": 4, "cached": 4, "low_confidence": []}
+
+
+def test_the_app_shows_that_a_source_came_from_ocr():
+    from qa import render
+    from qa.types import Answer, Citation, Document, Hit, Passage
+
+    doc = Document("scan", "scan.pdf", SCANNED_FACT, "城市更新", pages=[0], page_ocr=[0.93])
+    passage = Passage("scan:0-10:x", "scan", SCANNED_FACT, 0, len(SCANNED_FACT), page=1, last_page=1, ocr=0.93)
+    hit = Hit(passage, 1.0)
+    result = Answer("问题", SCANNED_FACT + "[1]", None, True, [Citation(1, hit, SCANNED_FACT)], [hit])
+    html = render.sources_html(result, {"scan": doc}, "zh")
+    assert "第1页" in html and "扫描页，OCR 识别（置信度 0.93）" in html
+    assert "read by OCR (confidence 0.93)" in render.sources_html(result, {"scan": doc}, "en")
+    assert doc.ocr_confidence(1, 1) == 0.93

@@ -38,7 +38,7 @@ def read(data: bytes, ocr: Ocr | None = None) -> tuple[str, str, list[Page]]:
     except (OSError, ValueError, pil.DecompressionBombError) as exc:
         raise LoadError(f"unreadable picture ({exc})") from None
     pages, confidence = [], []
-    bar = ocr.bar(len(frames), f"{len(frames)}页")
+    bar = ocr.bar(len(frames), "图片")
     try:
         for frame in frames:
             read = ocr.recognize(frame)

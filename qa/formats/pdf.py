@@ -107,7 +107,7 @@ def _ocr_pages(pdf, pages: list[list[Line]], scans: list, ocr: Ocr) -> list[floa
     todo = [i for i, regions in enumerate(scans) if regions]
     if not todo:
         return confidence
-    bar = ocr.bar(len(todo), f"第{todo[0] + 1}页起")
+    bar = ocr.bar(len(todo), "扫描页")
     try:
         for i in todo:
             page = pdf[i]
