@@ -193,6 +193,7 @@ class _DocumentsTab:
             r = result.report
             lines.append(t(lang, "added", added=len(r.added), updated=len(r.updated), documents=r.documents,
                            passages=r.passages))
+            lines += [t(lang, "ocr_low", confidence=f"{c:.2f}", source=s, page=p) for s, p, c in r.low_confidence]
         lines += [t(lang, "error", error=x) for x in result.refused]
         return (_status(self.library, lang), _doc_rows(self.library.assistant),
                 "\n\n".join(render.md_text(x) for x in lines), None)

@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-size", type=int, help="passage size in characters (default: 400)")
     p.add_argument("--chunk-overlap", type=int, help="sentences repeated between passages (default: 1)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--ocr", choices=("auto", "always", "never"), help="OCR of scanned pages and pictures: auto "
+                   "(pages without text, scanned pictures), always (every page), never (default: $QA_OCR or auto)")
     p.set_defaults(run=cmd_ingest)
 
     p = sub.add_parser("ask", help="answer a question with citations")
@@ -113,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args) -> Settings:
-    keys = ("index_dir", "embed_model", "mode", "top_k", "chunk_size", "chunk_overlap")
+    keys = ("index_dir", "embed_model", "mode", "top_k", "chunk_size", "chunk_overlap", "ocr")
     return Settings.resolve(**{k: getattr(args, k, None) for k in keys})
 
 
@@ -127,16 +129,24 @@ def cmd_ingest(args) -> int:
         print(f"qa: skipped {s.path}: {s.reason}", file=sys.stderr)
     if report.notice:
         print(f"qa: {report.notice}", file=sys.stderr)
+    for source, page, conf in report.low_confidence:
+        print(f"qa: low OCR confidence {conf:.2f}: {source} 第{page}页 (check the scan, or its answers)", file=sys.stderr)
     if args.json:
         print(json.dumps({"documents": report.documents, "passages": report.passages, "added": report.added,
                           "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
                           "skipped": [{"path": str(s.path), "reason": s.reason} for s in report.skipped],
-                          "model": report.model, "seconds": round(report.seconds, 2)}, ensure_ascii=False))
+                          "model": report.model, "seconds": round(report.seconds, 2),
+                          "ocr": {"pages": report.ocr_pages, "cached": report.ocr_cached,
+                                  "low_confidence": [{"source": s, "page": p, "confidence": c}
+                                                     for s, p, c in report.low_confidence]}},
+                         ensure_ascii=False))
     else:
         print(f"documents: {report.documents}  passages: {report.passages}  model: {report.model}  "
               f"seconds: {report.seconds:.1f}\n"
               f"added: {len(report.added)}  updated: {len(report.updated)}  removed: {len(report.removed)}  "
-              f"unchanged: {report.unchanged}  skipped: {len(report.skipped)}  index: {settings.index_dir}")
+              f"unchanged: {report.unchanged}  skipped: {len(report.skipped)}  index: {settings.index_dir}"
+              + (f"\nOCR: {report.ocr_pages} pages ({report.ocr_cached} from the cache), "
+                 f"{len(report.low_confidence)} with low confidence" if report.ocr_pages else ""))
     return 0 if report.documents or not report.skipped else 1
 
 
@@ -192,7 +202,8 @@ def cmd_search(args) -> int:
             for rank, h in enumerate(hits, start=1):
                 doc = assistant.index.documents[h.passage.doc_id]
                 print(f"[{rank}] {doc.title}（{doc.date or '日期不详'}）"
-                      f"{h.passage.page_label + ' ' if h.passage.page else ''}{h.passage.section}  score={h.score:.4f}")
+                      f"{h.passage.page_label + ' ' if h.passage.page else ''}{h.passage.section}  score={h.score:.4f}"
+                      f"{_ocr_note(h.passage)}")
                 print(f"    {h.passage.text[:200]}")
     return 0
 
@@ -214,13 +225,19 @@ def render_answer(assistant, result) -> str:
             doc = assistant.index.documents[c.hit.passage.doc_id]
             meta = "，".join(filter(None, [doc.date, doc.speaker, c.hit.passage.section]))
             lines.append(f"[{c.n}] 《{doc.title}》（{meta}）\n    “{c.quote}”\n    {doc.source}"
-                         f"{' ' + c.hit.passage.page_label if c.hit.passage.page else ''} 第{c.hit.passage.start}–{c.hit.passage.end}字")
+                         f"{' ' + c.hit.passage.page_label if c.hit.passage.page else ''} 第{c.hit.passage.start}–{c.hit.passage.end}字"
+                         f"{_ocr_note(c.hit.passage)}")
     elif result.hits:
         lines.append("可能相关的段落：")
         for h in result.hits[:3]:
             doc = assistant.index.documents[h.passage.doc_id]
             lines.append(f"- 《{doc.title}》：{h.passage.text[:80]}…")
     return "\n".join(lines)
+
+
+def _ocr_note(passage) -> str:
+    """" （扫描页，OCR 置信度 0.97）" for a passage read from a scan; "" otherwise."""
+    return f"（扫描页，OCR 置信度 {passage.ocr:.2f}）" if passage.ocr is not None else ""
 
 
 def cmd_eval(args) -> int:

@@ -19,7 +19,11 @@ ENV = {
     "chunk_overlap": "QA_CHUNK_OVERLAP",
     "dense_weight": "QA_DENSE_WEIGHT",
     "min_confidence": "QA_MIN_CONFIDENCE",
+    "ocr": "QA_OCR",
+    "ocr_engine": "QA_OCR_ENGINE",
 }
+OCR_MODES = ("auto", "always", "never")  # qa/ocr.py MODES
+OCR_ENGINES = ("rapidocr", "tesseract")  # qa/ocr.py ENGINES
 
 
 class ConfigError(ValueError):
@@ -41,6 +45,10 @@ class Settings:
     # Least probability that an answer is right (the answerer's calibrated confidence) for it to be
     # given rather than refused. None: the threshold shipped with the model, chosen on tune data.
     min_confidence: float | None = None
+    # Scanned pages (qa/ocr.py): auto OCRs pages without text and scanned pictures; always every
+    # page, ignoring the text layer; never none (image-only PDFs and pictures are then skipped).
+    ocr: str = "auto"
+    ocr_engine: str = "rapidocr"
 
     @classmethod
     def resolve(cls, **flags) -> "Settings":
@@ -62,6 +70,10 @@ class Settings:
             raise ConfigError(f"top-k must be at least 1, got {self.top_k}")
         if self.chunk_size < 50:
             raise ConfigError(f"chunk size must be at least 50 characters, got {self.chunk_size}")
+        if self.ocr not in OCR_MODES:
+            raise ConfigError(f"unknown OCR mode {self.ocr!r}: choose one of {', '.join(OCR_MODES)}")
+        if self.ocr_engine not in OCR_ENGINES:
+            raise ConfigError(f"unknown OCR engine {self.ocr_engine!r}: choose one of {', '.join(OCR_ENGINES)}")
         if self.chunk_overlap < 0:
             raise ConfigError(f"chunk overlap must be 0 or more sentences, got {self.chunk_overlap}")
 

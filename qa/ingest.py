@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import loading, overrides, store
+from qa.ocr import LOW_CONFIDENCE, Ocr
 from qa.chunking import chunk
 from qa.cleaning import clean, clean_pages
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
@@ -42,6 +43,16 @@ class IngestReport:
     model: str = ""
     notice: str | None = None
     seconds: float = 0.0
+    ocr_pages: int = 0  # pages read by OCR in this ingest (from the cache or not)
+    ocr_cached: int = 0  # of which were found in the OCR cache
+    # (file, page, mean confidence) of OCR'd pages below qa.ocr.LOW_CONFIDENCE: worth a look
+    low_confidence: list[tuple[str, int, float]] = field(default_factory=list)
+
+
+def ocr_settings(settings: Settings, progress: bool = False) -> Ocr:
+    """How this index OCRs: the mode and engine settled by the settings, and its cache folder
+    (<index>/ocr-cache: one small JSON file per page image, kept across builds)."""
+    return Ocr(settings.ocr, settings.ocr_engine, Path(settings.index_dir) / "ocr-cache", progress)
 
 
 def source_name(path: Path) -> str:
@@ -65,11 +76,12 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
 
     changed: list[loading.SourceFile] = []
     seen = set()
+    ocr = ocr_settings(settings, progress)
     for path in _progress(files, progress, "读取文件"):
         name = source_name(path)
         seen.add(name)
         try:
-            source = loading.read_file(path)
+            source = loading.read_file(path, ocr)
         except (loading.LoadError, OSError) as exc:
             kept = " (the previously ingested version is kept)" if name in old_hash else ""
             report.skipped.append(loading.Skipped(path, f"{exc}{kept}"))
@@ -101,8 +113,12 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
             text, page_starts = clean_pages([p.text for p in source.pages], [p.continues for p in source.pages])
         else:
             text, page_starts = clean(source.text), None
+        page_ocr = [p.ocr for p in source.pages]
+        for n, conf in enumerate(page_ocr, start=1):
+            if conf is not None and conf < LOW_CONFIDENCE:
+                report.low_confidence.append((source_name(source.path), n, conf))
         found = documents_from(source_name(source.path), text, source.content_hash, catalogs[folder], page_starts,
-                               source.properties)
+                               source.properties, page_ocr)
         overrides.apply(found, corrections)
         for doc in found:
             if doc.doc_id in documents and documents[doc.doc_id].source != doc.source:
@@ -128,6 +144,7 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
             store.save(settings.index_dir, index, embedder_dir)
     report.documents, report.passages = len(documents), len(passages)
     report.model = embedder.name
+    report.ocr_pages, report.ocr_cached = ocr.pages_done + ocr.pages_cached, ocr.pages_cached
     report.seconds = time.perf_counter() - started
     return report
 

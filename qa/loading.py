@@ -1,7 +1,7 @@
 """Stage 1: find report files and read them as text, whatever their format and encoding.
 
-Plain text and Markdown are read here; PDF, Word and HTML by one small module each in qa/formats,
-chosen by suffix (READERS). A file that cannot be read (binary, empty, undecodable, broken) is
+Plain text and Markdown are read here; PDF, Word, HTML and pictures (scanned pages, read by OCR)
+by one small module each in qa/formats, chosen by suffix (READERS). A file that cannot be read (binary, empty, undecodable, broken) is
 skipped with a one-line reason; the rest are still loaded.
 """
 
@@ -14,7 +14,9 @@ from importlib import import_module
 from pathlib import Path
 
 # suffix → module of qa.formats that reads it (None: plain text, read here)
-READERS = {".txt": None, ".md": None, ".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html"}
+READERS = {".txt": None, ".md": None, ".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html",
+           ".png": "image", ".jpg": "image", ".jpeg": "image", ".tif": "image", ".tiff": "image"}
+OCR_READERS = {"pdf", "image"}  # readers that take the OCR settings
 SUFFIXES = tuple(READERS)  # what ingest and the chat app's upload accept
 HINTS = {".doc": "save it as .docx", ".wps": "save it as .docx", ".xhtml": "rename it to .html"}
 MAX_BYTES = 200 * 1024 * 1024
@@ -36,6 +38,7 @@ COMMON = set(
 class Page:
     text: str
     continues: bool = False  # opens in the middle of the previous page's last paragraph
+    ocr: float | None = None  # mean OCR confidence when the page was (partly) read by OCR
 
 
 @dataclass
@@ -87,7 +90,8 @@ def _unsupported(path: Path) -> str:
             f"{hint + '; ' if hint else ''}supported are {', '.join(SUFFIXES)}")
 
 
-def read_file(path: Path) -> SourceFile:
+def read_file(path: Path, ocr=None) -> SourceFile:
+    """Read one file; `ocr` (qa.ocr.Ocr) says how scanned pages and pictures are OCR'd."""
     if path.stat().st_size > MAX_BYTES:
         raise LoadError(f"file is larger than {MAX_BYTES // 2**20} MiB")
     data = path.read_bytes()
@@ -100,7 +104,7 @@ def read_file(path: Path) -> SourceFile:
         pages = []
     else:
         reader = import_module(f"qa.formats.{module}")
-        text, encoding, pages = reader.read(data)
+        text, encoding, pages = reader.read(data, ocr) if module in OCR_READERS else reader.read(data)
     if not text.strip():
         raise LoadError("file is empty" if module is None else f"no text found in this {module} file")
     props = reader.properties(data) if module and hasattr(reader, "properties") else {}

@@ -52,7 +52,7 @@ class Assistant:
         out = {"rank": rank} if rank is not None else {}
         out.update({"passage_id": p.passage_id, "doc_id": p.doc_id, "title": doc.title, "date": doc.date,
                     "speaker": doc.speaker, "place": doc.place, "source": doc.source, "section": p.section, "text": p.text,
-                    "start": p.start, "end": p.end, "page": p.page, "score": round(hit.score, 6)})
+                    "start": p.start, "end": p.end, "page": p.page, "ocr": p.ocr, "score": round(hit.score, 6)})
         return out
 
     def citation_json(self, c: Citation) -> dict:

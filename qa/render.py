@@ -92,7 +92,8 @@ def _source(n: int | None, hit: Hit, doc: Document | None, quote: str | None, la
                    f'<div class="qa-context-text">{"…" if p.start > CONTEXT_CHARS else ""}{_lines(text(before))}'
                    f'<span class="qa-context-passage">{_lines(highlight(middle, quote))}</span>'
                    f'{_lines(text(after))}{"…" if p.end + CONTEXT_CHARS < len(doc.text) else ""}</div></details>')
-    source = " · ".join(filter(None, (text(doc.source) if doc else "", text(page_label(p, lang)))))
+    source = " · ".join(filter(None, (text(doc.source) if doc else "", text(page_label(p, lang)),
+                                      text(t(lang, "ocr", confidence=f"{p.ocr:.2f}")) if p.ocr is not None else "")))
     return (f'<div class="qa-src"{anchor}><div class="qa-src-head">{label}<b>《{text(title)}》</b></div>'
             f'<div class="qa-src-meta">{meta}</div><div class="qa-src-file">{source}</div>'
             f'<blockquote class="qa-passage">{_lines(passage)}</blockquote>{context}</div>')

@@ -8,6 +8,7 @@
         documents.jsonl    one document per line, with its cleaned text and metadata (and where
                            each value came from); older builds without place/provenance load too
       overrides.json       the user's metadata corrections, kept across builds (qa/overrides.py)
+      ocr-cache/           OCR results per page image, JSON, kept across builds (qa/ocr.py)
         passages.jsonl     one passage per line (row i = FAISS id i's passage)
         dense.faiss        IndexIDMap2(IndexFlatIP) over normalised vectors
         bm25/              bm25s arrays (.npy, no pickles) and vocabulary (.json)

@@ -20,8 +20,8 @@ FILES = {
 运河财富小镇引进金融企业30家，税收增长明显。""",
 }
 CITATION_FIELDS = {"n", "doc_id", "title", "date", "source", "section", "passage_id", "quote", "text",
-                   "start", "end", "page", "score"}
-PASSAGE_FIELDS = {"passage_id", "doc_id", "title", "date", "source", "section", "text", "start", "end", "page",
+                   "start", "end", "page", "ocr", "score"}
+PASSAGE_FIELDS = {"passage_id", "doc_id", "title", "date", "source", "section", "text", "start", "end", "page", "ocr",
                   "score"}
 
 
