@@ -106,6 +106,8 @@ class LLM:
         if not claims and any(r in text for r in REFUSED):
             return Answer(question, NOT_FOUND, None, False, [], hits, refusal="the model found no answer in the passages",
                           answerer=self.name, notice=notice)
+        if not claims:
+            return self._fallback(question, hits, "the model's answer has no words")
         quotes: dict[int, str] = {}
         for c in claims:
             for n, q in c.quotes.items():
