@@ -132,7 +132,6 @@ def same_script(question: str, answer: str) -> tuple[str, str]:
         return answer, "the model answered in another language than the question's"
     traditional = to_simplified(question) != question
     if traditional:
-        from qa.normalize import _converter  # noqa: F401 - opencc is loaded there
         import opencc
 
         converted = opencc.OpenCC("s2t").convert(answer)
