@@ -77,7 +77,7 @@ class Source:
 def facts(claim: str) -> tuple[list, list[str]]:
     """The quantities (qa/numbers.Quantity) and the names a claim states, both read from its folded text."""
     folded = for_matching(claim)
-    quantities = [q for q in find_quantities(folded) if q.kind != "ordinal"]
+    quantities = find_quantities(folded)
     names = [w for w in _names(folded) if w not in NOT_NAMES]
     if _cjk_share(folded) >= 0.5:  # a Latin term inside Chinese (GDP, 5G); an English sentence's words name nothing
         names += [m.group() for m in LATIN.finditer(folded)]
@@ -117,7 +117,10 @@ def check(claim: Claim, sources: dict[int, Source]) -> Claim:
     quantities, names = facts(claim.text)
     folded = [for_matching(f"{s.head}\n{s.text}") for s in cited]
     found = [q for f in folded for q in find_quantities(f)]
-    absent = [q.text for q in quantities if not any(_same(q, x) for x in found) and not any(q.text in f for f in folded)]
+    # a number with a unit is compared by value; a bare one (5 in 5大场馆) as written, with what follows it
+    counted = [q for q in quantities if q.unit or q.magnitude or q.kind != "number"]
+    absent = [q.text for q in counted if not any(_same(q, x) for x in found) and not any(q.text in f for f in folded)]
+    absent += [d for d in _bare_digits(claim.text, counted) if not any(_has_digits(f, d) for f in folded)]
     if absent:
         claim.verified, claim.reason = False, f"{'、'.join(absent)} not in {_refs(claim.citations)}"
         return claim
@@ -129,6 +132,24 @@ def check(claim: Claim, sources: dict[int, Source]) -> Claim:
     return claim
 
 
+PUNCT = re.compile(r"[\s，。、；：！？,.;:!?“”‘’\"'（）()《》【】\[\]]")
+DIGITS = re.compile(r"(?<![\d.])\d+(?:\.\d+)?")
+
+
+def _bare_digits(text: str, quantities) -> list[str]:
+    """Digit runs of the folded claim that no quantity covers, with the character after them when
+    it is no punctuation (a bare 5 is everywhere): 5大 in 5大场馆, 7+ in “7+1”, 6a in 6A级."""
+    folded = for_matching(text)
+    covered = [(q.start, q.end) for q in quantities]
+    return [folded[m.start():m.end() + (m.end() < len(folded) and not PUNCT.match(folded[m.end()]))]
+            for m in DIGITS.finditer(folded) if not any(a <= m.start() < b for a, b in covered)]
+
+
+def _has_digits(folded: str, digits: str) -> bool:
+    end = r"(?!\d|\.\d)" if digits[-1].isdigit() else ""
+    return re.search(rf"(?<![\d.]){re.escape(digits)}{end}", folded) is not None
+
+
 def _refs(ns: list[int]) -> str:
     return "".join(f"[{n}]" for n in ns)
 
@@ -136,6 +157,8 @@ def _refs(ns: list[int]) -> str:
 def _same(a, b) -> bool:
     """One number stated in the claim and one in a passage are the same: value (and range) equal,
     and the units agree where both have one; a date also matches a fuller date it is part of."""
+    if "ratio" in (a.kind, b.kind) or (a.kind == "ordinal") != (b.kind == "ordinal"):
+        return False  # 1:18.25:81.75 is compared as written (after folding)
     if a.kind == "date" and b.kind == "date" and a.value and b.value:
         return _date_within(int(a.value), int(b.value))
     if a.kind == "year" and b.kind == "date" and b.value:

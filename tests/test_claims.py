@@ -64,3 +64,17 @@ def test_best_sentence_is_the_one_with_the_claim_s_numbers():
     assert best_sentence("就业人数4000人", passage) == "全区生产总值增长8.7%，就业人数4,000人。"
     assert best_sentence("张伟说要建设运河公园", passage).startswith("张伟指出")
     assert best_sentence("无关", "") == ""
+
+
+@pytest.mark.parametrize("claim, why", [
+    ("围绕5大场馆[1]", "5大"),  # a bare number is compared as written, with what follows it
+    ("实施“7+2”工程[1]", "7+"),
+    ("比例为1:18.25:80.75[1]", "1:18.25:80.75"),
+    ("第三批项目开工[1]", "第3批"),
+])
+def test_bare_numbers_ratios_and_ordinals_are_checked_as_written(claim, why):
+    sources = {1: Source(1, "", "围绕4大场馆、5项赛事。实施“6+2”工程，比例为1:18.25:81.75。第二批43个项目开工。")}
+    [c] = check_answer(claim, sources)
+    assert not c.verified and why in c.reason
+    [ok] = check_answer("第二批43个项目开工，实施“6+2”工程[1]", sources)
+    assert ok.verified, ok.reason
