@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="print JSON (one object per question)")
             p.add_argument("--questions", type=Path, help="a file of questions: JSONL with a 'question' "
                            "field, or plain text with one question a line")
+        if retrieval or p.prog.split()[-1] == "eval":
+            p.add_argument("--rerank", metavar="MODEL", help="reorder the fused top 20 with this cross-encoder "
+                           "(folder, archive or cached name; default: $QA_RERANK, else none)")
 
     def answerer_flag(p):
         p.add_argument("--answerer", choices=ANSWERERS, help="who writes the answer: extractive sentences, or "
@@ -120,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args) -> Settings:
-    keys = ("index_dir", "embed_model", "mode", "top_k", "chunk_size", "chunk_overlap", "answerer")
+    keys = ("index_dir", "embed_model", "mode", "top_k", "chunk_size", "chunk_overlap", "answerer", "rerank")
     return Settings.resolve(**{k: getattr(args, k, None) for k in keys})
 
 

@@ -27,6 +27,7 @@ ENV = {
     "llm_timeout": "QA_LLM_TIMEOUT",
     "llm_stream": "QA_LLM_STREAM",
     "llm_max_tokens": "QA_LLM_MAX_TOKENS",
+    "rerank": "QA_RERANK",
 }
 ANSWERERS = ("extractive", "llm")
 
@@ -63,6 +64,8 @@ class Settings:
     llm_timeout: float = 60.0
     llm_stream: bool = True  # server-sent events; false: one JSON reply
     llm_max_tokens: int = 512
+    # A cross-encoder (folder, archive or cached name) that reorders the fused top 20; None: no reranking.
+    rerank: str | None = None
 
     @classmethod
     def resolve(cls, **flags) -> "Settings":

@@ -24,13 +24,24 @@ class Assistant:
             self._heads.setdefault(p.doc_id, p)
         self.retriever = Retriever(self.index, self.embedder, settings.dense_weight)
         self._answerers = {}
+        self.reranker = None
+        if settings.rerank:  # loaded now, so that a missing model is one clear error before any question
+            from qa.rerank import Reranker
+
+            self.reranker = Reranker(settings.rerank)
 
     def head_passage(self, doc_id: str):
         return self._heads.get(doc_id)
 
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                doc_ids: list[str] | None = None, years: list[int] | None = None) -> list[Hit]:
-        return self.retriever.search(query, k or self.settings.top_k, mode or self.settings.mode, doc_ids, years)
+        k = k or self.settings.top_k
+        if self.reranker is None:
+            return self.retriever.search(query, k, mode or self.settings.mode, doc_ids, years)
+        from qa.rerank import DEPTH
+
+        fused = self.retriever.search(query, max(k, DEPTH), mode or self.settings.mode, doc_ids, years)
+        return self.reranker.rerank(query, fused, k)
 
     def extract(self, question: str, hits: list[Hit]) -> Answer:
         return extract_answer(question, hits, self.index.bm25.idf, self.settings.min_confidence,
