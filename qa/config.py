@@ -28,6 +28,9 @@ ENV = {
     "llm_stream": "QA_LLM_STREAM",
     "llm_max_tokens": "QA_LLM_MAX_TOKENS",
     "rerank": "QA_RERANK",
+    "embed_device": "QA_EMBED_DEVICE",
+    "embed_batch_size": "QA_EMBED_BATCH_SIZE",
+    "embed_max_length": "QA_EMBED_MAX_LENGTH",
 }
 ANSWERERS = ("extractive", "llm")
 
@@ -66,6 +69,14 @@ class Settings:
     llm_max_tokens: int = 512
     # A cross-encoder (folder, archive or cached name) that reorders the fused top 20; None: no reranking.
     rerank: str | None = None
+    # Where and how the embedding model runs: device None picks cuda, else mps, else cpu; max length
+    # None keeps the model's own (in tokens).
+    embed_device: str | None = None
+    embed_batch_size: int = 32
+    embed_max_length: int | None = None
+
+    def embed_options(self) -> dict:
+        return {"device": self.embed_device, "batch_size": self.embed_batch_size, "max_length": self.embed_max_length}
 
     @classmethod
     def resolve(cls, **flags) -> "Settings":
@@ -89,6 +100,8 @@ class Settings:
             raise ConfigError(f"chunk size must be at least 50 characters, got {self.chunk_size}")
         if self.chunk_overlap < 0:
             raise ConfigError(f"chunk overlap must be 0 or more sentences, got {self.chunk_overlap}")
+        if self.embed_batch_size < 1:
+            raise ConfigError(f"embedding batch size must be at least 1, got {self.embed_batch_size}")
         if self.answerer not in ANSWERERS:
             raise ConfigError(f"unknown answerer {self.answerer!r}: choose one of {', '.join(ANSWERERS)}")
         if self.llm_timeout <= 0:
@@ -97,7 +110,7 @@ class Settings:
 
 def _convert(name: str, value):
     kind = {"index_dir": Path, "top_k": int, "chunk_size": int, "chunk_overlap": int,
-            "dense_weight": float, "min_confidence": float, "llm_timeout": float, "llm_max_tokens": int,
+            "dense_weight": float, "min_confidence": float, "llm_timeout": float, "llm_max_tokens": int, "embed_batch_size": int, "embed_max_length": int,
             "llm_stream": true_or_false}.get(name, str)
     try:
         return kind(value)

@@ -18,7 +18,8 @@ class Assistant:
         self.settings = settings
         self.index = store.load(settings.index_dir,
                                 expect_model=settings.embed_model if embed_model_given else None)
-        self.embedder = load_index_model(self.index.manifest.embed_model, self.index.folder)
+        self.embedder = load_index_model(self.index.manifest.embed_model, self.index.folder,
+                                         **settings.embed_options())
         self._heads = {}  # each report's first passage, which holds its title, date and speaker lines
         for p in self.index.passages:
             self._heads.setdefault(p.doc_id, p)
