@@ -16,7 +16,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 from qa.answering import NOT_FOUND
 from qa.claims import check_answer
-from qa.llm import LLMError, LocalCausalLM, OpenAIChat, messages_for, sources_for
+from qa.llm import LLMError, LocalCausalLM, OpenAIChat, messages_for, rewrite_messages, sources_for, standalone
 from qa.normalize import to_simplified
 from qa.types import Answer, Citation, Hit
 
@@ -97,6 +97,18 @@ class LLM:
         if first is not None:
             result.timings_ms["first_token"] = round(first * 1000, 2)
         yield result
+
+    def rewrite(self, question: str, history: Sequence[Turn], timeout: float | None = None) -> str | None:
+        """The follow-up question made to stand alone by the model; None when there is no earlier
+        turn, no model, or the model fails (the caller then uses qa/followup.py's rules)."""
+        if self.backend is None or not history:
+            return None
+        deadline = time.monotonic() + min(self.timeout, timeout or self.timeout)
+        try:
+            text = standalone("".join(self.backend.stream(rewrite_messages(question, history), deadline)))
+        except LLMError:
+            return None
+        return None if text == question.strip() else text
 
     def checked(self, question: str, text: str, hits: list[Hit], sources) -> Answer:
         """The model's text as an Answer: in the question's script, its claims checked, a citation

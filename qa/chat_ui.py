@@ -66,12 +66,14 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                 yield history, gr.skip(), gr.skip(), past
                 return
             assistant = library.assistant  # this question keeps this one even if an upload swaps it
-            searched = followup.rewrite(message, [followup.Turn(**{f: p.get(f) for f in TURN_FIELDS}) for p in past])
+            turns = [Turn(p["question"], p["answer"]) for p in past if p.get("answer")]
+            searched = assistant.answerer("llm").rewrite(message, turns) if answer_mode == "llm" and turns else None
+            searched = searched or followup.rewrite(message, [followup.Turn(**{f: p.get(f) for f in TURN_FIELDS})
+                                                              for p in past])
             history = list(history) + [{"role": "user", "content": render.md_text(message)},
                                        {"role": "assistant", "content": ""}]
             asked = dict(k=int(k), mode=mode, doc_ids=doc_ids or None, years=[int(y) for y in years] or None)
             if answer_mode == "llm":  # the model's words as they come, then the checked answer
-                turns = [Turn(p["question"], p["answer"]) for p in past if p.get("answer")]
                 written = ""
                 for item in assistant.ask_stream(searched or message, **asked, answerer="llm", history=turns):
                     if isinstance(item, str):

@@ -35,6 +35,11 @@ FENCE = re.compile(r"</?\s*资料\s*>|</?\s*(?:system|user|assistant)\s*>", re.I
 HISTORY_TURNS = 3
 
 
+REWRITE = """把用户的最后一个问题改写成一个不依赖上文、可以单独检索的完整问题：补全它省略或用代词指代的
+对象、年份、地点、会议。只输出改写后的问题本身，一行，不回答问题，不加解释。问题本来就完整时原样输出。"""
+REWRITE_CHARS = 200
+
+
 class LLMError(RuntimeError):
     """The model gave no usable answer; the message says why, in one line."""
 
@@ -67,6 +72,21 @@ def messages_for(question: str, sources: dict[int, Source], history=()) -> list[
     block = "\n\n".join(f"[{s.n}] {s.head}\n{s.text}" for s in sources.values())
     messages.append({"role": "user", "content": f"{OPEN}\n{block}\n{CLOSE}\n\n问题：{question.strip()}"})
     return messages
+
+
+def rewrite_messages(question: str, history) -> list[dict]:
+    """Messages asking the model to make a follow-up question stand alone."""
+    lines = [f"问：{turn.question}\n答：{turn.answer}" for turn in list(history)[-HISTORY_TURNS:]]
+    return [{"role": "system", "content": REWRITE},
+            {"role": "user", "content": "对话：\n" + "\n".join(lines) + f"\n\n最后一个问题：{question.strip()}"}]
+
+
+def standalone(text: str) -> str:
+    """The model's rewritten question, checked: one line, not too long; else LLMError."""
+    lines = [x.strip().strip("“”\"'") for x in text.strip().splitlines() if x.strip()]
+    if len(lines) != 1 or len(lines[0]) > REWRITE_CHARS:
+        raise LLMError("the rewritten question is not one line")
+    return re.sub(r"^(?:改写后的问题|问题)[:：]\s*", "", lines[0])
 
 
 class OpenAIChat:

@@ -46,8 +46,13 @@ def cite(prompt: str, needle: str) -> str:
     return "[9]"
 
 
+REWRITTEN = "2020年城中村改造计划拆迁多少户？"  # the scripted model's stand-alone form of any follow-up
+
+
 def reply_for(script: str, messages: list[dict]) -> str:
     prompt = messages[-1]["content"] if messages else ""
+    if messages and "不依赖上文" in messages[0]["content"]:  # asked to rewrite a follow-up
+        return REWRITTEN
     if script == "echo":  # the whole prompt back, so tests can read what the model was shown
         return json.dumps(messages, ensure_ascii=False)
     return REF.sub(lambda m: cite(prompt, m.group(1)), SCRIPTS.get(script) or "")

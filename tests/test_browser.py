@@ -206,5 +206,7 @@ def test_a_streamed_llm_answer_marks_its_unverified_claim(page):
     assert "<mark>" not in text and "2019年计划拆迁3000户，新建安置房50万平方米" in page.locator(
         "#qa-sources .qa-passage mark").first.inner_text()
     page.shot("11-llm-unverified")
+    follow = ask(page, "那2020年呢？")  # the model makes the follow-up stand alone; shown as today
+    assert "2020年城中村改造计划拆迁多少户？" in follow.locator("small.qa-searched").inner_text()
     page.locator("#qa-answer-mode input").click()  # back to the default for any test after this one
     page.get_by_role("option", name="抽取式（原文句子）").click()

@@ -166,3 +166,13 @@ def test_the_prompt_numbers_passages_with_their_heads_and_fences_them_as_data(se
 def test_a_bad_url_is_an_llm_error():
     with pytest.raises(LLMError, match="http"):
         list(OpenAIChat("ftp://x/v1", "m").stream([]))
+
+
+def test_the_model_rewrites_a_follow_up_to_stand_alone(server):
+    llm = LLM(OpenAIChat(server.url, "correct"), extractive(), DOCS)
+    assert llm.rewrite("那2020年呢？", [Turn(QUESTION, "2019年计划拆迁3000户[2]。")]) == llm_server.REWRITTEN
+    sent = server.requests[-1]["body"]["messages"]
+    assert "不依赖上文" in sent[0]["content"] and "问：2019年计划拆迁多少户？" in sent[1]["content"]
+    assert sent[1]["content"].endswith("最后一个问题：那2020年呢？")
+    assert llm.rewrite("那2020年呢？", []) is None  # no earlier turn: nothing to rewrite
+    assert LLM(OpenAIChat(server.url, "error-500"), extractive(), DOCS).rewrite("那2020年呢？", [Turn("q", "a")]) is None
