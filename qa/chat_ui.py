@@ -22,7 +22,8 @@ EXAMPLES = ["2017年计划拆迁多少户？", "2017年政府工作报告提出�
             "2016年上半年拱墅区地区生产总值是多少？", "區委常委會多久召開一次集中點評會？"]
 STREAM_CHARS = 3  # characters per streamed chunk
 STREAM_PAUSE = 0.015  # seconds between chunks, so the answer visibly types out
-TURN_FIELDS = ("question", "speaker", "title")  # what a follow-up's rewrite reads of an earlier turn
+TURN_FIELDS = ("question", "speaker", "title")
+FOLLOW_UP_CHARS = 12  # a question this short may lean on the previous one even without 那/他/呢  # what a follow-up's rewrite reads of an earlier turn
 
 
 def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
@@ -45,7 +46,7 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                             send = gr.Button(t("zh", "send"), variant="primary", scale=0, min_width=80)
                             clear = gr.Button(t("zh", "new_chat"), scale=0, min_width=100, elem_id="qa-clear")
                         example_set = gr.Examples(examples or EXAMPLES, inputs=box, label=t("zh", "examples")).dataset
-                        with gr.Accordion(t("zh", "settings"), open=False) as settings_box:
+                        with gr.Accordion(t("zh", "settings"), open=False, elem_id="qa-settings") as settings_box:
                             mode = gr.Radio(list(MODES), value=a.settings.mode, label=t("zh", "mode"))
                             k = gr.Slider(1, 20, value=a.settings.top_k, step=1, label=t("zh", "k"))
                             docs = gr.Dropdown(_doc_choices(a), multiselect=True, label=t("zh", "doc_filter"))
@@ -67,7 +68,10 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                 return
             assistant = library.assistant  # this question keeps this one even if an upload swaps it
             turns = [Turn(p["question"], p["answer"]) for p in past if p.get("answer")]
-            searched = assistant.answerer("llm").rewrite(message, turns) if answer_mode == "llm" and turns else None
+            # the model rewrites what looks like a follow-up (a round trip: not for every question)
+            maybe_follow_up = followup.refers_back(message) or len(message) <= FOLLOW_UP_CHARS
+            searched = (assistant.answerer("llm").rewrite(message, turns)
+                        if answer_mode == "llm" and turns and maybe_follow_up else None)
             searched = searched or followup.rewrite(message, [followup.Turn(**{f: p.get(f) for f in TURN_FIELDS})
                                                               for p in past])
             history = list(history) + [{"role": "user", "content": render.md_text(message)},

@@ -72,7 +72,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-        self.server.requests.append({"body": body, "headers": dict(self.headers)})
+        record = {"body": body, "headers": dict(self.headers)}
+        self.server.requests.append(record)
         script = body.get("model", "")
         if script == "error-500":
             return self._send(500, {"error": {"message": "internal error (scripted)"}})
@@ -93,6 +94,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._event('{"choices": [{"delta": {"content": "2019年"')  # cut JSON
                 return
             for i in range(0, len(text), CHUNK):
+                if i == 0:
+                    record["first_token_at"] = time.time()  # for scripts/bench_llm_app.py
                 self._event(json.dumps({"choices": [{"index": 0, "delta": {"content": text[i:i + CHUNK]},
                                                      "finish_reason": None}]}, ensure_ascii=False))
                 time.sleep(PAUSE.get(script, 0.0))

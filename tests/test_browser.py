@@ -181,7 +181,8 @@ def test_english_and_new_conversation(page):
 def test_a_streamed_llm_answer_marks_its_unverified_claim(page):
     """Answer mode llm (the scripted server's "mixed" reply, streamed): the words appear while they
     come, then the checked answer marks the made-up number and says why."""
-    page.get_by_text("设置", exact=True).first.click()
+    if not page.locator("#qa-answer-mode input").is_visible():
+        page.locator("#qa-settings .label-wrap").first.click()
     page.locator("#qa-answer-mode input").click()
     page.get_by_role("option", name="大模型生成（逐条核对引用）").click()
     bots = page.locator('#qa-chat [data-testid="bot"]')
