@@ -89,6 +89,9 @@ class LLM:
         except LLMError as exc:
             yield self._fallback(question, hits, str(exc))
             return
+        except Exception as exc:  # noqa: BLE001 - a model that breaks (out of memory, …) must not fail the question
+            yield self._fallback(question, hits, f"model error: {type(exc).__name__}: {' '.join(str(exc).split())[:100]}")
+            return
         text = "".join(pieces).strip()
         if not text:
             yield self._fallback(question, hits, "the model returned no text")

@@ -240,8 +240,7 @@ class LocalCausalLM:
 
         if not getattr(tokenizer, "chat_template", None):
             raise LLMError(f"{self.path} has no chat template (tokenizer_config.json chat_template)")
-        inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
-                                               return_dict=True).to(model.device)
+        inputs = _chat_inputs(tokenizer, messages).to(model.device)
         left = max(0.01, deadline - time.monotonic())
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=left)
         failed: list[BaseException] = []
@@ -267,6 +266,27 @@ class LocalCausalLM:
             raise LLMError(f"timed out after {self.timeout:g} s") from None
         if failed:
             raise LLMError(f"generation failed: {failed[0]}")
+
+
+def _chat_inputs(tokenizer, messages):
+    """The model's chat template applied; a template without a system role (Gemma's) gets the rules
+    at the head of the first user message instead."""
+    def apply(msgs):
+        return tokenizer.apply_chat_template(msgs, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+
+    try:
+        return apply(messages)
+    except Exception:  # noqa: BLE001 - jinja raises its own errors for a role it does not know
+        if not messages or messages[0]["role"] != "system":
+            raise LLMError("the model's chat template cannot render these messages") from None
+    rest = [dict(m) for m in messages[1:]]
+    first = next((m for m in rest if m["role"] == "user"), None)
+    if first is not None:
+        first["content"] = f"{messages[0]['content']}\n\n{first['content']}"
+    try:
+        return apply(rest)
+    except Exception as exc:  # noqa: BLE001
+        raise LLMError(f"the model's chat template cannot render these messages ({exc})") from None
 
 
 @lru_cache(maxsize=2)

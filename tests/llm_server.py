@@ -30,6 +30,7 @@ SCRIPTS = {
     "malformed": None,
     "silent": None,
     "echo": None,
+    "chunked": "2019年计划拆迁3000户{n:拆迁3000户}。",  # sent with Transfer-Encoding: chunked, as vLLM does
 }
 CHUNK = 3  # characters per streamed event
 PAUSE = {"slow": 0.4, "mixed": 0.12}  # seconds between events
@@ -85,8 +86,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"id": "x", "object": "chat.completion", "model": script,
                                     "choices": [{"index": 0, "finish_reason": "stop",
                                                  "message": {"role": "assistant", "content": text}}]})
+        self.chunked = script == "chunked"
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
+        if self.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Connection", "close")
         self.end_headers()
         try:
@@ -103,13 +107,19 @@ class Handler(BaseHTTPRequestHandler):
                 return
             self._event(json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
             self._event("[DONE]")
+            if self.chunked:
+                self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             pass
         finally:
             self.close_connection = True
 
     def _event(self, data: str):
-        self.wfile.write(f"data: {data}\n\n".encode())
+        raw = f"data: {data}\n\n".encode()
+        if getattr(self, "chunked", False):  # two chunks per event, so lines straddle chunk borders
+            half = len(raw) // 2
+            raw = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (raw[:half], raw[half:]))
+        self.wfile.write(raw)
         self.wfile.flush()
 
     def _send(self, status: int, payload: dict):

@@ -176,3 +176,19 @@ def test_the_model_rewrites_a_follow_up_to_stand_alone(server):
     assert sent[1]["content"].endswith("最后一个问题：那2020年呢？")
     assert llm.rewrite("那2020年呢？", []) is None  # no earlier turn: nothing to rewrite
     assert LLM(OpenAIChat(server.url, "error-500"), extractive(), DOCS).rewrite("那2020年呢？", [Turn("q", "a")]) is None
+
+
+def test_a_chunked_stream_is_read_across_chunk_borders(server):
+    pieces, a = ask(server.url, "chunked")
+    assert a.answerer == "llm" and a.answer == "2019年计划拆迁3000户[2]。" and a.claims[0].verified
+    assert len(pieces) > 2
+
+
+def test_a_backend_that_breaks_unexpectedly_falls_back():
+    class Broken:
+        def stream(self, messages, deadline=None):
+            yield "2019年"
+            raise RuntimeError("CUDA out of memory")
+
+    a = final(LLM(Broken(), extractive(), DOCS).stream(QUESTION, HITS))
+    assert a.answerer == "extractive" and "model error: RuntimeError: CUDA out of memory" in a.notice

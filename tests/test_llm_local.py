@@ -78,3 +78,16 @@ def test_a_folder_without_chat_template_or_model_falls_back(tmp_path):
         list(LocalCausalLM(str(bare)).stream(MESSAGES))
     a = final(LLM(LocalCausalLM(str(tmp_path / "missing")), fallback(), DOCS).stream("拆迁多少户？", HITS))
     assert a.answerer == "extractive" and a.notice.startswith("LLM unavailable (cannot load the model folder")
+
+
+def test_a_template_without_a_system_role_gets_the_rules_in_the_first_user_message(tmp_path):
+    strict = ("{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system role') }}{% endif %}"
+              "<s>{{ m['role'] }}\n{{ m['content'] }}</s>{% endfor %}{% if add_generation_prompt %}<s>assistant\n{% endif %}")
+    folder = build(tmp_path / "strict", template=strict)
+    from qa.llm import _chat_inputs, _load_local
+
+    tokenizer, _ = _load_local(str(folder), "cpu")
+    ids = _chat_inputs(tokenizer, MESSAGES)["input_ids"][0]
+    shown = tokenizer.decode(ids)
+    assert "system" not in shown and "规则" in shown and shown.index("规则") < shown.index("2019年计划拆迁多少户")
+    assert list(LocalCausalLM(str(folder), device="cpu", max_tokens=8).stream(MESSAGES))
