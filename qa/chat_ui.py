@@ -22,8 +22,8 @@ EXAMPLES = ["2017年计划拆迁多少户？", "2017年政府工作报告提出�
             "2016年上半年拱墅区地区生产总值是多少？", "區委常委會多久召開一次集中點評會？"]
 STREAM_CHARS = 3  # characters per streamed chunk
 STREAM_PAUSE = 0.015  # seconds between chunks, so the answer visibly types out
-TURN_FIELDS = ("question", "speaker", "title")
-FOLLOW_UP_CHARS = 12  # a question this short may lean on the previous one even without 那/他/呢  # what a follow-up's rewrite reads of an earlier turn
+TURN_FIELDS = ("question", "speaker", "title")  # what the rule-based rewrite reads of an earlier turn
+FOLLOW_UP_CHARS = 12  # a question this short may lean on the previous one even without 那/他/呢
 
 
 def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:

@@ -37,6 +37,8 @@ class Claim:
     verified: bool = False
     reason: str = ""  # why not verified; "" when verified
     quotes: dict[int, str] = field(default_factory=dict)  # n → the sentence of passage n that best supports it
+    # why, for a reader in any language: ("no_citation" | "not_given" | "absent", the items, the refs)
+    why: tuple = ()
 
     def json(self) -> dict:
         return {"text": self.text, "citations": self.citations, "verified": self.verified,
@@ -103,7 +105,7 @@ def _names(folded: str) -> list[str]:
 def check(claim: Claim, sources: dict[int, Source]) -> Claim:
     """Fill in claim.verified, .reason and .quotes against the passages the model was given."""
     if not claim.citations:
-        claim.verified, claim.reason = False, "no citation"
+        claim.verified, claim.reason, claim.why = False, "no citation", ("no_citation", "", "")
         return claim
     missing = [n for n in claim.citations if n not in sources]
     cited = [sources[n] for n in claim.citations if n in sources]
@@ -113,6 +115,7 @@ def check(claim: Claim, sources: dict[int, Source]) -> Claim:
         given = f"1–{max(sources)}" if sources else "none"
         claim.verified = False
         claim.reason = f"cites {', '.join(f'[{n}]' for n in missing)}, not a passage given (given: {given})"
+        claim.why = ("not_given", _refs(missing), given)
         return claim
     quantities, names = facts(claim.text)
     folded = [for_matching(f"{s.head}\n{s.text}") for s in cited]
@@ -123,10 +126,12 @@ def check(claim: Claim, sources: dict[int, Source]) -> Claim:
     absent += [d for d in _bare_digits(claim.text, counted) if not any(_has_digits(f, d) for f in folded)]
     if absent:
         claim.verified, claim.reason = False, f"{'、'.join(absent)} not in {_refs(claim.citations)}"
+        claim.why = ("absent", "、".join(absent), _refs(claim.citations))
         return claim
     unnamed = [w for w in names if not any(w in f for f in folded)]
     if unnamed:
         claim.verified, claim.reason = False, f"{'、'.join(unnamed)} not in {_refs(claim.citations)}"
+        claim.why = ("absent", "、".join(unnamed), _refs(claim.citations))
         return claim
     claim.verified, claim.reason = True, ""
     return claim

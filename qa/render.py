@@ -71,8 +71,9 @@ def _checked(result: Answer, lang: str) -> str:
              f'{t(lang, "claims_checked", ok=ok, n=len(result.claims))}</small>']
     for c in result.claims:
         if not c.verified:
+            why = t(lang, f"why_{c.why[0]}", items=c.why[1], refs=c.why[2]) if c.why else c.reason
             lines.append(f'<br><small class="qa-unverified-why">⚠ {t(lang, "unverified")}：'
-                         f'“{md_text(c.text)}”（{md_text(c.reason)}）</small>')
+                         f'“{md_text(c.text)}”（{md_text(why)}）</small>')
     return "".join(lines)
 
 

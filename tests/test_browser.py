@@ -202,7 +202,7 @@ def test_a_streamed_llm_answer_marks_its_unverified_claim(page):
     flagged = answer.locator(".qa-unverified")
     assert flagged.count() == 1 and flagged.inner_text().endswith("新建安置房80万平方米")
     text = answer.inner_text()
-    assert "已核实 1/2 条陈述" in text and "80万平方米 not in [1]" in text
+    assert "已核实 1/2 条陈述" in text and "所引段落 [1] 中没有 80万平方米" in text
     assert "2019年计划拆迁3000户" in text
     assert "<mark>" not in text and "2019年计划拆迁3000户，新建安置房50万平方米" in page.locator(
         "#qa-sources .qa-passage mark").first.inner_text()

@@ -78,3 +78,17 @@ def test_bare_numbers_ratios_and_ordinals_are_checked_as_written(claim, why):
     assert not c.verified and why in c.reason
     [ok] = check_answer("第二批43个项目开工，实施“6+2”工程[1]", sources)
     assert ok.verified, ok.reason
+
+
+def test_the_reason_is_also_given_in_parts_for_the_app_to_word():
+    from qa import render
+    from qa.types import Answer
+
+    claims = check_answer("2019年计划拆迁3500户[1]。2019年计划拆迁3000户[3]。2019年计划拆迁3000户。", SOURCES)
+    assert [c.why for c in claims] == [("absent", "3500户", "[1]"), ("not_given", "[3]", "1–2"), ("no_citation", "", "")]
+    answer = Answer("q", "2019年计划拆迁3500户[1]。2019年计划拆迁3000户[3]。2019年计划拆迁3000户。", None, True, [], [],
+                    claims=claims)
+    zh = render.answer_message(answer.answer, "zh", result=answer)
+    assert zh.count('class="qa-unverified"') == 3 and "已核实 0/3 条陈述" in zh
+    assert "所引段落 \\[1\\] 中没有 3500户" in zh and "没有标注出处" in zh
+    assert "3500户 not in \\[1\\]" in render.answer_message(answer.answer, "en", result=answer)
