@@ -12,6 +12,7 @@ import time
 import gradio as gr
 
 from qa import followup, loading, render
+from qa.answerers import Turn
 from qa.config import MODES
 from qa.eval_tab import EvalTab
 from qa.library import MAX_UPLOAD_BYTES, Library, UploadError
@@ -21,6 +22,8 @@ EXAMPLES = ["2017年计划拆迁多少户？", "2017年政府工作报告提出�
             "2016年上半年拱墅区地区生产总值是多少？", "區委常委會多久召開一次集中點評會？"]
 STREAM_CHARS = 3  # characters per streamed chunk
 STREAM_PAUSE = 0.015  # seconds between chunks, so the answer visibly types out
+TURN_FIELDS = ("question", "speaker", "title")  # what the rule-based rewrite reads of an earlier turn
+FOLLOW_UP_CHARS = 12  # a question this short may lean on the previous one even without 那/他/呢
 
 
 def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
@@ -43,13 +46,13 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                             send = gr.Button(t("zh", "send"), variant="primary", scale=0, min_width=80)
                             clear = gr.Button(t("zh", "new_chat"), scale=0, min_width=100, elem_id="qa-clear")
                         example_set = gr.Examples(examples or EXAMPLES, inputs=box, label=t("zh", "examples")).dataset
-                        with gr.Accordion(t("zh", "settings"), open=False) as settings_box:
+                        with gr.Accordion(t("zh", "settings"), open=False, elem_id="qa-settings") as settings_box:
                             mode = gr.Radio(list(MODES), value=a.settings.mode, label=t("zh", "mode"))
                             k = gr.Slider(1, 20, value=a.settings.top_k, step=1, label=t("zh", "k"))
                             docs = gr.Dropdown(_doc_choices(a), multiselect=True, label=t("zh", "doc_filter"))
                             years = gr.Dropdown(_year_choices(a), multiselect=True, label=t("zh", "year_filter"))
-                            answer_mode = gr.Dropdown([(t("zh", "extractive"), "extractive")], value="extractive",
-                                                      label=t("zh", "answer_mode"))
+                            answer_mode = gr.Dropdown(_answer_modes("zh"), value=a.settings.answerer,
+                                                      label=t("zh", "answer_mode"), elem_id="qa-answer-mode")
                     with gr.Column(scale=2):
                         sources = gr.HTML(render.sources_html(None, {}, "zh"), elem_id="qa-sources")
             with gr.Tab(t("zh", "docs_tab"), id="docs") as docs_tab:
@@ -57,29 +60,46 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
             with gr.Tab(t("zh", "eval_tab"), id="eval") as eval_tab:
                 eval_parts = EvalTab(library, lang)
 
-        def respond(message, history, past, lang, mode, k, doc_ids, years, _answer_mode):
+        def respond(message, history, past, lang, mode, k, doc_ids, years, answer_mode):
             message = (message or "").strip()
             if not message:
                 gr.Warning(t(lang, "empty_question"))
                 yield history, gr.skip(), gr.skip(), past
                 return
             assistant = library.assistant  # this question keeps this one even if an upload swaps it
-            searched = followup.rewrite(message, [followup.Turn(**p) for p in past])
-            result = assistant.ask(searched or message, int(k), mode, doc_ids or None,
-                                   [int(y) for y in years] or None)
-            shown = t(lang, "refused") if not result.answerable else result.answer
+            turns = [Turn(p["question"], p["answer"]) for p in past if p.get("answer")]
+            # the model rewrites what looks like a follow-up (a round trip: not for every question)
+            maybe_follow_up = followup.refers_back(message) or len(message) <= FOLLOW_UP_CHARS
+            searched = (assistant.answerer("llm").rewrite(message, turns)
+                        if answer_mode == "llm" and turns and maybe_follow_up else None)
+            searched = searched or followup.rewrite(message, [followup.Turn(**{f: p.get(f) for f in TURN_FIELDS})
+                                                              for p in past])
             history = list(history) + [{"role": "user", "content": render.md_text(message)},
                                        {"role": "assistant", "content": ""}]
-            for end in range(STREAM_CHARS, len(shown), STREAM_CHARS):
-                history[-1] = {"role": "assistant", "content": render.answer_message(shown[:end], lang)}
-                yield history, "", gr.skip(), past
-                time.sleep(STREAM_PAUSE)
+            asked = dict(k=int(k), mode=mode, doc_ids=doc_ids or None, years=[int(y) for y in years] or None)
+            if answer_mode == "llm":  # the model's words as they come, then the checked answer
+                written = ""
+                for item in assistant.ask_stream(searched or message, **asked, answerer="llm", history=turns):
+                    if isinstance(item, str):
+                        written += item
+                        history[-1] = {"role": "assistant", "content": render.answer_message(written, lang)}
+                        yield history, "", gr.skip(), past
+                    else:
+                        result = item
+            else:
+                result = assistant.ask(searched or message, **asked, answerer="extractive")
+                shown = t(lang, "refused") if not result.answerable else result.answer
+                for end in range(STREAM_CHARS, len(shown), STREAM_CHARS):
+                    history[-1] = {"role": "assistant", "content": render.answer_message(shown[:end], lang)}
+                    yield history, "", gr.skip(), past
+                    time.sleep(STREAM_PAUSE)
+            shown = t(lang, "refused") if not result.answerable else result.answer
             history[-1] = {"role": "assistant",
                            "content": render.answer_message(shown, lang, result.short_answer, searched, result)}
             cited = result.citations[0].hit.passage.doc_id if result.citations else None
             doc = assistant.index.documents.get(cited) if cited else None
             past = list(past) + [{"question": searched or message, "speaker": doc.speaker if doc else None,
-                                  "title": doc.title if doc else None}]
+                                  "title": doc.title if doc else None, "answer": result.answer}]
             yield history, "", render.sources_html(result, assistant.index.documents, lang), past
 
         chat_inputs = [box, chatbot, turns, lang, mode, k, docs, years, answer_mode]
@@ -101,7 +121,7 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                     gr.update(label=t(code, "settings")), gr.update(label=t(code, "mode")),
                     gr.update(label=t(code, "k")), gr.update(label=t(code, "doc_filter")),
                     gr.update(label=t(code, "year_filter")),
-                    gr.update(label=t(code, "answer_mode"), choices=[(t(code, "extractive"), "extractive")]),
+                    gr.update(label=t(code, "answer_mode"), choices=_answer_modes(code)),
                     render.sources_html(None, {}, code), gr.update(label=t(code, "examples")),
                     *doc_parts.relabel(code), *eval_parts.relabel(code)]
 
@@ -197,6 +217,10 @@ class _DocumentsTab:
         lines += [t(lang, "error", error=x) for x in result.refused]
         return (_status(self.library, lang), _doc_rows(self.library.assistant),
                 "\n\n".join(render.md_text(x) for x in lines), None)
+
+
+def _answer_modes(lang: str) -> list[tuple[str, str]]:
+    return [(t(lang, "extractive"), "extractive"), (t(lang, "llm"), "llm")]
 
 
 def _upload_label(lang: str) -> str:

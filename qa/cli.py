@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from qa.config import MODES, ConfigError, Settings
+from qa.config import ANSWERERS, MODES, ConfigError, Settings
 from qa.loading import SUFFIXES
 
 EVAL_MODES = ("bm25", "dense", "hybrid")
@@ -59,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="print JSON (one object per question)")
             p.add_argument("--questions", type=Path, help="a file of questions: JSONL with a 'question' "
                            "field, or plain text with one question a line")
+        if retrieval or p.prog.split()[-1] == "eval":
+            p.add_argument("--rerank", metavar="MODEL", help="reorder the fused top 20 with this cross-encoder "
+                           "(folder, archive or cached name; default: $QA_RERANK, else none)")
+
+    def answerer_flag(p):
+        p.add_argument("--answerer", choices=ANSWERERS, help="who writes the answer: extractive sentences, or "
+                       "llm (QA_LLM_URL / QA_LLM_PATH) with every claim checked against its citation "
+                       "(default: $QA_ANSWERER or extractive)")
 
     p = sub.add_parser("ingest", help="index report files and folders (incremental)")
     p.add_argument("paths", nargs="+", metavar="PATH", help=f"report files ({' '.join(SUFFIXES)}) or folders of them")
@@ -74,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question", nargs="?")
     common(p)
+    answerer_flag(p)
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("search", help="show the passages retrieved for a query")
@@ -86,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "mode; write report.md, metrics.json, per_question.csv and plots to --out.")
     p.add_argument("dataset", type=Path, nargs="?", help="JSONL dataset (data/eval/dev.jsonl format)")
     common(p, retrieval=False)
+    answerer_flag(p)
     p.add_argument("--squad", type=Path, metavar="FILE", help="SQuAD-format JSON (CMRC 2018, DRCD): index its "
                    "paragraphs into a temporary corpus and evaluate open-domain QA over them")
     p.add_argument("--part", choices=("tune", "holdout", "train", "test", "all"), default="all",
@@ -115,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args) -> Settings:
-    keys = ("index_dir", "embed_model", "mode", "top_k", "chunk_size", "chunk_overlap", "ocr")
+    keys = ("index_dir", "embed_model", "mode", "top_k", "chunk_size", "chunk_overlap", "ocr", "answerer", "rerank")
     return Settings.resolve(**{k: getattr(args, k, None) for k in keys})
 
 
@@ -184,6 +194,8 @@ def cmd_ask(args) -> int:
     assistant = _assistant(args)
     for q in questions:
         result = assistant.ask(q, args.top_k, args.mode, args.doc, args.year)
+        if result.notice:
+            print(f"qa: {result.notice}", file=sys.stderr)
         if args.json:
             print(json.dumps(assistant.answer_json(result), ensure_ascii=False), flush=True)
         else:
@@ -210,9 +222,16 @@ def cmd_search(args) -> int:
 
 def render_answer(assistant, result) -> str:
     lines = [result.answer]
+    if result.notice:
+        lines.append(f"注意：{result.notice}")
+    for c in result.claims:
+        if not c.verified:
+            lines.append(f"未核实：“{c.text}”（{c.reason}）")
     if result.short_answer:
         lines.append(f"简答：{result.short_answer}")
-    if result.answerable:
+    if result.answerable and result.claims:
+        lines.append(f"已核实：{sum(c.verified for c in result.claims)}/{len(result.claims)} 条陈述")
+    elif result.answerable:
         lines.append(f"置信度：{result.confidence:.2f}")
     elif result.refusal:
         lines.append(f"原因：{result.refusal}（置信度 {result.confidence:.2f}）")

@@ -23,7 +23,13 @@ CORPUS_MODEL = "corpus-static"  # name recorded in the manifest for the corpus-t
 # Query instructions of models that need one and do not ship it in their config.
 QUERY_PROMPTS = {"bge-small-zh": "为这个句子生成表示以用于检索相关文章：",
                  "bge-base-zh": "为这个句子生成表示以用于检索相关文章：",
-                 "bge-large-zh": "为这个句子生成表示以用于检索相关文章："}
+                 "bge-large-zh": "为这个句子生成表示以用于检索相关文章：",
+                 "bge-small-en": "Represent this sentence for searching relevant passages: ",
+                 "bge-base-en": "Represent this sentence for searching relevant passages: ",
+                 "bge-large-en": "Represent this sentence for searching relevant passages: ",
+                 "e5-": "query: "}
+# Document prefixes likewise: e5 models were trained with "passage: " before every passage.
+DOCUMENT_PROMPTS = {"e5-": "passage: "}
 MODEL_CACHE = Path(os.environ.get("QA_MODEL_CACHE", Path.home() / ".cache" / "qa" / "models"))
 
 
@@ -34,23 +40,48 @@ class ModelUnavailable(Exception):
 class Embedder:
     """A sentence-transformers model with the query/passage conventions of this project."""
 
-    def __init__(self, model, name: str, query_prompt: str | None = None):
+    def __init__(self, model, name: str, query_prompt: str | None = None, document_prompt: str | None = None,
+                 batch_size: int = 32):
         self.model = model
         self.name = name
-        self.query_prompt = query_prompt
+        self.batch_size = batch_size
+        # the prompts the model's own config lacks; encode_query / encode_document apply those it has
+        self.added = {"query": query_prompt, "document": document_prompt}
+        own = getattr(model, "prompts", None) or {}
+        self.query_prompt = query_prompt or own.get("query") or None
+        self.document_prompt = document_prompt or own.get("document") or None
         self.dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") \
             else model.get_sentence_embedding_dimension()
 
-    def encode_passages(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        return self._encode([for_search(t) for t in texts], None, batch_size, progress)
+    def encode_passages(self, texts: list[str], batch_size: int | None = None, progress: bool = False) -> np.ndarray:
+        return self._encode([for_search(t) for t in texts], "document", batch_size or self.batch_size, progress)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode([for_search(t) for t in texts], self.query_prompt, 32, False)
+        return self._encode([for_search(t) for t in texts], "query", self.batch_size, False)
 
-    def _encode(self, texts, prompt, batch_size, progress) -> np.ndarray:
-        vectors = self.model.encode(texts, prompt=prompt, batch_size=batch_size, convert_to_numpy=True,
-                                    normalize_embeddings=True, show_progress_bar=progress)
+    def _encode(self, texts, task, batch_size, progress) -> np.ndarray:
+        encode = getattr(self.model, f"encode_{task}", None)
+        if encode is None:  # sentence-transformers before 5: the prompt by hand
+            encode = self.model.encode
+            prompt = self.query_prompt if task == "query" else self.document_prompt
+        else:
+            prompt = self.added[task]
+        extra = {"prompt": prompt} if prompt else {}
+        vectors = encode(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
+                         show_progress_bar=progress, **extra)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def pick_device(device: str | None = None) -> str:
+    """The device asked for, else cuda, else mps, else cpu."""
+    if device:
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    return "mps" if mps is not None and mps.is_available() else "cpu"
 
 
 def _offline() -> None:
@@ -116,13 +147,15 @@ def _unpack(archive: Path) -> Path:
     return target
 
 
-def load_index_model(name: str, build: Path) -> Embedder:
+def load_index_model(name: str, build: Path, **options) -> Embedder:
     """The model an index build was made with: its own corpus-trained one, or a named model."""
-    return load_model(str(build / "embedder"), name) if name == CORPUS_MODEL else load_model(name)
+    return load_model(str(build / "embedder"), name, **options) if name == CORPUS_MODEL else load_model(name, **options)
 
 
-def load_model(spec: str, name: str | None = None) -> Embedder:
-    """Load a sentence-transformers model from local files only; `name` is what the index records."""
+def load_model(spec: str, name: str | None = None, device: str | None = None, batch_size: int = 32,
+               max_length: int | None = None) -> Embedder:
+    """Load a sentence-transformers model from local files only; `name` is what the index records.
+    device None: chosen by pick_device; max_length None: the model's own."""
     folder = resolve_model(spec)
     _offline()
     try:
@@ -130,12 +163,17 @@ def load_model(spec: str, name: str | None = None) -> Embedder:
     except ImportError as exc:
         raise ModelUnavailable(f"sentence-transformers is not installed ({exc}): run `make setup`") from None
     try:
-        model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        model = SentenceTransformer(str(folder), device=pick_device(device), local_files_only=True)
     except Exception as exc:  # a broken folder raises many kinds of errors
         raise ModelUnavailable(f"cannot load embedding model from {folder}: {exc}") from None
-    prompt = (model.prompts or {}).get("query") or next(
-        (p for key, p in QUERY_PROMPTS.items() if key in spec.lower()), None)
-    return Embedder(model, name or spec, prompt or None)
+    if max_length:
+        model.max_seq_length = max_length
+    own = model.prompts or {}
+    named = f"{name or ''} {spec} {folder.name}".lower()
+    query = None if own.get("query") else next((p for k, p in QUERY_PROMPTS.items() if k in named), None)
+    document = None if own.get("document") or own.get("passage") else next(
+        (p for k, p in DOCUMENT_PROMPTS.items() if k in named), None)
+    return Embedder(model, name or spec, query, document, batch_size)
 
 
 def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_size: int = 8000,

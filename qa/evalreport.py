@@ -20,6 +20,9 @@ LABELS = {
     "citation_accuracy": "citation accuracy", "citation_precision": "citation precision",
     "unsupported_numbers": "numbers not in cited passages (count)",
     "answers_with_unsupported_numbers": "answers with such numbers",
+    "claims_verified": "claims verified against their citations (llm)",
+    "answers_with_unverified_claim": "answers with an unverified claim (llm)",
+    "llm_fallbacks": "answers that fell back to extractive (llm)",
     "refused_unanswerable": "unanswerable questions refused", "false_refusals": "answerable questions wrongly refused",
     "retrieve_ms_p50": "retrieval ms p50", "retrieve_ms_p95": "retrieval ms p95",
     "answer_ms_p50": "whole answer ms p50", "answer_ms_p95": "whole answer ms p95",
@@ -90,7 +93,8 @@ def write_csv(records: list[dict], ks, path: Path) -> None:
     columns = (["mode", "id", "type", "question", "gold", "answer", "short_answer", "refused", "citations"]
                + [f"hit@{k}" for k in ks] + [f"recall@{k}" for k in ks]
                + ["mrr@10", "ndcg@10", "exact_match", "f1", "accurate", "cited_ok", "citation_precision",
-                  "unsupported_numbers", "answer_chars", "retrieve_ms", "answer_ms"])
+                  "unsupported_numbers", "answer_chars", "retrieve_ms", "answer_ms", "answerer", "claims",
+                  "claims_verified", "notice"])
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(columns)

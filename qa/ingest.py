@@ -164,9 +164,10 @@ def _embedder(old, settings: Settings, passages: list[Passage], tmp: Path, repor
     """(embedder, folder of a corpus-trained model to save with the index or None, fusion weight)."""
     if old is not None:
         folder = old.folder / "embedder" if old.manifest.embed_model == CORPUS_MODEL else None
-        return load_index_model(old.manifest.embed_model, old.folder), folder, old.manifest.dense_weight
+        return (load_index_model(old.manifest.embed_model, old.folder, **settings.embed_options()), folder,
+                old.manifest.dense_weight)
     try:
-        return load_model(settings.embed_model), None, REAL_MODEL_WEIGHT
+        return load_model(settings.embed_model, **settings.embed_options()), None, REAL_MODEL_WEIGHT
     except ModelUnavailable as exc:
         folder = tmp / "embedder"
         report.notice = (f"{exc}\n→ 改用在本语料上训练的离线向量模型 ({CORPUS_MODEL})；"

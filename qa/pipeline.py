@@ -18,31 +18,73 @@ class Assistant:
         self.settings = settings
         self.index = store.load(settings.index_dir,
                                 expect_model=settings.embed_model if embed_model_given else None)
-        self.embedder = load_index_model(self.index.manifest.embed_model, self.index.folder)
+        self.embedder = load_index_model(self.index.manifest.embed_model, self.index.folder,
+                                         **settings.embed_options())
         self._heads = {}  # each report's first passage, which holds its title, date and speaker lines
         for p in self.index.passages:
             self._heads.setdefault(p.doc_id, p)
         self.retriever = Retriever(self.index, self.embedder, settings.dense_weight)
+        self._answerers = {}
+        self.reranker = None
+        if settings.rerank:  # loaded now, so that a missing model is one clear error before any question
+            from qa.rerank import Reranker
+
+            self.reranker = Reranker(settings.rerank)
 
     def head_passage(self, doc_id: str):
         return self._heads.get(doc_id)
 
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                doc_ids: list[str] | None = None, years: list[int] | None = None) -> list[Hit]:
-        return self.retriever.search(query, k or self.settings.top_k, mode or self.settings.mode, doc_ids, years)
+        k = k or self.settings.top_k
+        if self.reranker is None:
+            return self.retriever.search(query, k, mode or self.settings.mode, doc_ids, years)
+        from qa.rerank import DEPTH
+
+        fused = self.retriever.search(query, max(k, DEPTH), mode or self.settings.mode, doc_ids, years)
+        return self.reranker.rerank(query, fused, k)
+
+    def extract(self, question: str, hits: list[Hit]) -> Answer:
+        return extract_answer(question, hits, self.index.bm25.idf, self.settings.min_confidence,
+                              self.index.documents, self.index.bm25.knows, self.head_passage)
+
+    def answerer(self, name: str | None = None):
+        """The answerer called `name` (qa/answerers.py; default: the settings' one), made once."""
+        from qa import answerers
+
+        name = name or self.settings.answerer
+        if name not in self._answerers:
+            extractive = answerers.Extractive(self.extract)
+            if name == "extractive":
+                self._answerers[name] = extractive
+            elif name == "llm":
+                self._answerers[name] = answerers.LLM(answerers.backend_for(self.settings), extractive,
+                                                      self.index.documents, self.settings.llm_timeout)
+            else:
+                raise ValueError(f"unknown answerer {name!r}: choose one of {', '.join(answerers.ANSWERERS)}")
+        return self._answerers[name]
 
     def ask(self, question: str, k: int | None = None, mode: str | None = None,
-            doc_ids: list[str] | None = None, years: list[int] | None = None) -> Answer:
+            doc_ids: list[str] | None = None, years: list[int] | None = None,
+            answerer: str | None = None, history=()) -> Answer:
+        for item in self.ask_stream(question, k, mode, doc_ids, years, answerer, history):
+            pass
+        return item
+
+    def ask_stream(self, question: str, k: int | None = None, mode: str | None = None,
+                   doc_ids: list[str] | None = None, years: list[int] | None = None,
+                   answerer: str | None = None, history=()):
+        """Pieces of the answer's text as the answerer writes them, then the finished Answer."""
         t0 = time.perf_counter()
         hits = self.search(question, k, mode, doc_ids, years)
         t1 = time.perf_counter()
-        result = extract_answer(question, hits, self.index.bm25.idf, self.settings.min_confidence,
-                                self.index.documents, self.index.bm25.knows, self.head_passage)
-        t2 = time.perf_counter()
-        result.searched = question
-        result.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2),
-                             "total": round((t2 - t0) * 1000, 2)}
-        return result
+        for item in self.answerer(answerer).stream(question, hits, history):
+            if isinstance(item, Answer):
+                t2 = time.perf_counter()
+                item.searched = question
+                item.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2),
+                                   "total": round((t2 - t0) * 1000, 2), **item.timings_ms}
+            yield item
 
     # JSON shapes of the CLI contract (README "JSON output")
 
@@ -63,7 +105,8 @@ class Assistant:
                 "answerable": a.answerable, "support": round(a.support, 3), "confidence": round(a.confidence, 3), "refusal": a.refusal or None, "searched": a.searched,
                 "citations": [self.citation_json(c) for c in a.citations],
                 "closest": self.citation_json(a.closest) if a.closest else None,
-                "passages": [self.hit_json(h) for h in a.hits], "timings_ms": a.timings_ms}
+                "passages": [self.hit_json(h) for h in a.hits], "timings_ms": a.timings_ms,
+                "answerer": a.answerer, "claims": [c.json() for c in a.claims], "notice": a.notice or None}
 
     def search_json(self, query: str, hits: list[Hit]) -> dict:
         return {"query": query, "results": [{**self.hit_json(h, rank), "scores": h.scores}

@@ -34,16 +34,47 @@ def answer_message(answer_text: str, lang: str = "zh", short: str | None = None,
     With the finished `result`: its confidence, marked when low, and for a refusal the closest
     sentence found, shown as such rather than hidden."""
     shown = t(lang, "refused") if answer_text == NOT_FOUND else answer_text
-    body = md_text(shown)
+    body = _claims_marked(shown, result.claims) if result is not None and result.claims else md_text(shown)
     body = re.sub(r"\\\[(\d{1,2})\\\]", lambda m: f'<a href="#src-{m.group(1)}" class="qa-cite">[{m.group(1)}]</a>', body)
     parts = [body]
     if short:
         parts.append(f"<br><b>{t(lang, 'short')}</b>：{md_text(short)}")
     if result is not None:
-        parts.append(_confidence(result, lang))
+        parts.append(_checked(result, lang) if result.claims else _confidence(result, lang))
+        if result.notice:
+            parts.append(f'<br><small class="qa-notice">⚠ {md_text(result.notice)}</small>')
     if searched:
         parts.append(f'<br><small class="qa-searched">{t(lang, "searched")}：{md_text(searched)}</small>')
     return "".join(parts)
+
+
+def _claims_marked(shown: str, claims) -> str:
+    """The answer escaped, each unverified claim wrapped in a visible mark with its reason."""
+    out, pos = [], 0
+    for c in claims:
+        at = shown.find(c.text, pos)
+        if at < 0:
+            continue
+        out.append(md_text(shown[pos:at]))
+        claim = md_text(c.text)
+        out.append(claim if c.verified else f'<span class="qa-unverified">{claim}</span>')
+        pos = at + len(c.text)
+    out.append(md_text(shown[pos:]))
+    return "".join(out)
+
+
+def _checked(result: Answer, lang: str) -> str:
+    """For a model's answer: how many claims were found in their citations, and why the others were not."""
+    ok = sum(c.verified for c in result.claims)
+    low = ok < len(result.claims)
+    lines = [f'<br><small class="qa-confidence{" qa-low" if low else ""}">'
+             f'{t(lang, "claims_checked", ok=ok, n=len(result.claims))}</small>']
+    for c in result.claims:
+        if not c.verified:
+            why = t(lang, f"why_{c.why[0]}", items=c.why[1], refs=c.why[2]) if c.why else c.reason
+            lines.append(f'<br><small class="qa-unverified-why">⚠ {t(lang, "unverified")}：'
+                         f'“{md_text(c.text)}”（{md_text(why)}）</small>')
+    return "".join(lines)
 
 
 LOW_CONFIDENCE = 0.6  # an answer given below this is marked as unsure
@@ -131,6 +162,9 @@ CSS = """
 .qa-searched { color: var(--body-text-color-subdued); }
 .qa-confidence { color: var(--body-text-color-subdued); }
 .qa-confidence.qa-low { color: #b45309; }
+.qa-unverified { background: #fde2e1; border-bottom: 2px dashed #c0392b; }
+.qa-unverified::before { content: "⚠"; color: #c0392b; }
+.qa-unverified-why, .qa-notice { color: #b45309; }
 a.qa-cite { text-decoration: none; font-weight: bold; cursor: pointer; }
 """
 

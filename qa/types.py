@@ -98,3 +98,6 @@ class Answer:
     confidence: float = 0.0  # the answerer's probability that the answer is right (calibrated)
     closest: Citation | None = None  # for a refusal: the best sentence found, which may not answer
     timings_ms: dict[str, float] = field(default_factory=dict)
+    answerer: str = "extractive"  # which answerer gave it (qa/answerers.py)
+    claims: list = field(default_factory=list)  # qa.claims.Claim, each checked against its citations (llm)
+    notice: str = ""  # one line for the user: why the language model's answer is not shown, …

@@ -108,9 +108,21 @@ def app_index(tmp_path_factory, tiny_st_model):
 
 
 @pytest.fixture(scope="session")
-def app_env():
+def llm_url():
+    """Base URL of the scripted chat-completions server (tests/llm_server.py) on 127.0.0.1."""
+    import llm_server
+
+    server = llm_server.start()
+    yield server.url
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def app_env(llm_url):
+    # the app can answer with the scripted model ("mixed": one claim right, one number made up) when
+    # its answer mode is set to llm; extractive stays the default
     return {**os.environ, "QA_DENSE_WEIGHT": "0.05", "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-            "TOKENIZERS_PARALLELISM": "false"}
+            "TOKENIZERS_PARALLELISM": "false", "QA_LLM_URL": llm_url, "QA_LLM_MODEL": "mixed"}
 
 
 @pytest.fixture(scope="session")

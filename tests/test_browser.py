@@ -176,3 +176,38 @@ def test_english_and_new_conversation(page):
     page.locator("#qa-clear").click()
     page.wait_for_function("() => !document.querySelector('#qa-chat [data-testid=\"bot\"]')", timeout=10000)
     page.get_by_label("中文").check()
+
+
+def test_a_streamed_llm_answer_marks_its_unverified_claim(page):
+    """Answer mode llm (the scripted server's "mixed" reply, streamed): the words appear while they
+    come, then the checked answer marks the made-up number and says why."""
+    if not page.locator("#qa-answer-mode input").is_visible():
+        page.locator("#qa-settings .label-wrap").first.click()
+    page.locator("#qa-answer-mode input").click()
+    page.get_by_role("option", name="大模型生成（逐条核对引用）").click()
+    bots = page.locator('#qa-chat [data-testid="bot"]')
+    before = bots.count()
+    box = page.locator("#qa-question textarea")
+    box.fill("2019年计划拆迁多少户？")
+    box.press("Enter")
+    # streamed: part of the model's answer is shown before the checked answer (its claim count) arrives
+    page.wait_for_function(
+        """n => { const b = document.querySelectorAll('#qa-chat [data-testid="bot"]');
+                 return b.length > n && b[n].innerText.includes('2019年') && !b[n].querySelector('.qa-confidence'); }""",
+        arg=before, timeout=30000)
+    page.shot("10-llm-streaming")
+    answer = bots.nth(before)
+    answer.locator(".qa-confidence").wait_for(timeout=30000)
+    page.wait_for_timeout(600)
+    flagged = answer.locator(".qa-unverified")
+    assert flagged.count() == 1 and flagged.inner_text().endswith("新建安置房80万平方米")
+    text = answer.inner_text()
+    assert "已核实 1/2 条陈述" in text and "所引段落 [1] 中没有 80万平方米" in text
+    assert "2019年计划拆迁3000户" in text
+    assert "<mark>" not in text and "2019年计划拆迁3000户，新建安置房50万平方米" in page.locator(
+        "#qa-sources .qa-passage mark").first.inner_text()
+    page.shot("11-llm-unverified")
+    follow = ask(page, "那2020年呢？")  # the model makes the follow-up stand alone; shown as today
+    assert "2020年城中村改造计划拆迁多少户？" in follow.locator("small.qa-searched").inner_text()
+    page.locator("#qa-answer-mode input").click()  # back to the default for any test after this one
+    page.get_by_role("option", name="抽取式（原文句子）").click()

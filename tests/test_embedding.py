@@ -172,3 +172,47 @@ def test_train_corpus_model_on_a_tiny_corpus(tmp_path):
     # too few sentence pairs to tune: the LSA start is still saved and loadable
     trained = train_corpus_model(PASSAGES[:3], tmp_path / "m", dim=16, vocab_size=200, steps=5)
     check_vectors(load_model(str(tmp_path / "m")).encode_passages(["地铁"]), 1, trained.dim)
+
+
+def _plain(model, texts, prefix):
+    return model.encode([prefix + embedding.for_search(t) for t in texts], convert_to_numpy=True,
+                        normalize_embeddings=True)
+
+
+def test_e5_models_get_query_and_passage_prefixes(tiny_st_model, tmp_path):
+    folder = tmp_path / "multilingual-e5-tiny"
+    shutil.copytree(tiny_st_model, folder)
+    embedder = load_model(str(folder))
+    assert (embedder.query_prompt, embedder.document_prompt) == ("query: ", "passage: ")
+    np.testing.assert_allclose(embedder.encode_passages(["地铁站点"]), _plain(embedder.model, ["地铁站点"], "passage: "),
+                               atol=1e-6)
+    np.testing.assert_allclose(embedder.encode_queries(["地铁站点"]), _plain(embedder.model, ["地铁站点"], "query: "),
+                               atol=1e-6)
+
+
+def test_a_model_s_own_prompts_are_used_through_encode_query_and_encode_document(tiny_st_model, tmp_path):
+    import json
+
+    folder = tmp_path / "own-prompts"
+    shutil.copytree(tiny_st_model, folder)
+    config = folder / "config_sentence_transformers.json"
+    data = json.loads(config.read_text()) if config.exists() else {}
+    data["prompts"] = {"query": "查询：", "document": "文档："}
+    config.write_text(json.dumps(data, ensure_ascii=False))
+    embedder = load_model(str(folder), device="cpu", batch_size=4, max_length=16)
+    assert (embedder.query_prompt, embedder.document_prompt) == ("查询：", "文档：")
+    assert embedder.added == {"query": None, "document": None}  # not added twice
+    assert embedder.model.max_seq_length == 16 and embedder.model.device.type == "cpu" and embedder.batch_size == 4
+    np.testing.assert_allclose(embedder.encode_passages(["地铁站点"]), _plain(embedder.model, ["地铁站点"], "文档："),
+                               atol=1e-6)
+    np.testing.assert_allclose(embedder.encode_queries(["地铁站点"]), _plain(embedder.model, ["地铁站点"], "查询："),
+                               atol=1e-6)
+
+
+def test_device_is_chosen_automatically_or_as_asked():
+    import torch
+
+    assert embedding.pick_device("cpu") == "cpu"
+    assert embedding.pick_device(None) in ("cuda", "mps", "cpu")
+    if not torch.cuda.is_available():
+        assert embedding.pick_device(None) != "cuda"
