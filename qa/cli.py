@@ -120,9 +120,16 @@ def settings_from(args) -> Settings:
 def cmd_ingest(args) -> int:
     from qa.ingest import ingest
 
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:  # before any model or index is touched: a typo costs nothing and writes nothing
+        raise UserError(f"no such file or folder: {', '.join(missing)}")
     settings = settings_from(args)
     report = ingest(args.paths, settings, rebuild=args.rebuild, progress=not args.json,
                     embed_model_given=bool(args.embed_model))
+    if not report.documents:
+        raise UserError(f"nothing to index in {', '.join(map(str, args.paths))}: no readable report "
+                        f"({' '.join(SUFFIXES)}); no index was written"
+                        + "".join(f"\n  skipped {s.path}: {s.reason}" for s in report.skipped))
     for s in report.skipped:
         print(f"qa: skipped {s.path}: {s.reason}", file=sys.stderr)
     if report.notice:
@@ -137,7 +144,7 @@ def cmd_ingest(args) -> int:
               f"seconds: {report.seconds:.1f}\n"
               f"added: {len(report.added)}  updated: {len(report.updated)}  removed: {len(report.removed)}  "
               f"unchanged: {report.unchanged}  skipped: {len(report.skipped)}  index: {settings.index_dir}")
-    return 0 if report.documents or not report.skipped else 1
+    return 0
 
 
 def _questions(args) -> list[str]:
@@ -163,9 +170,19 @@ def _questions(args) -> list[str]:
 
 
 def _assistant(args):
+    from qa import store
     from qa.pipeline import Assistant
 
     settings = settings_from(args)
+    build = store.current_build(settings.index_dir)
+    if build is not None:  # checked before the model is loaded: an empty index would refuse everything
+        try:
+            counts = json.loads((build / "manifest.json").read_text(encoding="utf-8")).get("counts") or {}
+        except (OSError, ValueError):
+            counts = {}  # store.load says what is wrong with it
+        if counts.get("passages") == 0:
+            raise UserError(f"index {settings.index_dir} has no documents: add some with `qa ingest PATH "
+                            f"--index {settings.index_dir}`")
     return Assistant(settings, embed_model_given=bool(args.embed_model))
 
 

@@ -117,6 +117,10 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
             documents[doc.doc_id] = doc
             new_passages += chunk(doc, settings.chunk_size, settings.chunk_overlap)
     passages += new_passages
+    if old is None and not documents:  # an index that would answer every question with a refusal
+        report.model = settings.embed_model
+        report.seconds = time.perf_counter() - started
+        return report
 
     with tempfile.TemporaryDirectory() as tmp:
         embedder, embedder_dir, weight = _embedder(old, settings, passages, Path(tmp), report)
