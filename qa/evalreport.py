@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 FILES = ("report.md", "metrics.json", "per_question.csv", "recall_at_k.png", "accuracy_by_type.png")
@@ -122,16 +123,45 @@ def compare(a: dict, b: dict) -> str:
     return "\n".join(lines)
 
 
-def cjk_font() -> str | None:
-    """A font family that has Chinese glyphs, or None (then the plots use English labels)."""
-    from matplotlib import font_manager
+CJK_FONTS = ("Noto Sans CJK", "Noto Serif CJK", "Source Han Sans", "WenQuanYi", "SimHei", "Microsoft YaHei",
+             "PingFang", "Heiti", "AR PL", "Droid Sans Fallback")
+CJK_FILES = re.compile(r"(?i)wqy|cjk|sourcehan|droidsansfallback|simhei|msyh|pingfang|uming|ukai")
 
-    wanted = ("Noto Sans CJK", "Noto Serif CJK", "Source Han Sans", "WenQuanYi", "SimHei", "Microsoft YaHei",
-              "PingFang", "Heiti", "AR PL", "Droid Sans Fallback")
+
+def cjk_fonts() -> list[str]:
+    """The font families for the plots: those with Chinese glyphs, the ones that also have Latin
+    letters and digits first, then DejaVu Sans (matplotlib's own) before any that lack them, so
+    that matplotlib falls back glyph by glyph and no label shows empty boxes. [] when no font
+    has Chinese glyphs (then the plots use English labels)."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    if not any(f.name.startswith(w) for f in font_manager.fontManager.ttflist for w in CJK_FONTS):
+        # matplotlib's font list is cached when it is first used: a CJK font installed since is added
+        for path in font_manager.findSystemFonts():
+            if CJK_FILES.search(Path(path).name):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    pass
+    full, partial = [], []
     for f in font_manager.fontManager.ttflist:
-        if any(f.name.startswith(w) for w in wanted):
-            return f.name
-    return None
+        if not any(f.name.startswith(w) for w in CJK_FONTS) or f.name in full + partial:
+            continue
+        try:
+            chars = FT2Font(f.fname).get_charmap()
+        except (OSError, RuntimeError, ValueError):
+            continue
+        if ord("中") not in chars:
+            continue
+        (full if all(ord(c) in chars for c in "Akx019%@") else partial).append(f.name)
+    return full + ["DejaVu Sans"] + partial if full or partial else []
+
+
+def cjk_font() -> str | None:
+    """The first of cjk_fonts() (kept for callers that want one name)."""
+    fonts = cjk_fonts()
+    return fonts[0] if fonts else None
 
 
 def _figure():
@@ -140,11 +170,11 @@ def _figure():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    font = cjk_font()
-    if font:
-        plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
+    fonts = cjk_fonts()
+    if fonts:
+        plt.rcParams["font.family"] = fonts  # a list: matplotlib takes each glyph from the first that has it
         plt.rcParams["axes.unicode_minus"] = False
-    return plt, bool(font)
+    return plt, bool(fonts)
 
 
 def plot_recall(result: dict, path: Path) -> None:
