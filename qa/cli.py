@@ -199,6 +199,8 @@ def cmd_ask(args) -> int:
 
 
 def cmd_search(args) -> int:
+    from qa.cleaning import plain
+
     questions = _questions(args)
     assistant = _assistant(args)
     for q in questions:
@@ -210,12 +212,15 @@ def cmd_search(args) -> int:
                 doc = assistant.index.documents[h.passage.doc_id]
                 print(f"[{rank}] {doc.title}（{doc.date or '日期不详'}）"
                       f"{h.passage.page_label + ' ' if h.passage.page else ''}{h.passage.section}  score={h.score:.4f}")
-                print(f"    {h.passage.text[:200]}")
+                print(f"    {plain(h.passage.text)[:200]}")
     return 0
 
 
 def render_answer(assistant, result) -> str:
-    lines = [result.answer]
+    from qa.cleaning import plain  # Markdown marks make the structure, not the text a reader sees
+    from qa.render import section_path
+
+    lines = [plain(result.answer)]
     if result.short_answer:
         lines.append(f"简答：{result.short_answer}")
     if result.answerable:
@@ -224,19 +229,19 @@ def render_answer(assistant, result) -> str:
         lines.append(f"原因：{result.refusal}（置信度 {result.confidence:.2f}）")
     if result.closest:
         doc = assistant.index.documents[result.closest.hit.passage.doc_id]
-        lines.append(f"最接近的句子（未必回答问题）：《{doc.title}》“{result.closest.quote}”")
+        lines.append(f"最接近的句子（未必回答问题）：《{doc.title}》“{plain(result.closest.quote)}”")
     if result.citations:
         lines.append("来源：")
         for c in result.citations:
             doc = assistant.index.documents[c.hit.passage.doc_id]
-            meta = "，".join(filter(None, [doc.date, doc.speaker, c.hit.passage.section]))
-            lines.append(f"[{c.n}] 《{doc.title}》（{meta}）\n    “{c.quote}”\n    {doc.source}"
+            meta = "，".join(filter(None, [doc.date, doc.speaker, section_path(c.hit.passage.section, doc.title)]))
+            lines.append(f"[{c.n}] 《{doc.title}》（{meta}）\n    “{plain(c.quote)}”\n    {doc.source}"
                          f"{' ' + c.hit.passage.page_label if c.hit.passage.page else ''} 第{c.hit.passage.start}–{c.hit.passage.end}字")
     elif result.hits:
         lines.append("可能相关的段落：")
         for h in result.hits[:3]:
             doc = assistant.index.documents[h.passage.doc_id]
-            lines.append(f"- 《{doc.title}》：{h.passage.text[:80]}…")
+            lines.append(f"- 《{doc.title}》：{plain(h.passage.text)[:80]}…")
     return "\n".join(lines)
 
 

@@ -29,7 +29,8 @@ class EvalTab:
                                    elem_id="qa-eval-dataset")
             with gr.Column():
                 self.squad = gr.Checkbox(False, label=t("zh", "eval_squad"))
-                self.modes = gr.CheckboxGroup(list(MODES), value=list(MODES), label=t("zh", "mode"))
+                self.modes = gr.CheckboxGroup([(t("zh", f"mode_{m}"), m) for m in MODES], value=list(MODES),
+                                              label=t("zh", "mode"))
                 self.ks = gr.Textbox("1,3,5,10", label=t("zh", "eval_ks"), max_lines=1)
         self.run_button = gr.Button(t("zh", "eval_run"), variant="primary", elem_id="qa-eval-run")
         with gr.Row():
@@ -46,7 +47,8 @@ class EvalTab:
 
     def relabel(self, lang):
         return [t(lang, "eval_intro"), gr.update(label=t(lang, "eval_dataset")), gr.update(label=t(lang, "eval_squad")),
-                gr.update(label=t(lang, "mode")), gr.update(label=t(lang, "eval_ks")),
+                gr.update(label=t(lang, "mode"), choices=[(t(lang, f"mode_{m}"), m) for m in MODES]),
+                gr.update(label=t(lang, "eval_ks")),
                 gr.update(value=t(lang, "eval_run")), gr.update(label=t(lang, "eval_by_type")),
                 gr.update(label=t(lang, "eval_files"))]
 

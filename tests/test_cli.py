@@ -416,3 +416,19 @@ def test_docs_user_errors(capsys, own_index, argv, fragment):
     assert_user_error(code, out, err)
     assert fragment in err
     assert not (own_index / "overrides.json").exists()
+
+
+def test_text_output_shows_no_markdown_marks(capsys, tmp_path, tiny_st_model):
+    from qa.config import Settings
+    from qa.ingest import ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "r.md").write_text("# 区域改办工作报告\n## 打好三大会战\n**全力以赴打好全域征迁清零大会战。**确保完成剩余55户居民签约。\n",
+                                 encoding="utf-8")
+    ingest([corpus], Settings(index_dir=tmp_path / "index", embed_model=str(tiny_st_model)))
+    capsys.readouterr()
+    for command in ("ask", "search"):
+        code, out, _ = run(capsys, command, "剩余多少户居民签约？", "--index", tmp_path / "index")
+        assert code == 0 and "55户" in out
+        assert "**" not in out and "#" not in out
