@@ -61,7 +61,8 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                 eval_parts = EvalTab(library, lang)
 
         def answer(message, history, past, lang, mode, k, doc_ids, years):
-            """Stream one answer: yields the growing history, and last (history, result, past, turn)."""
+            """Stream one answer: yields the growing history (a list), and last (history, its sources panel
+            in both languages, the turns for follow-ups)."""
             assistant = library.assistant  # this question keeps this one even if an upload swaps it
             searched = followup.rewrite(message, [followup.Turn(**p) for p in past])
             result = assistant.ask(searched or message, int(k), mode, doc_ids or None,
@@ -142,7 +143,7 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
         clear.click(lambda lang: ([], "", render.sources_html(None, {}, lang), [], []), lang,
                     [chatbot, box, sources, turns, panels], api_visibility="private")
 
-        def switch(choice, panels):
+        def switch(choice, panels, last_eval):
             code = LANGS.get(choice, "zh")
             return [code, _intro(library.assistant, code),
                     gr.update(label=t(code, "chat_tab")), gr.update(label=t(code, "docs_tab")),
@@ -156,9 +157,9 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                     gr.update(label=t(code, "answer_mode"), choices=[(t(code, "extractive"), "extractive")]),
                     render.conversation_sources([p[code] for p in panels], code),
                     gr.update(label=t(code, "examples")),
-                    *doc_parts.relabel(code), *eval_parts.relabel(code)]
+                    *doc_parts.relabel(code), *eval_parts.relabel(code, last_eval)]
 
-        lang_pick.change(switch, [lang_pick, panels],
+        lang_pick.change(switch, [lang_pick, panels, eval_parts.last],
                          [lang, header, chat_tab, docs_tab, eval_tab, chatbot, box, send, clear,
                           settings_box, mode, k, docs, years, answer_mode, sources,
                           example_set, *doc_parts.labelled, *eval_parts.labelled],
@@ -187,8 +188,8 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
 
 
 # The language switch also sets the page's lang and gradio's own words (see render.HEAD).
-LOCALE_JS = "(choice, panels) => { window.qaLocale && window.qaLocale(choice === 'English' ? 'en' : 'zh-CN'); " \
-            "return [choice, panels]; }"
+LOCALE_JS = "(...args) => { window.qaLocale && window.qaLocale(args[0] === 'English' ? 'en' : 'zh-CN'); " \
+            "return args; }"
 
 
 class _Inbox:

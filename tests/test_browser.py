@@ -284,8 +284,8 @@ def test_evaluate_tab_runs_an_uploaded_dataset_and_shows_tables_and_plots(page, 
     report = page.locator("#qa-eval-report")
     report.locator("table").first.wait_for(timeout=120000)
     text = report.inner_text()
-    assert ".jsonl" in text and "3 questions" in text
-    assert "hit@5" in text and "answer accuracy" in text and "unanswerable" in text
+    assert ".jsonl" in text and "3 个问题" in text
+    assert "hit@5" in text and "答案准确率" in text and "unanswerable" in text and "answer accuracy" not in text
     page.wait_for_function("() => [...document.querySelectorAll('#qa-eval-recall img')].some(i => i.naturalWidth > 0)",
                            timeout=30000)
     assert page.locator('img[src="x"]').count() == 0 and page.dialogs == []
