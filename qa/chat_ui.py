@@ -7,6 +7,7 @@ To add a tab, add a `with gr.Tab(...)` block in `build` and a class like `_Docum
 
 from __future__ import annotations
 
+import os
 import time
 
 import gradio as gr
@@ -20,7 +21,9 @@ from qa.ui_text import LANGS, t
 EXAMPLES = ["2017年计划拆迁多少户？", "2017年政府工作报告提出全年完成拆迁多少户？",
             "2016年上半年拱墅区地区生产总值是多少？", "區委常委會多久召開一次集中點評會？"]
 STREAM_CHARS = 3  # characters per streamed chunk
-STREAM_PAUSE = 0.015  # seconds between chunks, so the answer visibly types out
+# seconds between chunks, so the answer visibly types out ($QA_STREAM_PAUSE: the tests slow it down
+# to type while an answer streams)
+STREAM_PAUSE = float(os.environ.get("QA_STREAM_PAUSE") or 0.015)
 
 
 def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:

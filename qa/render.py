@@ -232,7 +232,13 @@ window.qaLocale = async function (code) {
   try {
     var core = performance.getEntriesByType("resource").map(function (e) { return e.name; })
       .find(function (n) { return /\/assets\/core-[^\/]*\.js$/.test(n); });
-    if (core) { var gradio = await import(core); if (gradio.changeLocale) gradio.changeLocale(code); }
+    if (!core) return;
+    var gradio = await import(core);
+    if (!gradio.changeLocale) return;
+    // again a little later: on a page's first load gradio sets the browser's language itself
+    [0, 300, 1000, 2500].forEach(function (ms) {
+      setTimeout(function () { if (document.documentElement.lang === code) gradio.changeLocale(code); }, ms);
+    });
   } catch (e) { /* gradio's own words stay in the browser's language */ }
 };
 </script>

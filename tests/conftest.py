@@ -113,7 +113,8 @@ def app_index(tmp_path_factory, tiny_st_model):
 @pytest.fixture(scope="session")
 def app_env():
     return {**os.environ, "QA_DENSE_WEIGHT": "0.05", "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-            "TOKENIZERS_PARALLELISM": "false"}
+            "TOKENIZERS_PARALLELISM": "false",
+            "QA_STREAM_PAUSE": "0.06"}  # slow enough to type, and send, while an answer streams
 
 
 @pytest.fixture(scope="session")

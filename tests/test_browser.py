@@ -64,8 +64,8 @@ def ask(page, question):
     box.press("Enter")
     page.wait_for_function(
         """n => document.querySelectorAll('#qa-chat [data-testid="bot"]').length > n""", arg=before, timeout=30000)
-    # complete: the textbox is cleared and the sources panel rewritten after the last chunk
-    page.wait_for_function("() => !document.querySelector('#qa-chat .pending, #qa-chat .generating')",
+    # complete: the sources panel gets this answer's sources after its last chunk
+    page.wait_for_function("n => document.querySelector(`#qa-sources .qa-turn[data-turn='${n}']`)", arg=before,
                            timeout=30000)
     page.wait_for_timeout(600)
     return bots.nth(before)
@@ -135,9 +135,7 @@ def test_typing_while_an_answer_streams_is_kept_and_a_second_question_is_queued(
     box.press("Enter")  # sent while the first answer is being written: answered after it
     page.wait_for_function("() => document.querySelector('#qa-question textarea').value === ''", timeout=10000)
     box.press_sequentially("草稿")  # typed while the answers stream
-    page.wait_for_function("""n => document.querySelectorAll('#qa-chat [data-testid="bot"]').length >= n + 2""",
-                           arg=before, timeout=30000)
-    page.wait_for_function("() => !document.querySelector('#qa-chat .pending, #qa-chat .generating')",
+    page.wait_for_function("n => document.querySelector(`#qa-sources .qa-turn[data-turn='${n + 1}']`)", arg=before,
                            timeout=30000)
     page.wait_for_timeout(800)
     assert "3000户" in bots.nth(before).inner_text() and "5000户" in bots.nth(before + 1).inner_text()
@@ -205,11 +203,14 @@ def test_one_language_at_a_time(page):
     page.shot("10-documents-zh")
     english_browser = page.context.browser.new_page(locale="en-US")  # the page is Chinese all the same
     english_browser.goto(page.url)
+    english_browser.wait_for_selector("#qa-question textarea", timeout=60000)
     english_browser.get_by_role("tab", name="文档").click()
-    english_browser.locator("#qa-upload").get_by_text("拖放", exact=False).wait_for(timeout=10000)
+    try:
+        english_browser.locator("#qa-upload").get_by_text("拖放", exact=False).wait_for(timeout=30000)
+    finally:
+        english_browser.screenshot(path=str(page.shots / "10b-documents-zh-in-an-english-browser.png"), full_page=True)
     assert "Drop File Here" not in english_browser.locator("#qa-upload").inner_text()
     assert english_browser.evaluate("document.documentElement.lang") == "zh-CN"
-    english_browser.screenshot(path=str(page.shots / "10b-documents-zh-in-an-english-browser.png"), full_page=True)
     english_browser.close()
 
     page.get_by_label("English").check()
