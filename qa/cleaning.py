@@ -35,6 +35,16 @@ PLAIN_HEADING_LEVEL = 7
 MAX_HEADING_CHARS = 40
 
 
+MARKUP = re.compile(r"\*\*|^#{1,6}[ \t]+", re.M)
+
+
+def plain(text: str) -> str:
+    """Text as a reader sees it: without Markdown bold marks and heading #s. The cleaned text keeps
+    them, because they make its structure (heading levels, lead-ins: see heading_level) and
+    offsets and quotes point into it; everything shown to a user goes through here."""
+    return MARKUP.sub("", text or "")
+
+
 def strip_pinyin(text: str) -> str:
     return PINYIN.sub("", text)
 

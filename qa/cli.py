@@ -132,9 +132,16 @@ def settings_from(args) -> Settings:
 def cmd_ingest(args) -> int:
     from qa.ingest import ingest
 
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:  # before any model or index is touched: a typo costs nothing and writes nothing
+        raise UserError(f"no such file or folder: {', '.join(missing)}")
     settings = settings_from(args)
     report = ingest(args.paths, settings, rebuild=args.rebuild, progress=not args.json,
                     embed_model_given=bool(args.embed_model))
+    if not report.documents:
+        raise UserError(f"nothing to index in {', '.join(map(str, args.paths))}: no readable report "
+                        f"({' '.join(SUFFIXES)}); no index was written"
+                        + "".join(f"\n  skipped {s.path}: {s.reason}" for s in report.skipped))
     for s in report.skipped:
         print(f"qa: skipped {s.path}: {s.reason}", file=sys.stderr)
     if report.notice:
@@ -157,7 +164,7 @@ def cmd_ingest(args) -> int:
               f"unchanged: {report.unchanged}  skipped: {len(report.skipped)}  index: {settings.index_dir}"
               + (f"\nOCR: {report.ocr_pages} pages ({report.ocr_cached} from the cache), "
                  f"{len(report.low_confidence)} with low confidence" if report.ocr_pages else ""))
-    return 0 if report.documents or not report.skipped else 1
+    return 0
 
 
 def _questions(args) -> list[str]:
@@ -183,9 +190,19 @@ def _questions(args) -> list[str]:
 
 
 def _assistant(args):
+    from qa import store
     from qa.pipeline import Assistant
 
     settings = settings_from(args)
+    build = store.current_build(settings.index_dir)
+    if build is not None:  # checked before the model is loaded: an empty index would refuse everything
+        try:
+            counts = json.loads((build / "manifest.json").read_text(encoding="utf-8")).get("counts") or {}
+        except (OSError, ValueError):
+            counts = {}  # store.load says what is wrong with it
+        if counts.get("passages") == 0:
+            raise UserError(f"index {settings.index_dir} has no documents: add some with `qa ingest PATH "
+                            f"--index {settings.index_dir}`")
     return Assistant(settings, embed_model_given=bool(args.embed_model))
 
 
@@ -204,6 +221,8 @@ def cmd_ask(args) -> int:
 
 
 def cmd_search(args) -> int:
+    from qa.cleaning import plain
+
     questions = _questions(args)
     assistant = _assistant(args)
     for q in questions:
@@ -216,12 +235,15 @@ def cmd_search(args) -> int:
                 print(f"[{rank}] {doc.title}（{doc.date or '日期不详'}）"
                       f"{h.passage.page_label + ' ' if h.passage.page else ''}{h.passage.section}  score={h.score:.4f}"
                       f"{_ocr_note(h.passage)}")
-                print(f"    {h.passage.text[:200]}")
+                print(f"    {plain(h.passage.text)[:200]}")
     return 0
 
 
 def render_answer(assistant, result) -> str:
-    lines = [result.answer]
+    from qa.cleaning import plain  # Markdown marks make the structure, not the text a reader sees
+    from qa.render import section_path
+
+    lines = [plain(result.answer)]
     if result.notice:
         lines.append(f"注意：{result.notice}")
     for c in result.claims:
@@ -237,20 +259,20 @@ def render_answer(assistant, result) -> str:
         lines.append(f"原因：{result.refusal}（置信度 {result.confidence:.2f}）")
     if result.closest:
         doc = assistant.index.documents[result.closest.hit.passage.doc_id]
-        lines.append(f"最接近的句子（未必回答问题）：《{doc.title}》“{result.closest.quote}”")
+        lines.append(f"最接近的句子（未必回答问题）：《{doc.title}》“{plain(result.closest.quote)}”")
     if result.citations:
         lines.append("来源：")
         for c in result.citations:
             doc = assistant.index.documents[c.hit.passage.doc_id]
-            meta = "，".join(filter(None, [doc.date, doc.speaker, c.hit.passage.section]))
-            lines.append(f"[{c.n}] 《{doc.title}》（{meta}）\n    “{c.quote}”\n    {doc.source}"
+            meta = "，".join(filter(None, [doc.date, doc.speaker, section_path(c.hit.passage.section, doc.title)]))
+            lines.append(f"[{c.n}] 《{doc.title}》（{meta}）\n    “{plain(c.quote)}”\n    {doc.source}"
                          f"{' ' + c.hit.passage.page_label if c.hit.passage.page else ''} 第{c.hit.passage.start}–{c.hit.passage.end}字"
                          f"{_ocr_note(c.hit.passage)}")
     elif result.hits:
         lines.append("可能相关的段落：")
         for h in result.hits[:3]:
             doc = assistant.index.documents[h.passage.doc_id]
-            lines.append(f"- 《{doc.title}》：{h.passage.text[:80]}…")
+            lines.append(f"- 《{doc.title}》：{plain(h.passage.text)[:80]}…")
     return "\n".join(lines)
 
 

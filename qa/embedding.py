@@ -9,6 +9,7 @@ still works: a small static-embedding model is trained on the corpus itself (see
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tarfile
@@ -147,9 +148,53 @@ def _unpack(archive: Path) -> Path:
     return target
 
 
-def load_index_model(name: str, build: Path, **options) -> Embedder:
-    """The model an index build was made with: its own corpus-trained one, or a named model."""
-    return load_model(str(build / "embedder"), name, **options) if name == CORPUS_MODEL else load_model(name, **options)
+class StaticEmbedder:
+    """The corpus-trained static model read without torch: its BPE tokenizer and a table of token
+    vectors, each text the mean of its tokens' vectors (what StaticEmbedding's EmbeddingBag
+    computes), normalised. Asking a question with the fallback model then loads in a fraction of a
+    second instead of importing torch and sentence-transformers."""
+
+    def __init__(self, folder: Path, name: str = CORPUS_MODEL):
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.weights = next(iter(load_file(str(folder / "model.safetensors")).values())).astype(np.float32)
+        self.name, self.dim, self.query_prompt = name, self.weights.shape[1], None
+
+    def encode_passages(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        return self._encode([for_search(t) for t in texts])
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode([for_search(t) for t in texts])
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for i, enc in enumerate(self.tokenizer.encode_batch(texts, add_special_tokens=False)):
+            if enc.ids:
+                out[i] = self.weights[enc.ids].mean(axis=0)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.ascontiguousarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def _is_static(folder: Path) -> bool:
+    """A saved sentence-transformers model made of one StaticEmbedding module (train_corpus_model's)."""
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (len(modules) == 1 and modules[0].get("type", "").endswith("StaticEmbedding")
+            and (folder / "tokenizer.json").exists() and (folder / "model.safetensors").exists())
+
+
+def load_index_model(name: str, build: Path, **options) -> Embedder | StaticEmbedder:
+    """The model an index build was made with: its own corpus-trained one (read without torch), or
+    a named model."""
+    if name == CORPUS_MODEL:
+        folder = build / "embedder"
+        return StaticEmbedder(folder, name) if _is_static(folder) else load_model(str(folder), name, **options)
+    return load_model(name, **options)
 
 
 def load_model(spec: str, name: str | None = None, device: str | None = None, batch_size: int = 32,

@@ -96,6 +96,12 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
     gone = {name for name in old_hash if name not in seen and any(_within(name, s) for s in scopes)}
     report.removed = sorted(gone)
     replaced = gone | set(report.updated)
+    if old is not None and not changed and not gone:
+        # nothing to do (`make run` on an unchanged corpus): no model, no BM25, nothing written
+        report.documents, report.passages = len(old.documents), len(old.passages)
+        report.model = old.manifest.embed_model
+        report.seconds = time.perf_counter() - started
+        return report
 
     documents: dict[str, Document] = {}
     passages: list[Passage] = []
@@ -127,6 +133,10 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
             documents[doc.doc_id] = doc
             new_passages += chunk(doc, settings.chunk_size, settings.chunk_overlap)
     passages += new_passages
+    if old is None and not documents:  # an index that would answer every question with a refusal
+        report.model = settings.embed_model
+        report.seconds = time.perf_counter() - started
+        return report
 
     with tempfile.TemporaryDirectory() as tmp:
         embedder, embedder_dir, weight = _embedder(old, settings, passages, Path(tmp), report)

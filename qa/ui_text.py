@@ -71,6 +71,12 @@ TEXT = {
         "eval_files": "报告文件（report.md、metrics.json、per_question.csv）",
         "eval_squad_needs_file": "SQuAD 格式需要上传一个 JSON 文件。",
         "refused": NOT_FOUND,
+        "colon": "：",
+        "why": "原因",
+        "warning": "提示",
+        "notice": "提示",
+        "queued": "上一个回答还在生成，这个问题会在它之后回答：{question}",
+        "mode_hybrid": "混合（关键词 + 向量）", "mode_dense": "向量", "mode_bm25": "关键词（BM25）",
     },
     "en": {
         "title": "Report QA",
@@ -137,6 +143,12 @@ TEXT = {
         "eval_files": "Report files (report.md, metrics.json, per_question.csv)",
         "eval_squad_needs_file": "SQuAD format needs an uploaded JSON file.",
         "refused": "No content directly relevant to the question was found in the documents.",
+        "colon": ": ",
+        "why": "Why",
+        "warning": "Warning",
+        "notice": "Notice",
+        "queued": "The previous answer is still being written; this question is answered next: {question}",
+        "mode_hybrid": "hybrid (keywords + vectors)", "mode_dense": "dense (vectors)", "mode_bm25": "keywords (BM25)",
     },
 }
 

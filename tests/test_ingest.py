@@ -214,7 +214,7 @@ def test_nothing_readable(tmp_path, settings):
     report = ingest([folder], settings)
     assert report.documents == 0 and report.passages == 0
     assert len(report.skipped) == 1
-    assert store.load(settings.index_dir).passages == []
+    assert store.current_build(settings.index_dir) is None  # no index that refuses every question
 
 
 def test_fallback_model_when_the_configured_one_is_missing(corpus, tmp_path, monkeypatch):
@@ -278,3 +278,17 @@ def test_documents_from_an_index_without_metadata_provenance_are_described_again
     assert report.unchanged == 0 and len(report.updated) == len(sources(store.load(settings.index_dir)))
     assert all(d.provenance for d in store.load(settings.index_dir).documents.values())
     assert ingest([corpus], settings).updated == []
+
+
+def test_reingest_unchanged_loads_no_model(corpus, settings, monkeypatch):
+    """`make run` on an unchanged corpus: the files' hashes are compared and nothing heavy is done."""
+    ingest([corpus], settings)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was loaded for an unchanged corpus")
+
+    monkeypatch.setattr(ingest_module, "load_index_model", refuse)
+    monkeypatch.setattr(ingest_module, "load_model", refuse)
+    report = ingest([corpus], settings)
+    assert report.unchanged == 3 and report.documents == 3 and report.passages > 3
+    assert report.model == settings.embed_model

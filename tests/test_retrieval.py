@@ -173,9 +173,11 @@ def test_report_bonus_for_speaker_and_year(retriever):
 def test_empty_index(tmp_path, tiny_st_model):
     folder = tmp_path / "c"
     folder.mkdir()
-    (folder / "empty.txt").write_bytes(b"")
+    (folder / "a.txt").write_text("城中村改造完成拆迁5500户。", encoding="utf-8")
     settings = Settings(index_dir=tmp_path / "index", embed_model=str(tiny_st_model))
     ingest([folder], settings)
+    (folder / "a.txt").unlink()
+    ingest([folder], settings)  # its only report removed (ingest never starts an index with none)
     retriever = Retriever(store.load(settings.index_dir), load_model(str(tiny_st_model)))
     assert retriever.search("城中村改造", mode="hybrid") == []
 
