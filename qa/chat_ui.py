@@ -146,13 +146,13 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                 [chatbot, sources, turns, panels], trigger_mode="always_last", api_visibility="private",
                 concurrency_limit=16, concurrency_id="chat")
 
-        def chat_api(message, history, past, mode, k, doc_ids, years, _answer_mode):
+        def chat_api(message, history, past, mode, k, doc_ids, years, answer_mode):
             """One answer, streamed: (history, "", this answer's sources); follow-ups read this API
             session's earlier questions."""
             message = (message or "").strip()
             if not message:
                 raise gr.Error("empty question")
-            for step in answer(message, history or [], past, "zh", mode, k, doc_ids, years):
+            for step in answer(message, history or [], past, "zh", mode, k, doc_ids, years, answer_mode):
                 if isinstance(step, list):
                     yield step, "", gr.skip(), gr.skip()
                 else:
