@@ -5,6 +5,7 @@ or a name in the local Hugging Face cache (qa/embedding.resolve_model)."""
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 from qa.embedding import ModelUnavailable, _offline, resolve_model
@@ -44,6 +45,11 @@ def _load(spec: str, device: str | None, max_length: int):
         from sentence_transformers import CrossEncoder
     except ImportError as exc:
         raise ModelUnavailable(f"sentence-transformers is not installed ({exc}): run `make setup`") from None
+    try:  # never more tokens than the model has positions for (a small model has fewer than 512)
+        positions = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("max_position_embeddings")
+    except (OSError, ValueError):
+        positions = None
+    max_length = min(max_length, positions) if positions else max_length
     try:
         return CrossEncoder(str(folder), device=device, max_length=max_length, local_files_only=True)
     except Exception as exc:  # a broken folder raises many kinds of errors

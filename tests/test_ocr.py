@@ -323,8 +323,8 @@ def test_image_pdf_mixed_pdf_and_png_are_ingested_and_answers_cite_the_scanned_p
     top = json.loads(capsys.readouterr()[0])["results"][0]
     assert top["source"].endswith("photo.png") and top["page"] == 1 and top["ocr"] > 0.9
 
-    # a second ingest finds the pages in the OCR cache
-    assert main(["ingest", str(folder), "--index", str(index), "--json"]) == 0
+    # a rebuild reads every file again and finds the pages in the OCR cache
+    assert main(["ingest", str(folder), "--index", str(index), "--rebuild", "--json"]) == 0
     again = json.loads(capsys.readouterr()[0])
     assert again["ocr"] == {"pages": 4, "cached": 4, "low_confidence": []}
 
