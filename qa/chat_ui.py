@@ -7,7 +7,9 @@ To add a tab, add a `with gr.Tab(...)` block in `build` and a class like `_Docum
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 import gradio as gr
 
@@ -15,6 +17,7 @@ from qa import followup, loading, render
 from qa.config import MODES
 from qa.eval_tab import EvalTab
 from qa.library import MAX_UPLOAD_BYTES, Library, UploadError
+from qa.pipeline import MAX_QUESTION_CHARS, check_question
 from qa.ui_text import LANGS, t
 
 EXAMPLES = ["2017年计划拆迁多少户？", "2017年政府工作报告提出全年完成拆迁多少户？",
@@ -25,7 +28,8 @@ STREAM_PAUSE = 0.015  # seconds between chunks, so the answer visibly types out
 
 def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
     a = library.assistant
-    with gr.Blocks(title=t("zh", "title")) as demo:
+    # gradio's copies of uploaded files are deleted an hour after they came (checked every hour)
+    with gr.Blocks(title=t("zh", "title"), delete_cache=(3600, 3600)) as demo:
         lang = gr.State("zh")
         turns = gr.State([])  # [{"question", "speaker", "title"}] for follow-up questions
         with gr.Row():
@@ -39,7 +43,7 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                         chatbot = gr.Chatbot(label=t("zh", "chat"), height=440, elem_id="qa-chat")
                         with gr.Row():
                             box = gr.Textbox(label=t("zh", "question"), placeholder=t("zh", "placeholder"),
-                                             scale=5, elem_id="qa-question", max_length=1000)
+                                             scale=5, elem_id="qa-question", max_length=MAX_QUESTION_CHARS)
                             send = gr.Button(t("zh", "send"), variant="primary", scale=0, min_width=80)
                             clear = gr.Button(t("zh", "new_chat"), scale=0, min_width=100, elem_id="qa-clear")
                         example_set = gr.Examples(examples or EXAMPLES, inputs=box, label=t("zh", "examples")).dataset
@@ -58,9 +62,10 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                 eval_parts = EvalTab(library, lang)
 
         def respond(message, history, past, lang, mode, k, doc_ids, years, _answer_mode):
-            message = (message or "").strip()
-            if not message:
-                gr.Warning(t(lang, "empty_question"))
+            try:
+                message = check_question(message or "")
+            except ValueError as exc:
+                gr.Warning(t(lang, "empty_question") if not (message or "").strip() else str(exc))
                 yield history, gr.skip(), gr.skip(), past
                 return
             assistant = library.assistant  # this question keeps this one even if an upload swaps it
@@ -122,6 +127,10 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
 
         def ask(question: str) -> dict:
             """Answer a question: the same JSON as `qa ask --json`."""
+            try:
+                question = check_question(question)
+            except ValueError as exc:
+                raise gr.Error(str(exc)) from None
             assistant = library.assistant
             return assistant.answer_json(assistant.ask(question))
 
@@ -172,6 +181,15 @@ class _DocumentsTab:
         return (_status(self.library, lang), _doc_rows(self.library.assistant), render.md_text(done),
                 gr.update(choices=_doc_choices(self.library.assistant), value=doc_id))
 
+    def _public(self, message) -> str:
+        """A message shown to every user, without the server's folders."""
+        text = str(message)
+        root = Path(self.library.settings.index_dir)
+        for folder in sorted({str(root.resolve()), str(root.resolve().parent), str(root)}, key=len, reverse=True):
+            if folder not in ("", "."):
+                text = text.replace(folder + "/", "").replace(folder, "index")
+        return text
+
     def relabel(self, lang):
         return [_status(self.library, lang), gr.update(headers=_headers(lang), label=t(lang, "docs_table")),
                 gr.update(label=_upload_label(lang)), gr.update(value=t(lang, "add")),
@@ -187,15 +205,27 @@ class _DocumentsTab:
         try:
             result = self.library.add(files, lambda f, what: progress(f, desc=t(lang, "adding")))
         except (UploadError, ValueError, OSError, RuntimeError) as exc:
-            return gr.skip(), gr.skip(), render.md_text(t(lang, "error", error=exc)), gr.skip()
+            return gr.skip(), gr.skip(), render.md_text(t(lang, "error", error=self._public(exc))), gr.skip()
+        finally:
+            for p in paths:  # gradio's copy of the upload: saved in the index or refused, not needed any more
+                _remove_cached(p)
         lines = []
         if result.report is not None:
             r = result.report
             lines.append(t(lang, "added", added=len(r.added), updated=len(r.updated), documents=r.documents,
                            passages=r.passages))
-        lines += [t(lang, "error", error=x) for x in result.refused]
+        lines += [t(lang, "error", error=self._public(x)) for x in result.refused]
         return (_status(self.library, lang), _doc_rows(self.library.assistant),
                 "\n\n".join(render.md_text(x) for x in lines), None)
+
+
+def _remove_cached(path: str) -> None:
+    p = Path(path)
+    try:  # only gradio's own temp files, never anything else
+        if "gradio" in p.parts and p.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve()):
+            p.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _upload_label(lang: str) -> str:
@@ -231,7 +261,8 @@ def _doc_rows(a) -> list[list]:
     for p in a.index.passages:
         counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
     # shown by the table component as text, never as HTML
-    return [[d.title, d.date or "", d.place or "", d.speaker or "", d.kind or "", counts.get(d.doc_id, 0), d.source]
+    return [[d.title, d.date or "", d.place or "", d.speaker or "", d.kind or "", counts.get(d.doc_id, 0),
+             Path(d.source).name]  # the file's name: the server's folders are nobody's business
             for d in sorted(a.index.documents.values(), key=lambda d: (d.source, d.part))]
 
 
