@@ -113,9 +113,14 @@ def load(root: Path, expect_model: str | None = None) -> Index:
         build = current_build(root)
         try:
             return _load_build(root, build, expect_model)
-        except (FileNotFoundError, IndexUnusable):
-            if attempt + 1 == LOAD_TRIES or current_build(root) == build:
-                raise
+        except (FileNotFoundError, IndexUnusable) as exc:
+            if attempt + 1 < LOAD_TRIES and current_build(root) != build:
+                continue  # swapped away while it was read
+            if isinstance(exc, FileNotFoundError):
+                missing = Path(exc.filename or "").name or "a file"
+                raise IndexUnusable(f"index {build} is damaged ({missing} is missing): rebuild it with "
+                                    f"`qa ingest PATH --index {root} --rebuild`") from None
+            raise
     raise AssertionError("unreachable")
 
 
@@ -139,8 +144,9 @@ def _load_build(root: Path, build: Path | None, expect_model: str | None) -> Ind
         raise
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RuntimeError, IndexError) as exc:
         # a truncated or hand-edited file fails in json, faiss, numpy or a dataclass, many ways
-        what = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise IndexUnusable(f"index {build} is damaged ({type(exc).__name__}: {what}): rebuild it with "
+        what = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        what = f"{type(exc).__name__}: {what[:80]}{'…' if len(what) > 80 else ''}" if what else type(exc).__name__
+        raise IndexUnusable(f"index {build} is damaged ({what}): rebuild it with "
                           f"`qa ingest PATH --index {root} --rebuild`") from None
     overrides.apply(index.documents.values(), overrides.load(root))
     return index
