@@ -205,23 +205,47 @@ def decode(data: bytes) -> tuple[str, str]:
                     return _normalise_newlines(data.decode(name)), name
                 except UnicodeDecodeError:
                     break
+        wide = _wide_text(data)
+        if wide:
+            return wide
         raise LoadError("binary file (contains NUL bytes), not text")
     try:
         return _normalise_newlines(data.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
         pass
     candidates = []
-    for name in ("gb18030", "big5"):
+    # UTF-16 without a byte-order mark: Chinese text in it has no NUL bytes, and decodes as GB18030
+    # too, into rare characters; the share of common characters tells them apart
+    wide = ("utf-16-le", "utf-16-be") if len(data) % 2 == 0 else ()
+    for name in ("gb18030", "big5", *wide):
         try:
             candidates.append((_common_share(data.decode(name)), name))
         except UnicodeDecodeError:
             continue
     if not candidates:
-        raise LoadError("cannot decode as UTF-8, GB18030/GBK or Big5")
-    share, name = max(candidates, key=lambda c: (c[0], c[1] == "gb18030"))
+        raise LoadError("cannot decode as UTF-8, GB18030/GBK, Big5 or UTF-16")
+    share, name = max(candidates, key=lambda c: (c[0], c[1] == "gb18030", c[1] == "big5"))
     if share < 0.05 and len(data) >= 64:  # short texts have too few characters to judge
         raise LoadError(f"does not look like Chinese or English text in any known encoding")
     return _normalise_newlines(data.decode(name)), name
+
+
+def _wide_text(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 without a byte-order mark ("一" is 00 4E in it): text if one byte order gives readable
+    text (no control characters, common Chinese characters), else None."""
+    if len(data) % 2:
+        return None
+    best = None
+    for name in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for c in text if c < " " and c not in "\n\r\t")
+        share = _common_share(text)
+        if controls <= len(text) // 100 and share >= 0.2 and (best is None or share > best[0]):
+            best = (share, text, name)
+    return (_normalise_newlines(best[1]), best[2]) if best else None
 
 
 def _common_share(text: str) -> float:

@@ -246,9 +246,14 @@ def test_every_bad_file_is_skipped_with_a_reason_and_the_rest_ingested(tmp_path,
     assert all("外面" not in p.text for p in index.passages)
 
 
-def test_utf32_is_decoded_or_refused_never_garbage():
+def test_utf32_and_utf16_without_a_mark_are_decoded_never_garbage():
     assert decode("报告全文。".encode("utf-32")) == ("报告全文。", "utf-32")
     assert decode("报告全文。".encode("utf-32-be")) == ("报告全文。", "utf-32-be")
+    for text in ("一年来五水共治成效明显。", "五水共治。", "GDP growth 5%"):
+        for enc in ("utf-16-le", "utf-16-be"):
+            assert decode(text.encode(enc)) == (text, enc)
+    with pytest.raises(Exception, match="binary"):
+        decode(bytes(range(256)) * 8)
 
 
 def test_links_inside_the_folder_are_taken_once(tmp_path):
