@@ -143,11 +143,19 @@ def kill9(work: Path, model: str, rounds: int) -> None:
         if r % 3 == 0:  # also changes and removals, not only additions
             (corpus / f"r{r - 3}.txt").unlink(missing_ok=True)
         after = {n.stem for n in corpus.glob("*.txt")}
+        earlier = set(leftovers(index))  # a kill before the next writer takes the lock leaves these
         proc = qa_ingest(corpus, index, model)
-        time.sleep(rng.uniform(0.3, 1.1) * span)
+        if r % 2 == 0:  # anywhere in the run
+            time.sleep(rng.uniform(0.2, 1.0) * span)
+        else:  # inside the save and the swap: once the new build starts to be written
+            deadline = time.monotonic() + 3 * span
+            while proc.poll() is None and time.monotonic() < deadline and \
+                    not any(p.name.startswith(".build-") for p in index.iterdir()):
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0, 0.06))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        left = leftovers(index)
+        left = [n for n in leftovers(index) if n not in earlier]
         phases["partial build"] += any(n.startswith(".build-") for n in left)
         phases["orphan build"] += any(n.startswith("build-") for n in left)
         phases["temp folder"] += any(n.startswith(".tmp-") for n in left)
@@ -175,7 +183,7 @@ def kill9(work: Path, model: str, rounds: int) -> None:
 
 # --- readers during swaps ---------------------------------------------------------------------
 
-def readers(work: Path, model: str, loads: int) -> None:
+def readers(work: Path, model: str, loads: int, min_swaps: int) -> None:
     from qa import store
 
     index = work / "readers" / "index"
@@ -199,7 +207,7 @@ def readers(work: Path, model: str, loads: int) -> None:
     failures, done = [], [0]
 
     def reader(count):
-        for _ in range(count):
+        while done[0] < count or swaps[0] < min_swaps:
             try:
                 store.load(index)
             except Exception as exc:  # noqa: BLE001 - counted
@@ -208,14 +216,14 @@ def readers(work: Path, model: str, loads: int) -> None:
 
     w = threading.Thread(target=writer)
     w.start()
-    threads = [threading.Thread(target=reader, args=(loads // 2,)) for _ in range(2)]
+    threads = [threading.Thread(target=reader, args=(loads,)) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     stop.set()
     w.join()
-    row("readers", f"readers never fail during swaps ({loads} loads beside a loop of ingests)",
+    row("readers", f"readers never fail during swaps ({loads} loads or more beside a loop of ingests)",
         f"{len(failures)} failures in {done[0]} loads during {swaps[0]} swaps", not failures and swaps[0] > 0)
     for f in failures[:3]:
         print("   ", f)
@@ -331,9 +339,12 @@ def cost(work: Path, sizes: list[float], big_mb: float, docx_paragraphs: int) ->
         for mb in sizes:
             path = work / f"cost-{mb}.txt"
             path.write_bytes(_text(mb, kind))
-            t = time.perf_counter()
-            clean(read_file(path).text)
-            per_mb.append((time.perf_counter() - t) / mb)
+            best = float("inf")
+            for _ in range(2):  # the better of two: the machine is shared
+                t = time.perf_counter()
+                clean(read_file(path).text)
+                best = min(best, time.perf_counter() - t)
+            per_mb.append(best / mb)
             path.unlink()
         ratio = max(per_mb) / min(per_mb)
         row("cost", f"reading + cleaning time per MB within 1.5× from {sizes[0]:g} to {sizes[-1]:g} MB ({kind})",
@@ -461,6 +472,7 @@ def _rss_mb() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller files")
+    parser.add_argument("--big-mb", type=float, help="size of the big text file ingested (default 50; --quick 5)")
     parser.add_argument("--only", help="comma-separated parts: races,kill9,readers,badfiles,cost,load")
     args = parser.parse_args()
     parts = set((args.only or "races,kill9,readers,badfiles,cost,load").split(","))
@@ -475,11 +487,11 @@ def main() -> int:
         if "kill9" in parts:
             kill9(work, model, 10 if q else 40)
         if "readers" in parts:
-            readers(work, model, 1000 if q else 10000)
+            readers(work, model, 1000 if q else 10000, 3 if q else 10)
         if "badfiles" in parts:
             badfiles(work, model)
         if "cost" in parts:
-            cost(work, [1, 4] if q else [1, 10, 50], 5 if q else 50, 20000 if q else 131000)
+            cost(work, [1, 4] if q else [1, 10, 50], args.big_mb or (5 if q else 50), 20000 if q else 131000)
         if "load" in parts:
             load(work, model, 5 if q else 20, 10 if q else 50)
     finally:
