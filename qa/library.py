@@ -28,6 +28,7 @@ from qa.config import Settings
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_NAME_CHARS = 80
 UNSAFE = re.compile(r"[^\w.\-（）()]+")
+NOT_READ = ("another file has the name", "the same file as")  # ingest's reasons for files it did not read
 
 
 class UploadError(ValueError):
@@ -208,7 +209,9 @@ class Library:
         """Files left in uploads/ by older versions that were never ingested are removed too."""
         from qa.ingest import source_name
 
-        for path in list(skipped):
+        for path, reason in skipped.items():
+            if reason.startswith(NOT_READ):
+                continue  # skipped for its name, not read: nothing is parsed again, and it may be a copy's
             if path.parent == self.uploads.resolve() and path.is_file() \
                     and source_name(path, self.settings.index_dir) not in indexed:
                 path.unlink(missing_ok=True)
