@@ -170,7 +170,7 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
                            documents={d.source: d.content_hash for d in documents.values()}),
             documents, passages, np.array([store.passage_key(p.passage_id) for p in passages],
                                                 dtype=np.int64),
-            dense, BM25.build([tokenize(f"{p.section}\n{p.text}") for p in passages]))
+            dense, BM25.build(_tokens(passages)))
         if len(np.unique(index.ids)) != len(index.ids):
             raise RuntimeError("two passages share an id; this is a bug, please report it")
         if written:
@@ -181,6 +181,13 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     report.model = embedder.name
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _tokens(passages: list[Passage]) -> list[list[str]]:
+    """The BM25 tokens of every passage, each distinct token one string object: a big corpus has
+    millions of tokens but few distinct ones, and a copy of each would take gigabytes."""
+    same: dict[str, str] = {}
+    return [[same.setdefault(t, t) for t in tokenize(f"{p.section}\n{p.text}")] for p in passages]
 
 
 def _documents(source: loading.SourceFile, name: str, catalog: dict, corrections: dict, settings: Settings):
