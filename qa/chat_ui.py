@@ -8,7 +8,9 @@ To add a tab, add a `with gr.Tab(...)` block in `build` and a class like `_Docum
 from __future__ import annotations
 
 import os
+import tempfile
 import time
+from pathlib import Path
 
 import gradio as gr
 
@@ -17,6 +19,7 @@ from qa.answerers import Turn
 from qa.config import MODES
 from qa.eval_tab import EvalTab
 from qa.library import MAX_UPLOAD_BYTES, Library, UploadError
+from qa.pipeline import MAX_QUESTION_CHARS, check_question
 from qa.ui_text import LANGS, t
 
 EXAMPLES = ["2017年计划拆迁多少户？", "2017年政府工作报告提出全年完成拆迁多少户？",
@@ -31,7 +34,8 @@ FOLLOW_UP_CHARS = 12  # a question this short may lean on the previous one even 
 
 def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
     a = library.assistant
-    with gr.Blocks(title=t("zh", "title")) as demo:
+    # gradio's copies of uploaded files are deleted an hour after they came (checked every hour)
+    with gr.Blocks(title=t("zh", "title"), delete_cache=(3600, 3600)) as demo:
         lang = gr.State("zh")
         turns = gr.State([])  # [{"question", "speaker", "title"}] for follow-up questions
         panels = gr.State([])  # per answer: its sources panel, {"zh": html, "en": html}
@@ -47,7 +51,7 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                         chatbot = gr.Chatbot(label=t("zh", "chat"), height=440, elem_id="qa-chat")
                         with gr.Row():
                             box = gr.Textbox(label=t("zh", "question"), placeholder=t("zh", "placeholder"),
-                                             scale=5, elem_id="qa-question", max_length=1000)
+                                             scale=5, elem_id="qa-question", max_length=MAX_QUESTION_CHARS)
                             send = gr.Button(t("zh", "send"), variant="primary", scale=0, min_width=80,
                                              elem_id="qa-send")
                             clear = gr.Button(t("zh", "new_chat"), scale=0, min_width=100, elem_id="qa-clear")
@@ -111,9 +115,10 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
             """Runs at once (its own group, no limit), even while an answer streams: the question leaves the box
             for this conversation's inbox, so text typed meanwhile is never erased and no question is
             dropped; one sent while an answer is being written is answered next, and the user is told."""
-            message = (message or "").strip()
-            if not message:
-                gr.Warning(t(lang, "empty_question"), title=t(lang, "warning"))
+            try:
+                message = check_question(message or "")
+            except ValueError as exc:
+                gr.Warning(t(lang, "empty_question") if not (message or "").strip() else str(exc), title=t(lang, "warning"))
                 return gr.skip()
             if inbox.busy or inbox.questions:
                 gr.Info(t(lang, "queued", question=message[:40]), title=t(lang, "notice"))
@@ -149,9 +154,10 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
         def chat_api(message, history, past, mode, k, doc_ids, years, answer_mode):
             """One answer, streamed: (history, "", this answer's sources); follow-ups read this API
             session's earlier questions."""
-            message = (message or "").strip()
-            if not message:
-                raise gr.Error("empty question")
+            try:
+                message = check_question(message or "")
+            except ValueError as exc:
+                raise gr.Error(str(exc)) from None
             for step in answer(message, history or [], past, "zh", mode, k, doc_ids, years, answer_mode):
                 if isinstance(step, list):
                     yield step, "", gr.skip(), gr.skip()
@@ -200,9 +206,11 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
         demo.load(refresh, lang, refreshed, api_visibility="private")
 
         def ask(question: str) -> dict:
-            """Answer a question: the same JSON as `qa ask --json`; an empty question is an error."""
-            if not (question or "").strip():
-                raise gr.Error("empty question: give the question to answer")
+            """Answer a question: the same JSON as `qa ask --json`; an empty, null or too long question is an error."""
+            try:
+                question = check_question(question)
+            except ValueError as exc:
+                raise gr.Error(str(exc)) from None
             assistant = library.assistant
             return assistant.answer_json(assistant.ask(question))
 
@@ -275,6 +283,15 @@ class _DocumentsTab:
         return (_status(self.library, lang), _doc_table(self.library.assistant, lang), render.md_text(done),
                 gr.update(choices=_doc_choices(self.library.assistant), value=doc_id))
 
+    def _public(self, message) -> str:
+        """A message shown to every user, without the server's folders."""
+        text = str(message)
+        root = Path(self.library.settings.index_dir)
+        for folder in sorted({str(root.resolve()), str(root.resolve().parent), str(root)}, key=len, reverse=True):
+            if folder not in ("", "."):
+                text = text.replace(folder + "/", "").replace(folder, "index")
+        return text
+
     def relabel(self, lang):
         return [_status(self.library, lang), gr.update(value=_doc_table(self.library.assistant, lang),
                                                        label=t(lang, "docs_table")),
@@ -291,20 +308,32 @@ class _DocumentsTab:
         try:
             result = self.library.add(files, lambda f, what: progress(f, desc=t(lang, "adding")))
         except (UploadError, ValueError, OSError, RuntimeError) as exc:
-            return gr.skip(), gr.skip(), render.md_text(t(lang, "error", error=exc)), gr.skip()
+            return gr.skip(), gr.skip(), render.md_text(t(lang, "error", error=self._public(exc))), gr.skip()
+        finally:
+            for p in paths:  # gradio's copy of the upload: saved in the index or refused, not needed any more
+                _remove_cached(p)
         lines = []
         if result.report is not None:
             r = result.report
             lines.append(t(lang, "added", added=len(r.added), updated=len(r.updated), documents=r.documents,
                            passages=r.passages))
             lines += [t(lang, "ocr_low", confidence=f"{c:.2f}", source=s, page=p) for s, p, c in r.low_confidence]
-        lines += [t(lang, "error", error=x) for x in result.refused]
+        lines += [t(lang, "error", error=self._public(x)) for x in result.refused]
         return (_status(self.library, lang), _doc_table(self.library.assistant, lang),
                 "\n\n".join(render.md_text(x) for x in lines), None)
 
 
 def _answer_modes(lang: str) -> list[tuple[str, str]]:
     return [(t(lang, "extractive"), "extractive"), (t(lang, "llm"), "llm")]
+
+
+def _remove_cached(path: str) -> None:
+    p = Path(path)
+    try:  # only gradio's own temp files, never anything else
+        if "gradio" in p.parts and p.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve()):
+            p.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _upload_label(lang: str) -> str:
@@ -345,7 +374,8 @@ def _doc_rows(a) -> list[list]:
     for p in a.index.passages:
         counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
     # shown by the table component as text, never as HTML
-    return [[d.title, d.date or "", d.place or "", d.speaker or "", d.kind or "", counts.get(d.doc_id, 0), d.source]
+    return [[d.title, d.date or "", d.place or "", d.speaker or "", d.kind or "", counts.get(d.doc_id, 0),
+             Path(d.source).name]  # the file's name: the server's folders are nobody's business
             for d in sorted(a.index.documents.values(), key=lambda d: (d.source, d.part))]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -21,11 +22,23 @@ class UserError(Exception):
     pass
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: unwinds like Ctrl-C, so a half-written build is removed on the way out."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.run(args)
+    except Terminated:
+        print("qa: terminated; the index is as the last finished ingest left it", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("qa: interrupted; the previous index is unchanged", file=sys.stderr)
         return 130
@@ -34,12 +47,24 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - one clear line for every error a user can cause
         from qa.embedding import ModelUnavailable
         from qa.loading import LoadError
-        from qa.store import IndexUnusable
+        from qa.store import IndexBusy, IndexUnusable
 
-        if isinstance(exc, (UserError, ConfigError, IndexUnusable, ModelUnavailable, LoadError, ValueError, OSError)):
-            print(f"qa: error: {exc}", file=sys.stderr)
+        if isinstance(exc, (UserError, ConfigError, IndexUnusable, IndexBusy, ModelUnavailable, LoadError,
+                            ValueError, OSError)):
+            print(f"qa: error: {_one_line(exc)}", file=sys.stderr)
             return 2
         raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _one_line(exc: Exception) -> str:
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"no space left on the device{' for ' + exc.filename if exc.filename else ''}: free some space and try again"
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 400 else text[:400] + "…"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,12 +163,14 @@ def cmd_ingest(args) -> int:
     settings = settings_from(args)
     report = ingest(args.paths, settings, rebuild=args.rebuild, progress=not args.json,
                     embed_model_given=bool(args.embed_model))
+    from qa.loading import shown
+
     if not report.documents:
         raise UserError(f"nothing to index in {', '.join(map(str, args.paths))}: no readable report "
                         f"({' '.join(SUFFIXES)}); no index was written"
-                        + "".join(f"\n  skipped {s.path}: {s.reason}" for s in report.skipped))
+                        + "".join(f"\n  skipped {shown(s.path)}: {s.reason}" for s in report.skipped))
     for s in report.skipped:
-        print(f"qa: skipped {s.path}: {s.reason}", file=sys.stderr)
+        print(f"qa: skipped {shown(s.path)}: {s.reason}", file=sys.stderr)
     if report.notice:
         print(f"qa: {report.notice}", file=sys.stderr)
     for source, page, conf in report.low_confidence:
@@ -151,7 +178,7 @@ def cmd_ingest(args) -> int:
     if args.json:
         print(json.dumps({"documents": report.documents, "passages": report.passages, "added": report.added,
                           "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
-                          "skipped": [{"path": str(s.path), "reason": s.reason} for s in report.skipped],
+                          "skipped": [{"path": shown(s.path), "reason": s.reason} for s in report.skipped],
                           "model": report.model, "seconds": round(report.seconds, 2),
                           "ocr": {"pages": report.ocr_pages, "cached": report.ocr_cached,
                                   "low_confidence": [{"source": s, "page": p, "confidence": c}
@@ -171,15 +198,24 @@ def _questions(args) -> list[str]:
     if args.questions and args.question:
         raise UserError("give either a question or --questions FILE, not both")
     if args.questions:
+        from qa.loading import LoadError, decode
+
+        try:
+            text, _ = decode(args.questions.read_bytes())
+        except (OSError, LoadError) as exc:
+            raise UserError(f"{args.questions}: cannot read the questions file ({getattr(exc, 'strerror', None) or exc})") from None
         out = []
-        for n, line in enumerate(args.questions.read_text(encoding="utf-8").splitlines(), start=1):
+        for n, line in enumerate(text.splitlines(), start=1):
             line = line.strip()
             if not line:
                 continue
             if line.startswith("{"):
                 try:
-                    out.append(str(json.loads(line)["question"]))
-                except (ValueError, KeyError):
+                    question = json.loads(line)["question"]
+                    if not isinstance(question, str):
+                        raise ValueError
+                    out.append(question)
+                except (ValueError, KeyError, TypeError):
                     raise UserError(f"{args.questions}:{n}: expected a JSON object with a 'question' field") from None
             else:
                 out.append(line)
@@ -203,7 +239,23 @@ def _assistant(args):
         if counts.get("passages") == 0:
             raise UserError(f"index {settings.index_dir} has no documents: add some with `qa ingest PATH "
                             f"--index {settings.index_dir}`")
-    return Assistant(settings, embed_model_given=bool(args.embed_model))
+    assistant = Assistant(settings, embed_model_given=bool(args.embed_model))
+    if getattr(args, "doc", None):
+        args.doc = [_doc_id(assistant, d, settings) for d in args.doc]
+    return assistant
+
+
+def _doc_id(assistant, given: str, settings) -> str:
+    """--doc takes a document id, or a file as the index records it or as a path to it."""
+    from qa.ingest import source_name
+
+    documents = assistant.index.documents
+    if given in documents or any(d.source == given for d in documents.values()):
+        return given
+    name = source_name(Path(given), settings.index_dir)
+    if any(d.source == name for d in documents.values()):
+        return name
+    raise UserError(f"unknown document {given!r} for --doc: `qa docs --index {settings.index_dir}` lists the ids")
 
 
 def cmd_ask(args) -> int:
@@ -341,8 +393,12 @@ def cmd_docs(args) -> int:
         raise UserError(f"unknown document id {args.doc_id!r}: `qa docs` lists the ids of index {settings.index_dir}")
     if not given:
         raise UserError(f"nothing to set: give one of {', '.join('--' + f for f in DOC_FIELDS)}")
-    overrides.set_fields(settings.index_dir, doc, given)
-    store.save_documents(index)
+    with store.writer_lock(settings.index_dir):
+        if store.current_build(settings.index_dir) != index.folder:  # an ingest finished meanwhile
+            index = store.load(settings.index_dir)
+            doc = index.documents.get(args.doc_id) or doc
+        overrides.set_fields(settings.index_dir, doc, given)
+        store.save_documents(index)
     print(json.dumps(doc_json(doc), ensure_ascii=False) if args.json else render_doc(doc))
     return 0
 

@@ -244,15 +244,15 @@ def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_si
     weights = _lsa_weights(tokenizer, docs, dim, seed)
     model = SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=weights)], device="cpu")
 
+    # pairs are (passage, sentence) positions; a pair's texts are made only when a batch uses it
+    # (a whole corpus of "rest of the passage" strings would be ten times the corpus in memory)
+    spans = [sentence_spans(doc) for doc in docs]
     pairs = []
-    for doc in docs:
-        sentences = [doc[a:b] for a, b in sentence_spans(doc)]
-        for i, s in enumerate(sentences):
-            rest = "".join(sentences[:i] + sentences[i + 1:])
-            if len(s) >= 8 and len(rest) >= 8:
-                pairs.append((s, rest))
+    for d, doc_spans in enumerate(spans):
+        total = sum(b - a for a, b in doc_spans)
+        pairs += [(d, i) for i, (a, b) in enumerate(doc_spans) if b - a >= 8 and total - (b - a) >= 8]
     if len(pairs) >= 8:
-        _tune(model, pairs, steps, rng)
+        _tune(model, _Pairs(docs, spans, pairs), steps, rng)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
     return Embedder(model, CORPUS_MODEL)
@@ -275,10 +275,13 @@ def _lsa_weights(tokenizer, docs: list[str], dim: int, seed: int) -> np.ndarray:
     from scipy.sparse.linalg import svds
 
     n_vocab = tokenizer.get_vocab_size()
-    rows, cols = [], []
-    for j, enc in enumerate(tokenizer.encode_batch(docs, add_special_tokens=False)):
-        rows += enc.ids
-        cols += [j] * len(enc.ids)
+    rows, cols = [], []  # numpy per batch: Python lists of every token id of a big corpus take gigabytes
+    for start in range(0, len(docs), 1000):
+        for j, enc in enumerate(tokenizer.encode_batch(docs[start:start + 1000], add_special_tokens=False), start):
+            rows.append(np.asarray(enc.ids, dtype=np.int64))
+            cols.append(np.full(len(enc.ids), j, dtype=np.int64))
+    rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    cols = np.concatenate(cols) if cols else np.zeros(0, np.int64)
     counts = csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n_vocab, len(docs)))
     df = np.asarray((counts > 0).sum(axis=1)).ravel()
     idf = np.log((len(docs) + 1) / (df + 1)) + 1
@@ -292,6 +295,23 @@ def _lsa_weights(tokenizer, docs: list[str], dim: int, seed: int) -> np.ndarray:
         weights[:, :k] = u * np.sqrt(s)
     weights += rng.normal(0, 1e-3, weights.shape).astype(np.float32)  # unseen tokens: tiny, not zero
     return weights
+
+
+class _Pairs:
+    """(sentence, rest of its passage) pairs, made on demand from (passage, sentence) positions."""
+
+    def __init__(self, docs: list[str], spans: list[list[tuple[int, int]]], pairs: list[tuple[int, int]]):
+        self.docs, self.spans, self.pairs = docs, spans, pairs
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, n: int) -> tuple[str, str]:
+        d, i = self.pairs[n]
+        doc, spans = self.docs[d], self.spans[d]
+        rest = "".join(doc[a:b] for k, (a, b) in enumerate(spans) if k != i)
+        a, b = spans[i]
+        return doc[a:b], rest
 
 
 def _tune(model, pairs, steps: int, rng, batch_size: int = 64) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+import unicodedata
 from pathlib import Path
 
 from qa import store
@@ -13,13 +15,34 @@ from qa.retrieval import Retriever
 from qa.types import Answer, Citation, Hit
 
 
+MAX_QUESTION_CHARS = 1000  # the chat box's limit; the app's endpoints refuse longer questions too
+ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|.)")
+
+
+def clean_question(text) -> str:
+    """A question as the answerer should see it: terminal escape sequences and other control
+    characters removed (a line break or tab becomes a space), surrounding space stripped."""
+    text = ANSI.sub("", str(text))
+    return "".join(" " if ch in "\t\n\r" else ch for ch in text
+                   if ch in "\t\n\r" or unicodedata.category(ch) not in ("Cc", "Cs")).strip()
+
+
+def check_question(question) -> str:
+    """The cleaned question of an API or chat request, or ValueError saying what is wrong."""
+    if not isinstance(question, str):
+        raise ValueError(f"the question must be a string, not {'null' if question is None else type(question).__name__}")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    cleaned = clean_question(question)
+    if not cleaned:
+        raise ValueError("the question is empty")
+    return cleaned
+
+
 class Assistant:
     def __init__(self, settings: Settings, embed_model_given: bool = False):
         self.settings = settings
-        self.index = store.load(settings.index_dir,
-                                expect_model=settings.embed_model if embed_model_given else None)
-        self.embedder = load_index_model(self.index.manifest.embed_model, self.index.folder,
-                                         **settings.embed_options())
+        self.index, self.embedder = _load(settings, embed_model_given)
         self._heads = {}  # each report's first passage, which holds its title, date and speaker lines
         for p in self.index.passages:
             self._heads.setdefault(p.doc_id, p)
@@ -36,6 +59,7 @@ class Assistant:
 
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                doc_ids: list[str] | None = None, years: list[int] | None = None) -> list[Hit]:
+        query = clean_question(query)
         k = k or self.settings.top_k
         if self.reranker is None:
             return self.retriever.search(query, k, mode or self.settings.mode, doc_ids, years)
@@ -75,6 +99,7 @@ class Assistant:
                    doc_ids: list[str] | None = None, years: list[int] | None = None,
                    answerer: str | None = None, history=()):
         """Pieces of the answer's text as the answerer writes them, then the finished Answer."""
+        question = clean_question(question)
         t0 = time.perf_counter()
         hits = self.search(question, k, mode, doc_ids, years)
         t1 = time.perf_counter()
@@ -111,3 +136,18 @@ class Assistant:
     def search_json(self, query: str, hits: list[Hit]) -> dict:
         return {"query": query, "results": [{**self.hit_json(h, rank), "scores": h.scores}
                                             for rank, h in enumerate(hits, start=1)]}
+
+
+def _load(settings: Settings, embed_model_given: bool):
+    """The index and its model. A writer may swap the build away between the two reads; then the
+    build CURRENT now names is read."""
+    from qa.embedding import ModelUnavailable
+
+    for attempt in range(store.LOAD_TRIES):
+        index = store.load(settings.index_dir, expect_model=settings.embed_model if embed_model_given else None)
+        try:
+            return index, load_index_model(index.manifest.embed_model, index.folder, **settings.embed_options())
+        except ModelUnavailable:
+            if attempt + 1 == store.LOAD_TRIES or store.current_build(settings.index_dir) == index.folder:
+                raise
+    raise AssertionError("unreachable")

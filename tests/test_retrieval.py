@@ -142,7 +142,7 @@ def test_doc_filter(retriever, built):
     hits = retriever.search("城中村改造拆迁 地铁", k=5, mode="bm25", doc_ids=["metro"])
     assert doc_ids(hits) == ["metro"]
     by_source = retriever.search("城中村改造拆迁 地铁", k=5, mode="bm25",
-                                 doc_ids=[source_name(folder / "r2018.txt")])
+                                 doc_ids=[source_name(folder / "r2018.txt", folder / "index")])
     assert doc_ids(by_source) == ["r2018"]
     assert retriever.search("城中村改造拆迁", mode="bm25", doc_ids=["no-such-doc"]) == []
 
