@@ -35,7 +35,7 @@ def check_question(question) -> str:
         raise ValueError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
     cleaned = clean_question(question)
     if not cleaned:
-        raise ValueError("the question is empty")
+        raise ValueError("empty question: give the question to answer")
     return cleaned
 
 
