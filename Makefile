@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser index run test eval train bench bench-app clean
+.PHONY: setup browser tesseract index run test eval train bench bench-app bench-ocr clean
 
 setup: $(STAMP)
 
@@ -34,7 +34,19 @@ browser:
 	  || { if [ -n "$$CI" ]; then exit 1; else echo "could not install chromium: tests/test_browser.py will be skipped"; fi; }; \
 	fi
 
-test: setup browser
+# OCR: the default engine (RapidOCR) comes with the Python package; Tesseract, the other engine
+# (QA_OCR_ENGINE=tesseract), is Debian's, installed like chromium above for its test.
+TESSERACT ?= /usr/bin/tesseract
+TESSDATA ?= /usr/share/tesseract-ocr/5/tessdata
+tesseract:
+	@if [ ! -x $(TESSERACT) ] || [ ! -e $(TESSDATA)/chi_sim.traineddata ]; then \
+	  echo "installing tesseract-ocr with its Chinese models for the tesseract OCR engine"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  { $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra; } \
+	  || { if [ -n "$$CI" ]; then exit 1; else echo "could not install tesseract: its tests will be skipped"; fi; }; \
+	fi
+
+test: setup browser tesseract
 	$(PY) -m pytest -q
 
 # Every figure on every part of the fixed split (held-out parts first); needs ../shared (reports, mrc).
@@ -47,6 +59,9 @@ train: setup
 
 bench: index
 	$(PY) scripts/bench_ask.py --index index
+
+bench-ocr: setup tesseract
+	$(PY) scripts/bench_ocr.py
 
 bench-app: index browser
 	$(PY) scripts/bench_app.py --index index

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -41,11 +42,17 @@ def main(argv: list[str] | None = None) -> int:
         from qa.library import Library
 
         library = Library(settings)
-    except (ConfigError, store.IndexUnusable, ValueError, OSError) as exc:
+    except (ConfigError, store.IndexUnusable, store.IndexBusy, ValueError, OSError) as exc:
         print(f"app: error: {exc}", file=sys.stderr)
         return 2
     from qa import chat_ui, render
 
+    def terminated(signum, frame):
+        print("app: terminated; an upload in progress is left out of the index (the next one tidies up)",
+              file=sys.stderr, flush=True)
+        raise KeyboardInterrupt  # gradio closes its server on this
+
+    signal.signal(signal.SIGTERM, terminated)
     demo = chat_ui.build(library)
     # chat and API questions run 16 at a time in their own group; an upload's ingest in another
     demo.queue(default_concurrency_limit=16, max_size=200)

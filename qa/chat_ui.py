@@ -7,27 +7,39 @@ To add a tab, add a `with gr.Tab(...)` block in `build` and a class like `_Docum
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
+from pathlib import Path
 
 import gradio as gr
 
 from qa import followup, loading, render
+from qa.answerers import Turn
 from qa.config import MODES
 from qa.eval_tab import EvalTab
 from qa.library import MAX_UPLOAD_BYTES, Library, UploadError
+from qa.pipeline import MAX_QUESTION_CHARS, check_question
 from qa.ui_text import LANGS, t
 
 EXAMPLES = ["2017年计划拆迁多少户？", "2017年政府工作报告提出全年完成拆迁多少户？",
             "2016年上半年拱墅区地区生产总值是多少？", "區委常委會多久召開一次集中點評會？"]
 STREAM_CHARS = 3  # characters per streamed chunk
-STREAM_PAUSE = 0.015  # seconds between chunks, so the answer visibly types out
+# seconds between chunks, so the answer visibly types out ($QA_STREAM_PAUSE: the tests slow it down
+# to type while an answer streams)
+STREAM_PAUSE = float(os.environ.get("QA_STREAM_PAUSE") or 0.015)
+TURN_FIELDS = ("question", "speaker", "title")  # what the rule-based rewrite reads of an earlier turn
+FOLLOW_UP_CHARS = 12  # a question this short may lean on the previous one even without 那/他/呢
 
 
 def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
     a = library.assistant
-    with gr.Blocks(title=t("zh", "title")) as demo:
+    # gradio's copies of uploaded files are deleted an hour after they came (checked every hour)
+    with gr.Blocks(title=t("zh", "title"), delete_cache=(3600, 3600)) as demo:
         lang = gr.State("zh")
         turns = gr.State([])  # [{"question", "speaker", "title"}] for follow-up questions
+        panels = gr.State([])  # per answer: its sources panel, {"zh": html, "en": html}
+        inbox = gr.State(_Inbox)  # questions sent and not yet answered (a new one per session)
         with gr.Row():
             header = gr.Markdown(_intro(a, "zh"), elem_id="qa-header")
             lang_pick = gr.Radio(list(LANGS), value="中文", label=t("zh", "language"), scale=0,
@@ -39,17 +51,18 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                         chatbot = gr.Chatbot(label=t("zh", "chat"), height=440, elem_id="qa-chat")
                         with gr.Row():
                             box = gr.Textbox(label=t("zh", "question"), placeholder=t("zh", "placeholder"),
-                                             scale=5, elem_id="qa-question", max_length=1000)
-                            send = gr.Button(t("zh", "send"), variant="primary", scale=0, min_width=80)
+                                             scale=5, elem_id="qa-question", max_length=MAX_QUESTION_CHARS)
+                            send = gr.Button(t("zh", "send"), variant="primary", scale=0, min_width=80,
+                                             elem_id="qa-send")
                             clear = gr.Button(t("zh", "new_chat"), scale=0, min_width=100, elem_id="qa-clear")
                         example_set = gr.Examples(examples or EXAMPLES, inputs=box, label=t("zh", "examples")).dataset
-                        with gr.Accordion(t("zh", "settings"), open=False) as settings_box:
-                            mode = gr.Radio(list(MODES), value=a.settings.mode, label=t("zh", "mode"))
+                        with gr.Accordion(t("zh", "settings"), open=False, elem_id="qa-settings") as settings_box:
+                            mode = gr.Radio(_mode_choices("zh"), value=a.settings.mode, label=t("zh", "mode"))
                             k = gr.Slider(1, 20, value=a.settings.top_k, step=1, label=t("zh", "k"))
                             docs = gr.Dropdown(_doc_choices(a), multiselect=True, label=t("zh", "doc_filter"))
                             years = gr.Dropdown(_year_choices(a), multiselect=True, label=t("zh", "year_filter"))
-                            answer_mode = gr.Dropdown([(t("zh", "extractive"), "extractive")], value="extractive",
-                                                      label=t("zh", "answer_mode"))
+                            answer_mode = gr.Dropdown(_answer_modes("zh"), value=a.settings.answerer,
+                                                      label=t("zh", "answer_mode"), elem_id="qa-answer-mode")
                     with gr.Column(scale=2):
                         sources = gr.HTML(render.sources_html(None, {}, "zh"), elem_id="qa-sources")
             with gr.Tab(t("zh", "docs_tab"), id="docs") as docs_tab:
@@ -57,40 +70,109 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
             with gr.Tab(t("zh", "eval_tab"), id="eval") as eval_tab:
                 eval_parts = EvalTab(library, lang)
 
-        def respond(message, history, past, lang, mode, k, doc_ids, years, _answer_mode):
-            message = (message or "").strip()
-            if not message:
-                gr.Warning(t(lang, "empty_question"))
-                yield history, gr.skip(), gr.skip(), past
-                return
+        def answer(message, history, past, lang, mode, k, doc_ids, years, answer_mode):
+            """Stream one answer: yields the growing history (a list), and last (history, its sources panel
+            in both languages, the turns for follow-ups)."""
             assistant = library.assistant  # this question keeps this one even if an upload swaps it
-            searched = followup.rewrite(message, [followup.Turn(**p) for p in past])
-            result = assistant.ask(searched or message, int(k), mode, doc_ids or None,
-                                   [int(y) for y in years] or None)
-            shown = t(lang, "refused") if not result.answerable else result.answer
+            turns = [Turn(p["question"], p["answer"]) for p in past if p.get("answer")]
+            # the model rewrites what looks like a follow-up (a round trip: not for every question)
+            maybe_follow_up = followup.refers_back(message) or len(message) <= FOLLOW_UP_CHARS
+            searched = (assistant.answerer("llm").rewrite(message, turns)
+                        if answer_mode == "llm" and turns and maybe_follow_up else None)
+            searched = searched or followup.rewrite(message, [followup.Turn(**{f: p.get(f) for f in TURN_FIELDS})
+                                                              for p in past])
+            turn = sum(1 for m in history if _role(m) == "assistant")  # this answer's number: its [n] find its sources
             history = list(history) + [{"role": "user", "content": render.md_text(message)},
                                        {"role": "assistant", "content": ""}]
-            for end in range(STREAM_CHARS, len(shown), STREAM_CHARS):
-                history[-1] = {"role": "assistant", "content": render.answer_message(shown[:end], lang)}
-                yield history, "", gr.skip(), past
-                time.sleep(STREAM_PAUSE)
-            history[-1] = {"role": "assistant",
-                           "content": render.answer_message(shown, lang, result.short_answer, searched, result)}
+            asked = dict(k=int(k), mode=mode, doc_ids=doc_ids or None, years=[int(y) for y in years or []] or None)
+            if answer_mode == "llm":  # the model's words as they come, then the checked answer
+                written = ""
+                for item in assistant.ask_stream(searched or message, **asked, answerer="llm", history=turns):
+                    if isinstance(item, str):
+                        written += item
+                        history[-1] = {"role": "assistant", "content": render.answer_message(written, lang, turn=turn)}
+                        yield history
+                    else:
+                        result = item
+            else:
+                result = assistant.ask(searched or message, **asked, answerer="extractive")
+                shown = t(lang, "refused") if not result.answerable else result.answer
+                for end in range(STREAM_CHARS, len(shown), STREAM_CHARS):
+                    history[-1] = {"role": "assistant", "content": render.answer_message(shown[:end], lang, turn=turn)}
+                    yield history
+                    time.sleep(STREAM_PAUSE)
+            shown = t(lang, "refused") if not result.answerable else result.answer
+            history[-1] = {"role": "assistant", "content": render.answer_message(
+                shown, lang, result.short_answer, searched, result, turn=turn)}
             cited = result.citations[0].hit.passage.doc_id if result.citations else None
             doc = assistant.index.documents.get(cited) if cited else None
             past = list(past) + [{"question": searched or message, "speaker": doc.speaker if doc else None,
-                                  "title": doc.title if doc else None}]
-            yield history, "", render.sources_html(result, assistant.index.documents, lang), past
+                                  "title": doc.title if doc else None, "answer": result.answer}]
+            panel = {code: render.sources_html(result, assistant.index.documents, code, turn) for code in ("zh", "en")}
+            yield history, panel, past
 
-        chat_inputs = [box, chatbot, turns, lang, mode, k, docs, years, answer_mode]
-        chat_outputs = [chatbot, box, sources, turns]
+        def take(message, inbox, lang):
+            """Runs at once (its own group, no limit), even while an answer streams: the question leaves the box
+            for this conversation's inbox, so text typed meanwhile is never erased and no question is
+            dropped; one sent while an answer is being written is answered next, and the user is told."""
+            try:
+                message = check_question(message or "")
+            except ValueError as exc:
+                gr.Warning(t(lang, "empty_question") if not (message or "").strip() else str(exc), title=t(lang, "warning"))
+                return gr.skip()
+            if inbox.busy or inbox.questions:
+                gr.Info(t(lang, "queued", question=message[:40]), title=t(lang, "notice"))
+            inbox.questions.append(message)
+            return ""
+
+        def respond(history, past, panels, inbox, lang, mode, k, doc_ids, years, answer_mode):
+            """Answer every question waiting in the inbox, in order, streaming each."""
+            if not inbox.questions:
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                return
+            inbox.busy = True
+            try:
+                while inbox.questions:
+                    message = inbox.questions.pop(0)
+                    for step in answer(message, history, past, lang, mode, k, doc_ids, years, answer_mode):
+                        if isinstance(step, list):
+                            yield step, gr.skip(), gr.skip(), gr.skip()
+                            continue
+                        history, panel, past = step
+                        panels = list(panels) + [panel]
+                        yield history, render.conversation_sources([p[lang] for p in panels], lang), past, panels
+            finally:
+                inbox.busy = False
+
         for trigger in (box.submit, send.click):
-            trigger(respond, chat_inputs, chat_outputs, api_name="chat" if trigger == box.submit else False,
-                    api_visibility="undocumented", concurrency_limit=16, concurrency_id="chat")
-        clear.click(lambda lang: ([], "", render.sources_html(None, {}, lang), []), lang,
-                    [chatbot, box, sources, turns], api_visibility="private")
+            trigger(take, [box, inbox, lang], box, api_visibility="private", concurrency_limit=None,
+                    concurrency_id="take", show_progress="hidden").then(
+                respond, [chatbot, turns, panels, inbox, lang, mode, k, docs, years, answer_mode],
+                [chatbot, sources, turns, panels], trigger_mode="always_last", api_visibility="private",
+                concurrency_limit=16, concurrency_id="chat")
 
-        def switch(choice):
+        def chat_api(message, history, past, mode, k, doc_ids, years, answer_mode):
+            """One answer, streamed: (history, "", this answer's sources); follow-ups read this API
+            session's earlier questions."""
+            try:
+                message = check_question(message or "")
+            except ValueError as exc:
+                raise gr.Error(str(exc)) from None
+            for step in answer(message, history or [], past, "zh", mode, k, doc_ids, years, answer_mode):
+                if isinstance(step, list):
+                    yield step, "", gr.skip(), gr.skip()
+                else:
+                    history, panel, past = step
+                    yield history, "", panel["zh"], past
+
+        api_past = gr.State([])
+        gr.Button(visible=False).click(chat_api, [box, chatbot, api_past, mode, k, docs, years, answer_mode],
+                                       [chatbot, box, sources, api_past], api_name="chat",
+                                       api_visibility="undocumented", concurrency_limit=16, concurrency_id="chat")
+        clear.click(lambda lang: ([], "", render.sources_html(None, {}, lang), [], []), lang,
+                    [chatbot, box, sources, turns, panels], api_visibility="private")
+
+        def switch(choice, panels, last_eval):
             code = LANGS.get(choice, "zh")
             return [code, _intro(library.assistant, code),
                     gr.update(label=t(code, "chat_tab")), gr.update(label=t(code, "docs_tab")),
@@ -98,35 +180,64 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                     gr.update(label=t(code, "chat")),
                     gr.update(label=t(code, "question"), placeholder=t(code, "placeholder")),
                     gr.update(value=t(code, "send")), gr.update(value=t(code, "new_chat")),
-                    gr.update(label=t(code, "settings")), gr.update(label=t(code, "mode")),
+                    gr.update(label=t(code, "settings")), gr.update(label=t(code, "mode"), choices=_mode_choices(code)),
                     gr.update(label=t(code, "k")), gr.update(label=t(code, "doc_filter")),
                     gr.update(label=t(code, "year_filter")),
-                    gr.update(label=t(code, "answer_mode"), choices=[(t(code, "extractive"), "extractive")]),
-                    render.sources_html(None, {}, code), gr.update(label=t(code, "examples")),
-                    *doc_parts.relabel(code), *eval_parts.relabel(code)]
+                    gr.update(label=t(code, "answer_mode"), choices=_answer_modes(code)),
+                    render.conversation_sources([p[code] for p in panels], code),
+                    gr.update(label=t(code, "examples")),
+                    *doc_parts.relabel(code), *eval_parts.relabel(code, last_eval)]
 
-        lang_pick.change(switch, lang_pick, [lang, header, chat_tab, docs_tab, eval_tab, chatbot, box, send, clear,
-                                             settings_box, mode, k, docs, years, answer_mode, sources,
-                                             example_set, *doc_parts.labelled, *eval_parts.labelled],
-                         api_visibility="private")
+        lang_pick.change(switch, [lang_pick, panels, eval_parts.last],
+                         [lang, header, chat_tab, docs_tab, eval_tab, chatbot, box, send, clear,
+                          settings_box, mode, k, docs, years, answer_mode, sources,
+                          example_set, *doc_parts.labelled, *eval_parts.labelled],
+                         api_visibility="private", js=LOCALE_JS)
+        demo.load(None, None, None, js="() => { window.qaLocale && window.qaLocale('zh-CN'); }")
 
         def refresh(lang):
             """What an upload (here or in another tab) changes: counts, filters, the documents table."""
             a = library.assistant
             return (_intro(a, lang), gr.update(choices=_doc_choices(a)), gr.update(choices=_year_choices(a)),
-                    _status(library, lang), _doc_rows(a))
+                    _status(library, lang), _doc_table(a, lang))
 
         refreshed = [header, docs, years, doc_parts.status, doc_parts.table]
         doc_parts.done.then(refresh, lang, refreshed, api_visibility="private")
         demo.load(refresh, lang, refreshed, api_visibility="private")
 
         def ask(question: str) -> dict:
-            """Answer a question: the same JSON as `qa ask --json`."""
+            """Answer a question: the same JSON as `qa ask --json`; an empty, null or too long question is an error."""
+            try:
+                question = check_question(question)
+            except ValueError as exc:
+                raise gr.Error(str(exc)) from None
             assistant = library.assistant
             return assistant.answer_json(assistant.ask(question))
 
         gr.api(ask, api_name="ask", concurrency_limit=16, concurrency_id="chat")
     return demo
+
+
+# The language switch also sets the page's lang and gradio's own words (see render.HEAD).
+LOCALE_JS = "(...args) => { window.qaLocale && window.qaLocale(args[0] === 'English' ? 'en' : 'zh-CN'); " \
+            "return args; }"
+
+
+class _Inbox:
+    """A conversation's questions waiting for an answer; shared by reference between the event that
+    takes a question from the box and the one that answers (gradio keeps a State's object per session)."""
+
+    def __init__(self):
+        self.questions: list[str] = []
+        self.busy = False
+
+
+def _role(message) -> str | None:
+    return message.get("role") if isinstance(message, dict) else getattr(message, "role", None)
+
+
+def _mode_choices(lang: str) -> list[tuple[str, str]]:
+    return [(t(lang, f"mode_{m}"), m) for m in MODES]
 
 
 class _DocumentsTab:
@@ -169,11 +280,21 @@ class _DocumentsTab:
         except (ValueError, OSError) as exc:
             return gr.skip(), gr.skip(), render.md_text(t(lang, "error", error=exc)), gr.skip()
         done = t(lang, "edited", doc=doc.title, field=t(lang, f"field_{field}"), value=getattr(doc, field))
-        return (_status(self.library, lang), _doc_rows(self.library.assistant), render.md_text(done),
+        return (_status(self.library, lang), _doc_table(self.library.assistant, lang), render.md_text(done),
                 gr.update(choices=_doc_choices(self.library.assistant), value=doc_id))
 
+    def _public(self, message) -> str:
+        """A message shown to every user, without the server's folders."""
+        text = str(message)
+        root = Path(self.library.settings.index_dir)
+        for folder in sorted({str(root.resolve()), str(root.resolve().parent), str(root)}, key=len, reverse=True):
+            if folder not in ("", "."):
+                text = text.replace(folder + "/", "").replace(folder, "index")
+        return text
+
     def relabel(self, lang):
-        return [_status(self.library, lang), gr.update(headers=_headers(lang), label=t(lang, "docs_table")),
+        return [_status(self.library, lang), gr.update(value=_doc_table(self.library.assistant, lang),
+                                                       label=t(lang, "docs_table")),
                 gr.update(label=_upload_label(lang)), gr.update(value=t(lang, "add")),
                 gr.update(label=t(lang, "edit")), gr.update(label=t(lang, "edit_doc")),
                 gr.update(label=t(lang, "edit_field"), choices=_field_choices(lang)),
@@ -187,15 +308,32 @@ class _DocumentsTab:
         try:
             result = self.library.add(files, lambda f, what: progress(f, desc=t(lang, "adding")))
         except (UploadError, ValueError, OSError, RuntimeError) as exc:
-            return gr.skip(), gr.skip(), render.md_text(t(lang, "error", error=exc)), gr.skip()
+            return gr.skip(), gr.skip(), render.md_text(t(lang, "error", error=self._public(exc))), gr.skip()
+        finally:
+            for p in paths:  # gradio's copy of the upload: saved in the index or refused, not needed any more
+                _remove_cached(p)
         lines = []
         if result.report is not None:
             r = result.report
             lines.append(t(lang, "added", added=len(r.added), updated=len(r.updated), documents=r.documents,
                            passages=r.passages))
-        lines += [t(lang, "error", error=x) for x in result.refused]
-        return (_status(self.library, lang), _doc_rows(self.library.assistant),
+            lines += [t(lang, "ocr_low", confidence=f"{c:.2f}", source=s, page=p) for s, p, c in r.low_confidence]
+        lines += [t(lang, "error", error=self._public(x)) for x in result.refused]
+        return (_status(self.library, lang), _doc_table(self.library.assistant, lang),
                 "\n\n".join(render.md_text(x) for x in lines), None)
+
+
+def _answer_modes(lang: str) -> list[tuple[str, str]]:
+    return [(t(lang, "extractive"), "extractive"), (t(lang, "llm"), "llm")]
+
+
+def _remove_cached(path: str) -> None:
+    p = Path(path)
+    try:  # only gradio's own temp files, never anything else
+        if "gradio" in p.parts and p.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve()):
+            p.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _upload_label(lang: str) -> str:
@@ -226,12 +364,18 @@ def _field_choices(lang: str) -> list[tuple[str, str]]:
     return [(t(lang, f"field_{f}"), f) for f in ("title", "date", "place", "speaker", "kind", "meeting")]
 
 
+def _doc_table(a, lang: str) -> dict:
+    """The documents table with its headers in lang (a table's headers change only with its value)."""
+    return {"headers": _headers(lang), "data": _doc_rows(a)}
+
+
 def _doc_rows(a) -> list[list]:
     counts: dict[str, int] = {}
     for p in a.index.passages:
         counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
     # shown by the table component as text, never as HTML
-    return [[d.title, d.date or "", d.place or "", d.speaker or "", d.kind or "", counts.get(d.doc_id, 0), d.source]
+    return [[d.title, d.date or "", d.place or "", d.speaker or "", d.kind or "", counts.get(d.doc_id, 0),
+             Path(d.source).name]  # the file's name: the server's folders are nobody's business
             for d in sorted(a.index.documents.values(), key=lambda d: (d.source, d.part))]
 
 

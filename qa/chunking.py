@@ -51,8 +51,9 @@ def chunk(doc: Document, size: int = 400, overlap: int = 1) -> list[Passage]:
         nonlocal current, has_body
         if current:
             a, b = current[0][0], current[-1][1]
+            first, last = doc.page_at(a), doc.page_at(b - 1)
             passages.append(Passage(passage_id(doc.doc_id, a, b, text[a:b]), doc.doc_id,
-                                    text[a:b], a, b, section, doc.page_at(a), doc.page_at(b - 1)))
+                                    text[a:b], a, b, section, first, last, doc.ocr_confidence(first, last)))
         current = current[-keep:] if keep and len(current) > keep else []
         has_body = bool(current)
 

@@ -35,6 +35,16 @@ PLAIN_HEADING_LEVEL = 7
 MAX_HEADING_CHARS = 40
 
 
+MARKUP = re.compile(r"\*\*|^#{1,6}[ \t]+", re.M)
+
+
+def plain(text: str) -> str:
+    """Text as a reader sees it: without Markdown bold marks and heading #s. The cleaned text keeps
+    them, because they make its structure (heading levels, lead-ins: see heading_level) and
+    offsets and quotes point into it; everything shown to a user goes through here."""
+    return MARKUP.sub("", text or "")
+
+
 def strip_pinyin(text: str) -> str:
     return PINYIN.sub("", text)
 
@@ -53,7 +63,7 @@ def clean_pages(pages: list[str], continues: list[bool] | None = None) -> tuple[
     where the next one does.
     """
     pages = strip_noise_pages(pages)
-    paragraphs: list[str] = []
+    paragraphs: list[_Paragraph] = []
     marks: list[tuple[int, int] | None] = []  # (paragraph, position in it) of each page's first character
     for n, page in enumerate(pages):
         mark = None
@@ -62,13 +72,14 @@ def clean_pages(pages: list[str], continues: list[bool] | None = None) -> tuple[
             if not line:
                 continue
             carried = mark is None and continues is not None and continues[n]
-            if paragraphs and (carried or _broken_after(paragraphs[-1]) and heading_level(line) is None):
-                mark = mark or (len(paragraphs) - 1, len(paragraphs[-1]))
-                paragraphs[-1] += line
+            if paragraphs and (carried or paragraphs[-1].broken() and heading_level(line) is None):
+                mark = mark or (len(paragraphs) - 1, paragraphs[-1].length)
+                paragraphs[-1].add(line)
             else:
                 mark = mark or (len(paragraphs), 0)
-                paragraphs.append(line)
+                paragraphs.append(_Paragraph(line))
         marks.append(mark)
+    paragraphs = [p.text() for p in paragraphs]
     starts, offset = [], 0
     for n, para in enumerate(paragraphs):
         joined = _join_han_spaces(para)
@@ -84,6 +95,41 @@ def clean_pages(pages: list[str], continues: list[bool] | None = None) -> tuple[
         following = found[mark] if mark is not None else following
         page_starts.append(following)
     return text, page_starts[::-1]
+
+
+class _Paragraph:
+    """A paragraph being joined from lines, in parts: joining by `+=` copies the whole paragraph
+    each time, which is quadratic on a long text that has no sentence ends."""
+
+    HEAD = 1000  # characters of the start kept for the checks that look at the start
+
+    def __init__(self, line: str):
+        self.parts = [line]
+        self.length = len(line)
+        self.head = line[:self.HEAD]
+        self.last = line
+        self.clause = any(c in CLAUSE_MARKS for c in line)
+
+    def add(self, line: str) -> None:
+        self.parts.append(line)
+        self.length += len(line)
+        if len(self.head) < self.HEAD:
+            self.head = (self.head + line)[:self.HEAD]
+        self.last = line
+        self.clause = self.clause or any(c in CLAUSE_MARKS for c in line)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def broken(self) -> bool:
+        """_broken_after of the whole paragraph, from what is kept."""
+        if self.last[-1] in TERMINAL or self.last[-1] in ")）*":
+            return False
+        if re.match(r"^\*\*[^*]+\*\*.", self.head):
+            return True
+        if self.length <= MAX_HEADING_CHARS:
+            return _broken_after(self.text())
+        return self.length >= 30 and self.clause
 
 
 def _broken_after(line: str) -> bool:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
-from qa.config import MODES, ConfigError, Settings
+from qa.config import ANSWERERS, MODES, ConfigError, Settings
 from qa.loading import SUFFIXES
 
 EVAL_MODES = ("bm25", "dense", "hybrid")
@@ -21,11 +22,23 @@ class UserError(Exception):
     pass
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: unwinds like Ctrl-C, so a half-written build is removed on the way out."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.run(args)
+    except Terminated:
+        print("qa: terminated; the index is as the last finished ingest left it", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("qa: interrupted; the previous index is unchanged", file=sys.stderr)
         return 130
@@ -34,12 +47,24 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - one clear line for every error a user can cause
         from qa.embedding import ModelUnavailable
         from qa.loading import LoadError
-        from qa.store import IndexUnusable
+        from qa.store import IndexBusy, IndexUnusable
 
-        if isinstance(exc, (UserError, ConfigError, IndexUnusable, ModelUnavailable, LoadError, ValueError, OSError)):
-            print(f"qa: error: {exc}", file=sys.stderr)
+        if isinstance(exc, (UserError, ConfigError, IndexUnusable, IndexBusy, ModelUnavailable, LoadError,
+                            ValueError, OSError)):
+            print(f"qa: error: {_one_line(exc)}", file=sys.stderr)
             return 2
         raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _one_line(exc: Exception) -> str:
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"no space left on the device{' for ' + exc.filename if exc.filename else ''}: free some space and try again"
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 400 else text[:400] + "…"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="print JSON (one object per question)")
             p.add_argument("--questions", type=Path, help="a file of questions: JSONL with a 'question' "
                            "field, or plain text with one question a line")
+        if retrieval or p.prog.split()[-1] == "eval":
+            p.add_argument("--rerank", metavar="MODEL", help="reorder the fused top 20 with this cross-encoder "
+                           "(folder, archive or cached name; default: $QA_RERANK, else none)")
+
+    def answerer_flag(p):
+        p.add_argument("--answerer", choices=ANSWERERS, help="who writes the answer: extractive sentences, or "
+                       "llm (QA_LLM_URL / QA_LLM_PATH) with every claim checked against its citation "
+                       "(default: $QA_ANSWERER or extractive)")
 
     p = sub.add_parser("ingest", help="index report files and folders (incremental)")
     p.add_argument("paths", nargs="+", metavar="PATH", help=f"report files ({' '.join(SUFFIXES)}) or folders of them")
@@ -67,11 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-size", type=int, help="passage size in characters (default: 400)")
     p.add_argument("--chunk-overlap", type=int, help="sentences repeated between passages (default: 1)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--ocr", choices=("auto", "always", "never"), help="OCR of scanned pages and pictures: auto "
+                   "(pages without text, scanned pictures), always (every page), never (default: $QA_OCR or auto)")
     p.set_defaults(run=cmd_ingest)
 
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question", nargs="?")
     common(p)
+    answerer_flag(p)
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("search", help="show the passages retrieved for a query")
@@ -84,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "mode; write report.md, metrics.json, per_question.csv and plots to --out.")
     p.add_argument("dataset", type=Path, nargs="?", help="JSONL dataset (data/eval/dev.jsonl format)")
     common(p, retrieval=False)
+    answerer_flag(p)
     p.add_argument("--squad", type=Path, metavar="FILE", help="SQuAD-format JSON (CMRC 2018, DRCD): index its "
                    "paragraphs into a temporary corpus and evaluate open-domain QA over them")
     p.add_argument("--part", choices=("tune", "holdout", "train", "test", "all"), default="all",
@@ -113,46 +150,72 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args) -> Settings:
-    keys = ("index_dir", "embed_model", "mode", "top_k", "chunk_size", "chunk_overlap")
+    keys = ("index_dir", "embed_model", "mode", "top_k", "chunk_size", "chunk_overlap", "ocr", "answerer", "rerank")
     return Settings.resolve(**{k: getattr(args, k, None) for k in keys})
 
 
 def cmd_ingest(args) -> int:
     from qa.ingest import ingest
 
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:  # before any model or index is touched: a typo costs nothing and writes nothing
+        raise UserError(f"no such file or folder: {', '.join(missing)}")
     settings = settings_from(args)
     report = ingest(args.paths, settings, rebuild=args.rebuild, progress=not args.json,
                     embed_model_given=bool(args.embed_model))
+    from qa.loading import shown
+
+    if not report.documents:
+        raise UserError(f"nothing to index in {', '.join(map(str, args.paths))}: no readable report "
+                        f"({' '.join(SUFFIXES)}); no index was written"
+                        + "".join(f"\n  skipped {shown(s.path)}: {s.reason}" for s in report.skipped))
     for s in report.skipped:
-        print(f"qa: skipped {s.path}: {s.reason}", file=sys.stderr)
+        print(f"qa: skipped {shown(s.path)}: {s.reason}", file=sys.stderr)
     if report.notice:
         print(f"qa: {report.notice}", file=sys.stderr)
+    for source, page, conf in report.low_confidence:
+        print(f"qa: low OCR confidence {conf:.2f}: {source} 第{page}页 (check the scan, or its answers)", file=sys.stderr)
     if args.json:
         print(json.dumps({"documents": report.documents, "passages": report.passages, "added": report.added,
                           "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
-                          "skipped": [{"path": str(s.path), "reason": s.reason} for s in report.skipped],
-                          "model": report.model, "seconds": round(report.seconds, 2)}, ensure_ascii=False))
+                          "skipped": [{"path": shown(s.path), "reason": s.reason} for s in report.skipped],
+                          "model": report.model, "seconds": round(report.seconds, 2),
+                          "ocr": {"pages": report.ocr_pages, "cached": report.ocr_cached,
+                                  "low_confidence": [{"source": s, "page": p, "confidence": c}
+                                                     for s, p, c in report.low_confidence]}},
+                         ensure_ascii=False))
     else:
         print(f"documents: {report.documents}  passages: {report.passages}  model: {report.model}  "
               f"seconds: {report.seconds:.1f}\n"
               f"added: {len(report.added)}  updated: {len(report.updated)}  removed: {len(report.removed)}  "
-              f"unchanged: {report.unchanged}  skipped: {len(report.skipped)}  index: {settings.index_dir}")
-    return 0 if report.documents or not report.skipped else 1
+              f"unchanged: {report.unchanged}  skipped: {len(report.skipped)}  index: {settings.index_dir}"
+              + (f"\nOCR: {report.ocr_pages} pages ({report.ocr_cached} from the cache), "
+                 f"{len(report.low_confidence)} with low confidence" if report.ocr_pages else ""))
+    return 0
 
 
 def _questions(args) -> list[str]:
     if args.questions and args.question:
         raise UserError("give either a question or --questions FILE, not both")
     if args.questions:
+        from qa.loading import LoadError, decode
+
+        try:
+            text, _ = decode(args.questions.read_bytes())
+        except (OSError, LoadError) as exc:
+            raise UserError(f"{args.questions}: cannot read the questions file ({getattr(exc, 'strerror', None) or exc})") from None
         out = []
-        for n, line in enumerate(args.questions.read_text(encoding="utf-8").splitlines(), start=1):
+        for n, line in enumerate(text.splitlines(), start=1):
             line = line.strip()
             if not line:
                 continue
             if line.startswith("{"):
                 try:
-                    out.append(str(json.loads(line)["question"]))
-                except (ValueError, KeyError):
+                    question = json.loads(line)["question"]
+                    if not isinstance(question, str):
+                        raise ValueError
+                    out.append(question)
+                except (ValueError, KeyError, TypeError):
                     raise UserError(f"{args.questions}:{n}: expected a JSON object with a 'question' field") from None
             else:
                 out.append(line)
@@ -163,10 +226,36 @@ def _questions(args) -> list[str]:
 
 
 def _assistant(args):
+    from qa import store
     from qa.pipeline import Assistant
 
     settings = settings_from(args)
-    return Assistant(settings, embed_model_given=bool(args.embed_model))
+    build = store.current_build(settings.index_dir)
+    if build is not None:  # checked before the model is loaded: an empty index would refuse everything
+        try:
+            counts = json.loads((build / "manifest.json").read_text(encoding="utf-8")).get("counts") or {}
+        except (OSError, ValueError):
+            counts = {}  # store.load says what is wrong with it
+        if counts.get("passages") == 0:
+            raise UserError(f"index {settings.index_dir} has no documents: add some with `qa ingest PATH "
+                            f"--index {settings.index_dir}`")
+    assistant = Assistant(settings, embed_model_given=bool(args.embed_model))
+    if getattr(args, "doc", None):
+        args.doc = [_doc_id(assistant, d, settings) for d in args.doc]
+    return assistant
+
+
+def _doc_id(assistant, given: str, settings) -> str:
+    """--doc takes a document id, or a file as the index records it or as a path to it."""
+    from qa.ingest import source_name
+
+    documents = assistant.index.documents
+    if given in documents or any(d.source == given for d in documents.values()):
+        return given
+    name = source_name(Path(given), settings.index_dir)
+    if any(d.source == name for d in documents.values()):
+        return name
+    raise UserError(f"unknown document {given!r} for --doc: `qa docs --index {settings.index_dir}` lists the ids")
 
 
 def cmd_ask(args) -> int:
@@ -174,6 +263,8 @@ def cmd_ask(args) -> int:
     assistant = _assistant(args)
     for q in questions:
         result = assistant.ask(q, args.top_k, args.mode, args.doc, args.year)
+        if result.notice:
+            print(f"qa: {result.notice}", file=sys.stderr)
         if args.json:
             print(json.dumps(assistant.answer_json(result), ensure_ascii=False), flush=True)
         else:
@@ -182,6 +273,8 @@ def cmd_ask(args) -> int:
 
 
 def cmd_search(args) -> int:
+    from qa.cleaning import plain
+
     questions = _questions(args)
     assistant = _assistant(args)
     for q in questions:
@@ -192,35 +285,52 @@ def cmd_search(args) -> int:
             for rank, h in enumerate(hits, start=1):
                 doc = assistant.index.documents[h.passage.doc_id]
                 print(f"[{rank}] {doc.title}（{doc.date or '日期不详'}）"
-                      f"{h.passage.page_label + ' ' if h.passage.page else ''}{h.passage.section}  score={h.score:.4f}")
-                print(f"    {h.passage.text[:200]}")
+                      f"{h.passage.page_label + ' ' if h.passage.page else ''}{h.passage.section}  score={h.score:.4f}"
+                      f"{_ocr_note(h.passage)}")
+                print(f"    {plain(h.passage.text)[:200]}")
     return 0
 
 
 def render_answer(assistant, result) -> str:
-    lines = [result.answer]
+    from qa.cleaning import plain  # Markdown marks make the structure, not the text a reader sees
+    from qa.render import section_path
+
+    lines = [plain(result.answer)]
+    if result.notice:
+        lines.append(f"注意：{result.notice}")
+    for c in result.claims:
+        if not c.verified:
+            lines.append(f"未核实：“{c.text}”（{c.reason}）")
     if result.short_answer:
         lines.append(f"简答：{result.short_answer}")
-    if result.answerable:
+    if result.answerable and result.claims:
+        lines.append(f"已核实：{sum(c.verified for c in result.claims)}/{len(result.claims)} 条陈述")
+    elif result.answerable:
         lines.append(f"置信度：{result.confidence:.2f}")
     elif result.refusal:
         lines.append(f"原因：{result.refusal}（置信度 {result.confidence:.2f}）")
     if result.closest:
         doc = assistant.index.documents[result.closest.hit.passage.doc_id]
-        lines.append(f"最接近的句子（未必回答问题）：《{doc.title}》“{result.closest.quote}”")
+        lines.append(f"最接近的句子（未必回答问题）：《{doc.title}》“{plain(result.closest.quote)}”")
     if result.citations:
         lines.append("来源：")
         for c in result.citations:
             doc = assistant.index.documents[c.hit.passage.doc_id]
-            meta = "，".join(filter(None, [doc.date, doc.speaker, c.hit.passage.section]))
-            lines.append(f"[{c.n}] 《{doc.title}》（{meta}）\n    “{c.quote}”\n    {doc.source}"
-                         f"{' ' + c.hit.passage.page_label if c.hit.passage.page else ''} 第{c.hit.passage.start}–{c.hit.passage.end}字")
+            meta = "，".join(filter(None, [doc.date, doc.speaker, section_path(c.hit.passage.section, doc.title)]))
+            lines.append(f"[{c.n}] 《{doc.title}》（{meta}）\n    “{plain(c.quote)}”\n    {doc.source}"
+                         f"{' ' + c.hit.passage.page_label if c.hit.passage.page else ''} 第{c.hit.passage.start}–{c.hit.passage.end}字"
+                         f"{_ocr_note(c.hit.passage)}")
     elif result.hits:
         lines.append("可能相关的段落：")
         for h in result.hits[:3]:
             doc = assistant.index.documents[h.passage.doc_id]
-            lines.append(f"- 《{doc.title}》：{h.passage.text[:80]}…")
+            lines.append(f"- 《{doc.title}》：{plain(h.passage.text)[:80]}…")
     return "\n".join(lines)
+
+
+def _ocr_note(passage) -> str:
+    """" （扫描页，OCR 置信度 0.97）" for a passage read from a scan; "" otherwise."""
+    return f"（扫描页，OCR 置信度 {passage.ocr:.2f}）" if passage.ocr is not None else ""
 
 
 def cmd_eval(args) -> int:
@@ -283,8 +393,12 @@ def cmd_docs(args) -> int:
         raise UserError(f"unknown document id {args.doc_id!r}: `qa docs` lists the ids of index {settings.index_dir}")
     if not given:
         raise UserError(f"nothing to set: give one of {', '.join('--' + f for f in DOC_FIELDS)}")
-    overrides.set_fields(settings.index_dir, doc, given)
-    store.save_documents(index)
+    with store.writer_lock(settings.index_dir):
+        if store.current_build(settings.index_dir) != index.folder:  # an ingest finished meanwhile
+            index = store.load(settings.index_dir)
+            doc = index.documents.get(args.doc_id) or doc
+        overrides.set_fields(settings.index_dir, doc, given)
+        store.save_documents(index)
     print(json.dumps(doc_json(doc), ensure_ascii=False) if args.json else render_doc(doc))
     return 0
 

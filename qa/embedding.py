@@ -9,6 +9,7 @@ still works: a small static-embedding model is trained on the corpus itself (see
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tarfile
@@ -23,7 +24,13 @@ CORPUS_MODEL = "corpus-static"  # name recorded in the manifest for the corpus-t
 # Query instructions of models that need one and do not ship it in their config.
 QUERY_PROMPTS = {"bge-small-zh": "为这个句子生成表示以用于检索相关文章：",
                  "bge-base-zh": "为这个句子生成表示以用于检索相关文章：",
-                 "bge-large-zh": "为这个句子生成表示以用于检索相关文章："}
+                 "bge-large-zh": "为这个句子生成表示以用于检索相关文章：",
+                 "bge-small-en": "Represent this sentence for searching relevant passages: ",
+                 "bge-base-en": "Represent this sentence for searching relevant passages: ",
+                 "bge-large-en": "Represent this sentence for searching relevant passages: ",
+                 "e5-": "query: "}
+# Document prefixes likewise: e5 models were trained with "passage: " before every passage.
+DOCUMENT_PROMPTS = {"e5-": "passage: "}
 MODEL_CACHE = Path(os.environ.get("QA_MODEL_CACHE", Path.home() / ".cache" / "qa" / "models"))
 
 
@@ -34,23 +41,48 @@ class ModelUnavailable(Exception):
 class Embedder:
     """A sentence-transformers model with the query/passage conventions of this project."""
 
-    def __init__(self, model, name: str, query_prompt: str | None = None):
+    def __init__(self, model, name: str, query_prompt: str | None = None, document_prompt: str | None = None,
+                 batch_size: int = 32):
         self.model = model
         self.name = name
-        self.query_prompt = query_prompt
+        self.batch_size = batch_size
+        # the prompts the model's own config lacks; encode_query / encode_document apply those it has
+        self.added = {"query": query_prompt, "document": document_prompt}
+        own = getattr(model, "prompts", None) or {}
+        self.query_prompt = query_prompt or own.get("query") or None
+        self.document_prompt = document_prompt or own.get("document") or None
         self.dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") \
             else model.get_sentence_embedding_dimension()
 
-    def encode_passages(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        return self._encode([for_search(t) for t in texts], None, batch_size, progress)
+    def encode_passages(self, texts: list[str], batch_size: int | None = None, progress: bool = False) -> np.ndarray:
+        return self._encode([for_search(t) for t in texts], "document", batch_size or self.batch_size, progress)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode([for_search(t) for t in texts], self.query_prompt, 32, False)
+        return self._encode([for_search(t) for t in texts], "query", self.batch_size, False)
 
-    def _encode(self, texts, prompt, batch_size, progress) -> np.ndarray:
-        vectors = self.model.encode(texts, prompt=prompt, batch_size=batch_size, convert_to_numpy=True,
-                                    normalize_embeddings=True, show_progress_bar=progress)
+    def _encode(self, texts, task, batch_size, progress) -> np.ndarray:
+        encode = getattr(self.model, f"encode_{task}", None)
+        if encode is None:  # sentence-transformers before 5: the prompt by hand
+            encode = self.model.encode
+            prompt = self.query_prompt if task == "query" else self.document_prompt
+        else:
+            prompt = self.added[task]
+        extra = {"prompt": prompt} if prompt else {}
+        vectors = encode(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
+                         show_progress_bar=progress, **extra)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def pick_device(device: str | None = None) -> str:
+    """The device asked for, else cuda, else mps, else cpu."""
+    if device:
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    return "mps" if mps is not None and mps.is_available() else "cpu"
 
 
 def _offline() -> None:
@@ -116,13 +148,59 @@ def _unpack(archive: Path) -> Path:
     return target
 
 
-def load_index_model(name: str, build: Path) -> Embedder:
-    """The model an index build was made with: its own corpus-trained one, or a named model."""
-    return load_model(str(build / "embedder"), name) if name == CORPUS_MODEL else load_model(name)
+class StaticEmbedder:
+    """The corpus-trained static model read without torch: its BPE tokenizer and a table of token
+    vectors, each text the mean of its tokens' vectors (what StaticEmbedding's EmbeddingBag
+    computes), normalised. Asking a question with the fallback model then loads in a fraction of a
+    second instead of importing torch and sentence-transformers."""
+
+    def __init__(self, folder: Path, name: str = CORPUS_MODEL):
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.weights = next(iter(load_file(str(folder / "model.safetensors")).values())).astype(np.float32)
+        self.name, self.dim, self.query_prompt = name, self.weights.shape[1], None
+
+    def encode_passages(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        return self._encode([for_search(t) for t in texts])
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode([for_search(t) for t in texts])
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for i, enc in enumerate(self.tokenizer.encode_batch(texts, add_special_tokens=False)):
+            if enc.ids:
+                out[i] = self.weights[enc.ids].mean(axis=0)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.ascontiguousarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-def load_model(spec: str, name: str | None = None) -> Embedder:
-    """Load a sentence-transformers model from local files only; `name` is what the index records."""
+def _is_static(folder: Path) -> bool:
+    """A saved sentence-transformers model made of one StaticEmbedding module (train_corpus_model's)."""
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (len(modules) == 1 and modules[0].get("type", "").endswith("StaticEmbedding")
+            and (folder / "tokenizer.json").exists() and (folder / "model.safetensors").exists())
+
+
+def load_index_model(name: str, build: Path, **options) -> Embedder | StaticEmbedder:
+    """The model an index build was made with: its own corpus-trained one (read without torch), or
+    a named model."""
+    if name == CORPUS_MODEL:
+        folder = build / "embedder"
+        return StaticEmbedder(folder, name) if _is_static(folder) else load_model(str(folder), name, **options)
+    return load_model(name, **options)
+
+
+def load_model(spec: str, name: str | None = None, device: str | None = None, batch_size: int = 32,
+               max_length: int | None = None) -> Embedder:
+    """Load a sentence-transformers model from local files only; `name` is what the index records.
+    device None: chosen by pick_device; max_length None: the model's own."""
     folder = resolve_model(spec)
     _offline()
     try:
@@ -130,12 +208,17 @@ def load_model(spec: str, name: str | None = None) -> Embedder:
     except ImportError as exc:
         raise ModelUnavailable(f"sentence-transformers is not installed ({exc}): run `make setup`") from None
     try:
-        model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        model = SentenceTransformer(str(folder), device=pick_device(device), local_files_only=True)
     except Exception as exc:  # a broken folder raises many kinds of errors
         raise ModelUnavailable(f"cannot load embedding model from {folder}: {exc}") from None
-    prompt = (model.prompts or {}).get("query") or next(
-        (p for key, p in QUERY_PROMPTS.items() if key in spec.lower()), None)
-    return Embedder(model, name or spec, prompt or None)
+    if max_length:
+        model.max_seq_length = max_length
+    own = model.prompts or {}
+    named = f"{name or ''} {spec} {folder.name}".lower()
+    query = None if own.get("query") else next((p for k, p in QUERY_PROMPTS.items() if k in named), None)
+    document = None if own.get("document") or own.get("passage") else next(
+        (p for k, p in DOCUMENT_PROMPTS.items() if k in named), None)
+    return Embedder(model, name or spec, query, document, batch_size)
 
 
 def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_size: int = 8000,
@@ -161,15 +244,15 @@ def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_si
     weights = _lsa_weights(tokenizer, docs, dim, seed)
     model = SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=weights)], device="cpu")
 
+    # pairs are (passage, sentence) positions; a pair's texts are made only when a batch uses it
+    # (a whole corpus of "rest of the passage" strings would be ten times the corpus in memory)
+    spans = [sentence_spans(doc) for doc in docs]
     pairs = []
-    for doc in docs:
-        sentences = [doc[a:b] for a, b in sentence_spans(doc)]
-        for i, s in enumerate(sentences):
-            rest = "".join(sentences[:i] + sentences[i + 1:])
-            if len(s) >= 8 and len(rest) >= 8:
-                pairs.append((s, rest))
+    for d, doc_spans in enumerate(spans):
+        total = sum(b - a for a, b in doc_spans)
+        pairs += [(d, i) for i, (a, b) in enumerate(doc_spans) if b - a >= 8 and total - (b - a) >= 8]
     if len(pairs) >= 8:
-        _tune(model, pairs, steps, rng)
+        _tune(model, _Pairs(docs, spans, pairs), steps, rng)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
     return Embedder(model, CORPUS_MODEL)
@@ -192,10 +275,13 @@ def _lsa_weights(tokenizer, docs: list[str], dim: int, seed: int) -> np.ndarray:
     from scipy.sparse.linalg import svds
 
     n_vocab = tokenizer.get_vocab_size()
-    rows, cols = [], []
-    for j, enc in enumerate(tokenizer.encode_batch(docs, add_special_tokens=False)):
-        rows += enc.ids
-        cols += [j] * len(enc.ids)
+    rows, cols = [], []  # numpy per batch: Python lists of every token id of a big corpus take gigabytes
+    for start in range(0, len(docs), 1000):
+        for j, enc in enumerate(tokenizer.encode_batch(docs[start:start + 1000], add_special_tokens=False), start):
+            rows.append(np.asarray(enc.ids, dtype=np.int64))
+            cols.append(np.full(len(enc.ids), j, dtype=np.int64))
+    rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    cols = np.concatenate(cols) if cols else np.zeros(0, np.int64)
     counts = csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n_vocab, len(docs)))
     df = np.asarray((counts > 0).sum(axis=1)).ravel()
     idf = np.log((len(docs) + 1) / (df + 1)) + 1
@@ -209,6 +295,23 @@ def _lsa_weights(tokenizer, docs: list[str], dim: int, seed: int) -> np.ndarray:
         weights[:, :k] = u * np.sqrt(s)
     weights += rng.normal(0, 1e-3, weights.shape).astype(np.float32)  # unseen tokens: tiny, not zero
     return weights
+
+
+class _Pairs:
+    """(sentence, rest of its passage) pairs, made on demand from (passage, sentence) positions."""
+
+    def __init__(self, docs: list[str], spans: list[list[tuple[int, int]]], pairs: list[tuple[int, int]]):
+        self.docs, self.spans, self.pairs = docs, spans, pairs
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, n: int) -> tuple[str, str]:
+        d, i = self.pairs[n]
+        doc, spans = self.docs[d], self.spans[d]
+        rest = "".join(doc[a:b] for k, (a, b) in enumerate(spans) if k != i)
+        a, b = spans[i]
+        return doc[a:b], rest
 
 
 def _tune(model, pairs, steps: int, rng, batch_size: int = 64) -> None:

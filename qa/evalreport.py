@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 FILES = ("report.md", "metrics.json", "per_question.csv", "recall_at_k.png", "accuracy_by_type.png")
@@ -20,20 +21,46 @@ LABELS = {
     "citation_accuracy": "citation accuracy", "citation_precision": "citation precision",
     "unsupported_numbers": "numbers not in cited passages (count)",
     "answers_with_unsupported_numbers": "answers with such numbers",
+    "claims_verified": "claims verified against their citations (llm)",
+    "answers_with_unverified_claim": "answers with an unverified claim (llm)",
+    "llm_fallbacks": "answers that fell back to extractive (llm)",
     "refused_unanswerable": "unanswerable questions refused", "false_refusals": "answerable questions wrongly refused",
     "retrieve_ms_p50": "retrieval ms p50", "retrieve_ms_p95": "retrieval ms p95",
     "answer_ms_p50": "whole answer ms p50", "answer_ms_p95": "whole answer ms p95",
+}
+LABELS_ZH = {
+    "mrr@10": "MRR@10", "ndcg@10": "nDCG@10",
+    "exact_match": "完全匹配（简答）", "f1": "字符 F1（简答）",
+    "answer_accuracy": "答案准确率（答案含标准答案）", "median_answer_chars": "答案长度中位数（字）",
+    "citation_accuracy": "引用准确率", "citation_precision": "引用精确率",
+    "unsupported_numbers": "引用段落中没有的数字（个）", "answers_with_unsupported_numbers": "含这类数字的答案",
+    "refused_unanswerable": "不可答问题被拒答", "false_refusals": "可答问题被误拒",
+    "retrieve_ms_p50": "检索毫秒 p50", "retrieve_ms_p95": "检索毫秒 p95",
+    "answer_ms_p50": "整个回答毫秒 p50", "answer_ms_p95": "整个回答毫秒 p95",
 }
 BY_TYPE = ("hit@1", "hit@5", "mrr@10", "exact_match", "f1", "answer_accuracy", "citation_accuracy",
            "refused_unanswerable", "false_refusals")
 SHORT = {"hit@1": "hit@1", "hit@5": "hit@5", "mrr@10": "MRR", "exact_match": "EM", "f1": "F1",
          "answer_accuracy": "acc", "citation_accuracy": "cited", "refused_unanswerable": "refused",
          "false_refusals": "false ref."}
+SHORT_ZH = dict(SHORT, answer_accuracy="准确", citation_accuracy="引用对", refused_unanswerable="拒答",
+                false_refusals="误拒")
+# The report's own words; report.md and the terminal are English, the app shows the user's language.
+WORDS = {
+    "en": {"title": "Evaluation report", "dataset": "dataset", "questions": "questions", "index": "index",
+           "model": "embedding model", "chunk": "chunk size", "top": "answer from top", "dense": "dense weight",
+           "min": "min confidence", "modes": "modes", "took": "took", "s": "s", "overall": "Overall",
+           "by_type": "By question type", "metric": "metric", "type": "type"},
+    "zh": {"title": "评测报告", "dataset": "评测集", "questions": "个问题", "index": "索引",
+           "model": "向量模型", "chunk": "段落长度", "top": "从前几个段落作答", "dense": "向量权重",
+           "min": "最低置信度", "modes": "检索方式", "took": "用时", "s": "秒", "overall": "总体",
+           "by_type": "按问题类型", "metric": "指标", "type": "类型"},
+}
 
 
-def metric_keys(ks) -> list[tuple[str, str]]:
+def metric_keys(ks, lang: str = "en") -> list[tuple[str, str]]:
     keys = [(f"hit@{k}", f"hit@{k}") for k in ks] + [(f"recall@{k}", f"recall@{k}") for k in ks]
-    return keys + list(LABELS.items())
+    return keys + list((LABELS_ZH if lang == "zh" else LABELS).items())
 
 
 def fmt(value) -> str:
@@ -44,37 +71,44 @@ def fmt(value) -> str:
     return str(value)
 
 
-def overall_table(result: dict) -> str:
+def overall_table(result: dict, lang: str = "en") -> str:
     modes = list(result["modes"])
-    lines = ["| metric | " + " | ".join(modes) + " |", "| --- |" + " --- |" * len(modes)]
-    for key, label in metric_keys(result["ks"]):
+    lines = [f"| {WORDS[_lang(lang)]['metric']} | " + " | ".join(modes) + " |", "| --- |" + " --- |" * len(modes)]
+    for key, label in metric_keys(result["ks"], _lang(lang)):
         values = [result["modes"][mode]["overall"].get(key) for mode in modes]
         if any(v is not None for v in values):
             lines.append(f"| {label} | " + " | ".join(fmt(v) for v in values) + " |")
     return "\n".join(lines)
 
 
-def type_table(result: dict, mode: str) -> str:
+def type_table(result: dict, mode: str, lang: str = "en") -> str:
+    short = SHORT_ZH if _lang(lang) == "zh" else SHORT
     keys = [k for k in BY_TYPE if k in set().union(*result["modes"][mode]["by_type"].values())]
-    lines = ["| type | n | " + " | ".join(SHORT[k] for k in keys) + " |", "| --- | --- |" + " --- |" * len(keys)]
+    lines = [f"| {WORDS[_lang(lang)]['type']} | n | " + " | ".join(short[k] for k in keys) + " |",
+             "| --- | --- |" + " --- |" * len(keys)]
     for t, values in result["modes"][mode]["by_type"].items():
         lines.append(f"| {t} | {values['questions']} | " + " | ".join(fmt(values.get(k)) for k in keys) + " |")
     return "\n".join(lines)
 
 
-def render(result: dict, plots: bool = True) -> str:
-    """The report as Markdown; without `plots`, only the text and tables (for a terminal or the app)."""
-    s = result["settings"]
-    head = (f"# Evaluation report\n\n- dataset: {result['dataset']} ({result['questions']} questions)\n"
-            f"- index: {s['index']}; embedding model: {s['model']}; chunk size {s['chunk_size']}; "
-            f"answer from top {s['top_k']}; dense weight {s['dense_weight']}; min confidence {s.get('min_confidence')}\n"
-            f"- modes: {', '.join(result['modes'])}; took {result.get('seconds', '?')} s\n")
-    parts = [head, "## Overall\n", overall_table(result), ""]
+def render(result: dict, plots: bool = True, lang: str = "en") -> str:
+    """The report as Markdown; without `plots`, only the text and tables (for a terminal or the app);
+    lang "zh" for the app in Chinese."""
+    s, w = result["settings"], WORDS[_lang(lang)]
+    head = (f"# {w['title']}\n\n- {w['dataset']}: {result['dataset']} ({result['questions']} {w['questions']})\n"
+            f"- {w['index']}: {s['index']}; {w['model']}: {s['model']}; {w['chunk']} {s['chunk_size']}; "
+            f"{w['top']} {s['top_k']}; {w['dense']} {s['dense_weight']}; {w['min']} {s.get('min_confidence')}\n"
+            f"- {w['modes']}: {', '.join(result['modes'])}; {w['took']} {result.get('seconds', '?')} {w['s']}\n")
+    parts = [head, f"## {w['overall']}\n", overall_table(result, lang), ""]
     for mode in result["modes"]:
-        parts += [f"## By question type — {mode}\n", type_table(result, mode), ""]
+        parts += [f"## {w['by_type']} — {mode}\n", type_table(result, mode, lang), ""]
     if plots:
         parts += ["## Plots\n", "![recall@k](recall_at_k.png)\n", "![accuracy by type](accuracy_by_type.png)\n"]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _lang(lang: str) -> str:
+    return "zh" if lang == "zh" else "en"
 
 
 def write_all(result: dict, records: list[dict], out: Path) -> None:
@@ -90,7 +124,8 @@ def write_csv(records: list[dict], ks, path: Path) -> None:
     columns = (["mode", "id", "type", "question", "gold", "answer", "short_answer", "refused", "citations"]
                + [f"hit@{k}" for k in ks] + [f"recall@{k}" for k in ks]
                + ["mrr@10", "ndcg@10", "exact_match", "f1", "accurate", "cited_ok", "citation_precision",
-                  "unsupported_numbers", "answer_chars", "retrieve_ms", "answer_ms"])
+                  "unsupported_numbers", "answer_chars", "retrieve_ms", "answer_ms", "answerer", "claims",
+                  "claims_verified", "notice"])
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(columns)
@@ -122,16 +157,45 @@ def compare(a: dict, b: dict) -> str:
     return "\n".join(lines)
 
 
-def cjk_font() -> str | None:
-    """A font family that has Chinese glyphs, or None (then the plots use English labels)."""
-    from matplotlib import font_manager
+CJK_FONTS = ("Noto Sans CJK", "Noto Serif CJK", "Source Han Sans", "WenQuanYi", "SimHei", "Microsoft YaHei",
+             "PingFang", "Heiti", "AR PL", "Droid Sans Fallback")
+CJK_FILES = re.compile(r"(?i)wqy|cjk|sourcehan|droidsansfallback|simhei|msyh|pingfang|uming|ukai")
 
-    wanted = ("Noto Sans CJK", "Noto Serif CJK", "Source Han Sans", "WenQuanYi", "SimHei", "Microsoft YaHei",
-              "PingFang", "Heiti", "AR PL", "Droid Sans Fallback")
+
+def cjk_fonts() -> list[str]:
+    """The font families for the plots: those with Chinese glyphs, the ones that also have Latin
+    letters and digits first, then DejaVu Sans (matplotlib's own) before any that lack them, so
+    that matplotlib falls back glyph by glyph and no label shows empty boxes. [] when no font
+    has Chinese glyphs (then the plots use English labels)."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    if not any(f.name.startswith(w) for f in font_manager.fontManager.ttflist for w in CJK_FONTS):
+        # matplotlib's font list is cached when it is first used: a CJK font installed since is added
+        for path in font_manager.findSystemFonts():
+            if CJK_FILES.search(Path(path).name):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    pass
+    full, partial = [], []
     for f in font_manager.fontManager.ttflist:
-        if any(f.name.startswith(w) for w in wanted):
-            return f.name
-    return None
+        if not any(f.name.startswith(w) for w in CJK_FONTS) or f.name in full + partial:
+            continue
+        try:
+            chars = FT2Font(f.fname).get_charmap()
+        except (OSError, RuntimeError, ValueError):
+            continue
+        if ord("中") not in chars:
+            continue
+        (full if all(ord(c) in chars for c in "Akx019%@") else partial).append(f.name)
+    return full + ["DejaVu Sans"] + partial if full or partial else []
+
+
+def cjk_font() -> str | None:
+    """The first of cjk_fonts() (kept for callers that want one name)."""
+    fonts = cjk_fonts()
+    return fonts[0] if fonts else None
 
 
 def _figure():
@@ -140,11 +204,11 @@ def _figure():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    font = cjk_font()
-    if font:
-        plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
+    fonts = cjk_fonts()
+    if fonts:
+        plt.rcParams["font.family"] = fonts  # a list: matplotlib takes each glyph from the first that has it
         plt.rcParams["axes.unicode_minus"] = False
-    return plt, bool(font)
+    return plt, bool(fonts)
 
 
 def plot_recall(result: dict, path: Path) -> None:

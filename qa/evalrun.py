@@ -123,7 +123,8 @@ def _evaluate(rows, settings: Settings, modes, ks, progress):
     result = {"questions": len(rows), "ks": list(ks), "modes_run": list(modes),
               "settings": {"index": str(settings.index_dir), "model": index.manifest.embed_model,
                            "top_k": settings.top_k, "chunk_size": index.manifest.chunk_size,
-                           "dense_weight": assistant.retriever.dense_weight, "min_confidence": settings.min_confidence},
+                           "dense_weight": assistant.retriever.dense_weight, "min_confidence": settings.min_confidence,
+                           "answerer": settings.answerer},
               "modes": {}}
     for mode in modes:
         mine = [r for r in records if r["mode"] == mode]
@@ -146,6 +147,9 @@ def _question(assistant, row, mode, ks, depth, gold_ids: set[str]) -> dict:
                          for c in answer.citations],
            "retrieve_ms": round(retrieve_ms, 2), "answer_ms": answer.timings_ms.get("total", 0.0)}
     cited_texts = [c.hit.passage.text for c in answer.citations]
+    if assistant.settings.answerer == "llm":
+        rec.update(answerer=answer.answerer, claims=len(answer.claims), notice=answer.notice,
+                   claims_verified=sum(c.verified for c in answer.claims))
     if answer.answerable:
         rec["unsupported_numbers"] = m.unsupported_numbers(answer.answer, cited_texts)
         rec["answer_chars"] = len(answer.answer)
@@ -188,6 +192,12 @@ def summarize(records: list[dict], ks) -> dict:
         out["median_answer_chars"] = statistics.median(lengths) if lengths else None
     if una:
         out["refused_unanswerable"] = m.mean(float(r["refused"]) for r in una)
+    if any("answerer" in r for r in records):  # the llm answerer: how much of what it says is checked
+        checked = [r for r in answered if r.get("claims")]
+        out["claims_verified"] = (sum(r["claims_verified"] for r in checked) / sum(r["claims"] for r in checked)
+                                  if checked else None)
+        out["answers_with_unverified_claim"] = m.mean(float(r["claims_verified"] < r["claims"]) for r in checked) if checked else None
+        out["llm_fallbacks"] = m.mean(float(r["answerer"] != "llm") for r in records)
     out["unsupported_numbers"] = sum(len(r["unsupported_numbers"]) for r in answered)
     out["answers_with_unsupported_numbers"] = m.mean(float(bool(r["unsupported_numbers"])) for r in answered)
     for key in ("retrieve_ms", "answer_ms"):

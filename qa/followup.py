@@ -24,6 +24,9 @@ ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+次(?:党代会|代
 PREDICATE = re.compile(r"(?:增长|下降|提高|降低|减少|增加|完成|实现|达到|占|是|有|为什么|为何|怎么|如何|多少|几)")
 WHY = re.compile(r"为什么|为何|怎么|如何")
 ASKED = re.compile(r"(?:是|有|为|达到|共|一共)?(?:多少|几[个所条项件名户人家次年倍]?|什么|哪些|哪里|哪儿|谁)[^，。？?]*[？?]?$")
+# A question asking a measure of its topic: "…地区生产总值增长了多少", "…收入是多少".
+MEASURE = re.compile(r"(?:同比)?(?:增长|下降|提高|降低|减少|增加|达到|占|是|为)了?(?:多少|几)")
+PLACE = re.compile(r"^[\u4e00-\u9fff]{2,6}?(?:区|市|县|省|镇|街道)")
 SHORT = 12  # characters: a question this short with 呢 and no topic of its own is elliptical
 
 
@@ -88,11 +91,32 @@ def rewrite(question: str, history: list[Turn]) -> str | None:
     if PREDICATE.match(core) and (subject := _subject(prev.question)):
         # "那增长了多少？" after "…地区生产总值是多少？": the same subject, a new predicate
         return f"{core}{subject}？" if WHY.match(core) else f"{subject}{core}？"
+    if swapped := _swap_topic(prev.question, core):
+        # "那固定资产投资呢？" after "拱墅区2020年上半年地区生产总值增长了多少？": a new topic, the same
+        # place, time and question
+        return swapped
     # elliptical ("安置房呢？"): a new topic in the previous question's time and meeting
     context = "".join(t for t in _times(prev.question) + ORDINAL.findall(prev.question) if t not in core)
     if context:
         return f"{context}{core}？"
     return f"{TAIL.sub('', prev.question)}，{core}？"
+
+
+def _swap_topic(question: str, topic: str) -> str | None:
+    """The previous question about `topic` instead: what comes before its topic (place, time) and
+    what it asks of it kept; None when it does not ask a measure of a topic."""
+    q = TAIL.sub("", question)
+    m = MEASURE.search(q)
+    if not m:
+        return None
+    head = q[:m.start()]
+    times = list(YEAR.finditer(head)) or list(HALF.finditer(head))
+    context, old = (head[:times[-1].end()], head[times[-1].end():]) if times else ("", head)
+    if place := PLACE.match(old):  # "2016年上半年拱墅区…": the place stays too
+        context, old = context + place.group(0), old[place.end():]
+    if len(old) < 2 or topic in old or old in topic:
+        return None
+    return f"{context}{topic}{q[m.start():]}？"
 
 
 def _subject(question: str) -> str:

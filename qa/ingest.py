@@ -2,10 +2,16 @@
 
 Only new or changed files are cleaned, chunked and embedded; files removed from an ingested folder
 are dropped; everything else is carried over from the current build.
+
+The whole run holds the index's write lock (store.writer_lock), so two ingests (or an ingest and an
+upload) into one index run one after the other, the second building on the first. A file that
+cannot be taken (unreadable, a name that is not UTF-8, the same name as another file) is skipped
+with a one-line reason; the rest are still ingested.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -16,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import loading, overrides, store
+from qa.ocr import LOW_CONFIDENCE, Ocr
 from qa.chunking import chunk
 from qa.cleaning import clean, clean_pages
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
@@ -42,48 +49,118 @@ class IngestReport:
     model: str = ""
     notice: str | None = None
     seconds: float = 0.0
+    ocr_pages: int = 0  # pages read by OCR in this ingest (from the cache or not)
+    ocr_cached: int = 0  # of which were found in the OCR cache
+    # (file, page, mean confidence) of OCR'd pages below qa.ocr.LOW_CONFIDENCE: worth a look
+    low_confidence: list[tuple[str, int, float]] = field(default_factory=list)
 
 
-def source_name(path: Path) -> str:
-    """How a file is recorded: relative to the working folder when inside it, else absolute."""
-    resolved = path.resolve()
+def ocr_settings(settings: Settings, progress: bool = False) -> Ocr:
+    """How this index OCRs: the mode and engine settled by the settings, and its cache folder
+    (<index>/ocr-cache: one small JSON file per page image, kept across builds)."""
+    return Ocr(settings.ocr, settings.ocr_engine, Path(settings.index_dir) / "ocr-cache", progress)
+
+
+def source_name(path: Path, index_dir: Path | None = None) -> str:
+    """How a file is recorded: relative to the folder that holds the index folder when inside it,
+    else absolute. Not relative to the working folder, so ingesting the same folder from another
+    one, or a copy of the project with its index, finds the same names."""
+    resolved = Path(path).resolve()
+    base = Path(index_dir).resolve().parent if index_dir is not None else Path.cwd().resolve()
     try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+        return resolved.relative_to(base).as_posix()
     except ValueError:
         return resolved.as_posix()
 
 
 def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, progress: bool = False,
            embed_model_given: bool = False) -> IngestReport:
+    def waiting(holder: str) -> None:
+        if progress:
+            print(f"qa: index {settings.index_dir} is being written by {holder}; waiting for it to finish",
+                  file=sys.stderr, flush=True)
+
+    with store.writer_lock(settings.index_dir, on_wait=waiting):
+        return _ingest(paths, settings, rebuild, progress, embed_model_given)
+
+
+def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_model_given: bool) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
+    root = settings.index_dir
     old = None if rebuild else _existing(settings, embed_model_given)
     files, report.skipped = loading.find_files(paths)
     old_hash = old.manifest.documents if old else {}
     # documents of an index built before metadata had provenance are described again when ingested
     undescribed = {d.source for d in old.documents.values() if not d.provenance} if old else set()
 
-    changed: list[loading.SourceFile] = []
-    seen = set()
+    names = {path: source_name(path, root) for path in files}
+    seen = set(names.values())
+    scopes = [source_name(Path(p), root) for p in paths]
+    gone = {name for name in old_hash if name not in seen and any(_within(name, s) for s in scopes)}
+    # document ids are file stems: which file holds each stem now
+    owners = {Path(name).stem: name for name in old_hash if name not in gone}
+
+    changed: list[tuple[loading.SourceFile, str, str | None]] = []  # file, name, its old name
+    taken: set[str] = set()
+    ocr = ocr_settings(settings, progress)
     for path in _progress(files, progress, "读取文件"):
-        name = source_name(path)
-        seen.add(name)
+        name = names[path]
+        if name in taken:
+            report.skipped.append(loading.Skipped(path, f"the same file as {name} (a link to it); taken once"))
+            continue
+        taken.add(name)
+        owner = owners.get(path.stem)
+        renamed = None
+        if owner is not None and owner != name:
+            if owner in old_hash and owner not in seen and _same_or_gone(owner, path, root):
+                renamed = owner  # an old name of this file (an index made elsewhere), or a file no longer there
+            else:
+                report.skipped.append(loading.Skipped(path, f"another file has the name {path.stem}: {owner}; "
+                                                      "document ids are file names without suffix, so rename one"))
+                continue
+        owners[path.stem] = name
         try:
-            source = loading.read_file(path)
+            source = loading.read_file(path, ocr)
         except (loading.LoadError, OSError) as exc:
-            kept = " (the previously ingested version is kept)" if name in old_hash else ""
+            kept = " (the previously ingested version is kept)" if name in old_hash or renamed else ""
             report.skipped.append(loading.Skipped(path, f"{exc}{kept}"))
             continue
         if old_hash.get(name) == source.content_hash and name not in undescribed:
             report.unchanged += 1
         else:
-            (report.updated if name in old_hash else report.added).append(name)
-            changed.append(source)
-
-    scopes = [source_name(Path(p)) for p in paths]
-    gone = {name for name in old_hash if name not in seen and any(_within(name, s) for s in scopes)}
+            changed.append((source, name, renamed))
     report.removed = sorted(gone)
-    replaced = gone | set(report.updated)
+    if old is not None and not changed and not gone:
+        # nothing to do (`make run` on an unchanged corpus): no model, no BM25, nothing written
+        report.documents, report.passages = len(old.documents), len(old.passages)
+        report.model = old.manifest.embed_model
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # clean, describe and chunk each changed file; one that fails is skipped and its old version kept
+    catalogs: dict[Path, dict] = {}
+    corrections = overrides.load(settings.index_dir)
+    made: list[tuple[str, list[Document], list[Passage]]] = []
+    moved: set[str] = set()
+    for source, name, renamed in changed:
+        folder = source.path.parent
+        if folder not in catalogs:
+            catalogs[folder] = _catalog(folder, report)
+        for n, conf in enumerate((p.ocr for p in source.pages), start=1):
+            if conf is not None and conf < LOW_CONFIDENCE:
+                report.low_confidence.append((name, n, conf))
+        try:
+            found, parts = _documents(source, name, catalogs[folder], corrections, settings)
+        except Exception as exc:  # noqa: BLE001 - one file that breaks a stage must not stop the others
+            report.skipped.append(loading.Skipped(source.path, f"could not be processed ({type(exc).__name__}: "
+                                                  f"{str(exc)[:120]})"))
+            continue
+        (report.updated if name in old_hash or renamed else report.added).append(name)
+        if renamed:
+            moved.add(renamed)
+        made.append((name, found, parts))
+    replaced = gone | moved | set(report.updated)
 
     documents: dict[str, Document] = {}
     passages: list[Passage] = []
@@ -91,29 +168,26 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
         documents = {k: d for k, d in old.documents.items() if d.source not in replaced}
         passages = [p for p in old.passages if p.doc_id in documents]
     new_passages: list[Passage] = []
-    catalogs: dict[Path, dict] = {}
-    corrections = overrides.load(settings.index_dir)
-    for source in changed:
-        folder = source.path.parent
-        if folder not in catalogs:
-            catalogs[folder] = load_catalog(folder / "catalog.json")
-        if source.pages:
-            text, page_starts = clean_pages([p.text for p in source.pages], [p.continues for p in source.pages])
-        else:
-            text, page_starts = clean(source.text), None
-        found = documents_from(source_name(source.path), text, source.content_hash, catalogs[folder], page_starts,
-                               source.properties)
-        overrides.apply(found, corrections)
+    for name, found, parts in made:
+        clash = next((d for d in found if d.doc_id in documents and documents[d.doc_id].source != name), None)
+        if clash is not None:
+            report.skipped.append(loading.Skipped(Path(name), f"document id {clash.doc_id} is already taken by "
+                                                  f"{documents[clash.doc_id].source}; rename one of the files"))
+            _unlist(report, name)
+            continue
         for doc in found:
-            if doc.doc_id in documents and documents[doc.doc_id].source != doc.source:
-                raise ValueError(f"two files share the name {source.path.stem}: {documents[doc.doc_id].source} "
-                                 f"and {doc.source}; document ids are file names without suffix, so rename one")
             documents[doc.doc_id] = doc
-            new_passages += chunk(doc, settings.chunk_size, settings.chunk_overlap)
+        new_passages += parts
     passages += new_passages
+    if old is None and not documents:  # an index that would answer every question with a refusal
+        report.model = settings.embed_model
+        report.seconds = time.perf_counter() - started
+        return report
+    written = report.added or report.updated or report.removed or moved or old is None
 
-    with tempfile.TemporaryDirectory() as tmp:
-        embedder, embedder_dir, weight = _embedder(old, settings, passages, Path(tmp), report)
+    tmp = Path(tempfile.mkdtemp(prefix=store.TEMP_PREFIX, dir=root))  # removed by the next writer if killed
+    try:
+        embedder, embedder_dir, weight = _embedder(old, settings, passages, tmp, report)
         dense = _dense(old, replaced, documents, new_passages, embedder, progress)
         index = store.Index(
             store.Manifest(embed_model=embedder.name, dim=embedder.dim, chunk_size=settings.chunk_size,
@@ -121,15 +195,61 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
                            documents={d.source: d.content_hash for d in documents.values()}),
             documents, passages, np.array([store.passage_key(p.passage_id) for p in passages],
                                                 dtype=np.int64),
-            dense, BM25.build([tokenize(f"{p.section}\n{p.text}") for p in passages]))
+            dense, BM25.build(_tokens(passages)))
         if len(np.unique(index.ids)) != len(index.ids):
             raise RuntimeError("two passages share an id; this is a bug, please report it")
-        if report.added or report.updated or report.removed or old is None:
+        if written:
             store.save(settings.index_dir, index, embedder_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     report.documents, report.passages = len(documents), len(passages)
     report.model = embedder.name
+    report.ocr_pages, report.ocr_cached = ocr.pages_done + ocr.pages_cached, ocr.pages_cached
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _tokens(passages: list[Passage]) -> list[list[str]]:
+    """The BM25 tokens of every passage, each distinct token one string object: a big corpus has
+    millions of tokens but few distinct ones, and a copy of each would take gigabytes."""
+    same: dict[str, str] = {}
+    return [[same.setdefault(t, t) for t in tokenize(f"{p.section}\n{p.text}")] for p in passages]
+
+
+def _documents(source: loading.SourceFile, name: str, catalog: dict, corrections: dict, settings: Settings):
+    """The documents of one read file, and their passages."""
+    if source.pages:
+        text, page_starts = clean_pages([p.text for p in source.pages], [p.continues for p in source.pages])
+    else:
+        text, page_starts = clean(source.text), None
+    found = documents_from(name, text, source.content_hash, catalog, page_starts, source.properties,
+                           [p.ocr for p in source.pages])
+    overrides.apply(found, corrections)
+    passages = [p for doc in found for p in chunk(doc, settings.chunk_size, settings.chunk_overlap)]
+    return found, passages
+
+
+def _catalog(folder: Path, report: IngestReport) -> dict:
+    try:
+        return load_catalog(folder / "catalog.json")
+    except (ValueError, OSError) as exc:
+        report.skipped.append(loading.Skipped(folder / "catalog.json", f"{str(exc).split(': ', 1)[-1]}; the files "
+                                              f"beside it were ingested without it"))
+        return {}
+
+
+def _unlist(report: IngestReport, name: str) -> None:
+    for names in (report.added, report.updated):
+        if name in names:
+            names.remove(name)
+
+
+def _same_or_gone(recorded: str, path: Path, index_dir: Path) -> bool:
+    """Whether an indexed file's recorded name is this file, or a file that no longer exists."""
+    old = Path(recorded)
+    if not old.is_absolute():
+        old = Path(index_dir).resolve().parent / old
+    return not os.path.lexists(old) or old.resolve() == path.resolve()
 
 
 def _existing(settings: Settings, embed_model_given: bool):
@@ -147,9 +267,10 @@ def _embedder(old, settings: Settings, passages: list[Passage], tmp: Path, repor
     """(embedder, folder of a corpus-trained model to save with the index or None, fusion weight)."""
     if old is not None:
         folder = old.folder / "embedder" if old.manifest.embed_model == CORPUS_MODEL else None
-        return load_index_model(old.manifest.embed_model, old.folder), folder, old.manifest.dense_weight
+        return (load_index_model(old.manifest.embed_model, old.folder, **settings.embed_options()), folder,
+                old.manifest.dense_weight)
     try:
-        return load_model(settings.embed_model), None, REAL_MODEL_WEIGHT
+        return load_model(settings.embed_model, **settings.embed_options()), None, REAL_MODEL_WEIGHT
     except ModelUnavailable as exc:
         folder = tmp / "embedder"
         report.notice = (f"{exc}\n→ 改用在本语料上训练的离线向量模型 ({CORPUS_MODEL})；"

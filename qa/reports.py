@@ -104,11 +104,13 @@ def load_catalog(path: Path) -> dict[tuple[str, int], dict]:
 
 
 def documents_from(source: str, text: str, content_hash: str, catalog: dict,
-                   page_starts: list[int] | None = None, properties: dict | None = None) -> list[Document]:
+                   page_starts: list[int] | None = None, properties: dict | None = None,
+                   page_ocr: list[float | None] | None = None) -> list[Document]:
     """Split one cleaned file into Documents, with catalog facts overriding detected ones.
 
     `page_starts` are the offsets in `text` where the file's pages start (see cleaning.clean_pages);
-    `properties` the file's own title and subject (PDF, Word), used for a file of one report.
+    `properties` the file's own title and subject (PDF, Word), used for a file of one report;
+    `page_ocr` each page's OCR confidence (None for a page read from its text layer).
     """
     name = Path(source).name
     reports = split_reports(text)
@@ -129,6 +131,8 @@ def documents_from(source: str, text: str, content_hash: str, catalog: dict,
             first = max(0, bisect_right(page_starts, base) - 1)
             doc.first_page = first + 1
             doc.pages = [max(0, s - base) for s in page_starts[first:] if s <= base + len(body)]
+            if page_ocr and any(c is not None for c in page_ocr[first:first + len(doc.pages)]):
+                doc.page_ocr = list(page_ocr[first:first + len(doc.pages)])
         base += len(body) + 1
         apply_facts(doc, catalog.get((name, part), {}), "catalog")
         docs.append(doc)

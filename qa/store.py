@@ -8,20 +8,32 @@
         documents.jsonl    one document per line, with its cleaned text and metadata (and where
                            each value came from); older builds without place/provenance load too
       overrides.json       the user's metadata corrections, kept across builds (qa/overrides.py)
+      ocr-cache/           OCR results per page image, JSON, kept across builds (qa/ocr.py)
         passages.jsonl     one passage per line (row i = FAISS id i's passage)
         dense.faiss        IndexIDMap2(IndexFlatIP) over normalised vectors
         bm25/              bm25s arrays (.npy, no pickles) and vocabulary (.json)
         embedder/          the corpus-trained model, when the fallback is in use
 
-A failed or interrupted ingest leaves CURRENT pointing at the previous, complete build.
+A failed or interrupted ingest leaves CURRENT pointing at the previous, complete build. Every file
+of a build is fsynced before CURRENT is switched to it, and CURRENT itself after.
+
+Writers (ingest, an upload, a metadata correction) hold `LOCK` (fcntl.flock) for their whole run, so
+a second writer waits for the first and then builds on its result, instead of overwriting it. The
+holder of the lock also removes what a killed writer left: `.build-*.partial` folders, builds that
+CURRENT does not name, temp files and folders (`clean_leftovers`). Readers take no lock: `load`
+resolves CURRENT again when the build it was reading is replaced under it.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import shutil
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -32,10 +44,18 @@ from qa.lexical import BM25
 from qa.types import Document, Passage
 
 FORMAT_VERSION = 1
+LOCK_NAME = "LOCK"
+LOCK_TIMEOUT = 600.0  # seconds a writer waits for another one ($QA_LOCK_TIMEOUT)
+TEMP_PREFIX = ".tmp-"  # temp folders of a writer, inside the index folder so that the next one removes them
+LOAD_TRIES = 5
 
 
 class IndexUnusable(Exception):
     """The index folder is missing, damaged or incompatible; the message says what to do."""
+
+
+class IndexBusy(RuntimeError):
+    """Another process is writing the index and did not finish within the timeout."""
 
 
 @dataclass
@@ -88,29 +108,65 @@ def current_build(root: Path) -> Path | None:
 
 
 def load(root: Path, expect_model: str | None = None) -> Index:
-    import faiss
+    """The build CURRENT names. A writer may replace and remove that build while it is read; then
+    CURRENT names a newer one, which is read instead."""
+    for attempt in range(LOAD_TRIES):
+        build = current_build(root)
+        try:
+            return _load_build(root, build, expect_model)
+        except (FileNotFoundError, IndexUnusable) as exc:
+            if attempt + 1 < LOAD_TRIES and current_build(root) != build:
+                continue  # swapped away while it was read
+            if isinstance(exc, FileNotFoundError):
+                missing = Path(exc.filename or "").name or "a file"
+                raise IndexUnusable(f"index {build} is damaged ({missing} is missing): rebuild it with "
+                                    f"`qa ingest PATH --index {root} --rebuild`") from None
+            raise
+    raise AssertionError("unreachable")
 
-    build = current_build(root)
+
+def _load_build(root: Path, build: Path | None, expect_model: str | None) -> Index:
     if build is None:
         raise IndexUnusable(f"no index in {root}: build one with `qa ingest data/corpus --index {root}`")
     try:
         raw = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise
     except (OSError, ValueError) as exc:
         raise IndexUnusable(f"index {build} has no readable manifest ({exc}): rebuild it with "
                           f"`qa ingest PATH --index {root} --rebuild`") from None
-    if raw.get("format_version") != FORMAT_VERSION:
-        raise IndexUnusable(f"index {root} has format version {raw.get('format_version')}, this program "
+    if not isinstance(raw, dict) or raw.get("format_version") != FORMAT_VERSION:
+        version = raw.get("format_version") if isinstance(raw, dict) else None
+        raise IndexUnusable(f"index {root} has format version {version}, this program "
                           f"reads version {FORMAT_VERSION}: rebuild it with `qa ingest PATH --index {root} --rebuild`")
+    try:
+        index = _read_build(root, build, raw, expect_model)
+    except (FileNotFoundError, IndexUnusable):
+        raise
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RuntimeError, IndexError) as exc:
+        # a truncated or hand-edited file fails in json, faiss, numpy or a dataclass, many ways
+        what = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        what = f"{type(exc).__name__}: {what[:80]}{'…' if len(what) > 80 else ''}" if what else type(exc).__name__
+        raise IndexUnusable(f"index {build} is damaged ({what}): rebuild it with "
+                          f"`qa ingest PATH --index {root} --rebuild`") from None
+    overrides.apply(index.documents.values(), overrides.load(root))
+    return index
+
+
+def _read_build(root: Path, build: Path, raw: dict, expect_model: str | None) -> Index:
+    import faiss
+
     manifest = Manifest(**raw)
     if expect_model and expect_model != manifest.embed_model:
         raise IndexUnusable(f"index {root} was built with embedding model {manifest.embed_model}, not "
                           f"{expect_model}: rebuild it with `qa ingest PATH --index {root} --rebuild "
                           f"--embed-model {expect_model}`, or drop --embed-model to use the index's model")
     documents = {d["doc_id"]: Document(**d) for d in _read_jsonl(build / "documents.jsonl")}
-    overrides.apply(documents.values(), overrides.load(root))
     rows = _read_jsonl(build / "passages.jsonl")
     passages = [Passage(**{k: v for k, v in r.items() if k != "key"}) for r in rows]
     ids = np.array([r["key"] for r in rows], dtype=np.int64)
+    if not (build / "dense.faiss").is_file():
+        raise FileNotFoundError(errno.ENOENT, "no such file", str(build / "dense.faiss"))
     dense = faiss.read_index(str(build / "dense.faiss"))
     if dense.d != manifest.dim or dense.ntotal != len(passages):
         raise IndexUnusable(f"index {build} is damaged (vectors do not match passages): rebuild it with "
@@ -127,36 +183,173 @@ def save(root: Path, index: Index, embedder_dir: Path | None = None) -> Path:
     tmp = root / f".{name}.partial"
     tmp.mkdir()
     try:
-        index.manifest.created = time.strftime("%Y-%m-%dT%H:%M:%S")
-        index.manifest.counts = {"documents": len(index.documents), "passages": len(index.passages)}
-        (tmp / "manifest.json").write_text(json.dumps(asdict(index.manifest), ensure_ascii=False, indent=2),
-                                           encoding="utf-8")
-        _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in index.documents.values()))
-        _write_jsonl(tmp / "passages.jsonl",
-                     ({**asdict(p), "key": int(k)} for p, k in zip(index.passages, index.ids)))
-        faiss.write_index(index.dense, str(tmp / "dense.faiss"))
-        index.bm25.save(tmp / "bm25")
-        if embedder_dir is not None:
-            shutil.copytree(embedder_dir, tmp / "embedder")
+        _write_build(tmp, index, embedder_dir, faiss)
+        _fsync_tree(tmp)
         os.replace(tmp, root / name)
-    except BaseException:
+        _fsync_dir(root)
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, shutil.Error):  # its message is a list of (source, target, error) tuples
+            first = exc.args[0][0] if exc.args and exc.args[0] else ("", "", str(exc))
+            raise OSError(f"cannot write the index in {root}: {first[2]}") from None
         raise
     previous = current_build(root)
     pointer_tmp = root / f".CURRENT.{os.getpid()}"
-    pointer_tmp.write_text(name)
+    with pointer_tmp.open("w", encoding="utf-8") as f:
+        f.write(name)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(pointer_tmp, root / "CURRENT")
-    if previous is not None:
+    _fsync_dir(root)
+    if previous is not None and previous.name != name:
         shutil.rmtree(previous, ignore_errors=True)
     index.folder = root / name
     return root / name
+
+
+def _write_build(tmp: Path, index: Index, embedder_dir: Path | None, faiss) -> None:
+    index.manifest.created = time.strftime("%Y-%m-%dT%H:%M:%S")
+    index.manifest.counts = {"documents": len(index.documents), "passages": len(index.passages)}
+    (tmp / "manifest.json").write_text(json.dumps(asdict(index.manifest), ensure_ascii=False, indent=2),
+                                       encoding="utf-8")
+    _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in index.documents.values()))
+    _write_jsonl(tmp / "passages.jsonl",
+                 ({**asdict(p), "key": int(k)} for p, k in zip(index.passages, index.ids)))
+    faiss.write_index(index.dense, str(tmp / "dense.faiss"))
+    index.bm25.save(tmp / "bm25")
+    if embedder_dir is not None:
+        shutil.copytree(embedder_dir, tmp / "embedder")
 
 
 def save_documents(index: Index) -> None:
     """Rewrite the build's documents.jsonl after their metadata was corrected (qa docs set)."""
     tmp = index.folder / f".documents.{os.getpid()}.tmp"
     _write_jsonl(tmp, (asdict(d) for d in index.documents.values()))
+    with tmp.open("rb") as f:
+        os.fsync(f.fileno())
     os.replace(tmp, index.folder / "documents.jsonl")
+    _fsync_dir(index.folder)
+
+
+# --- writers: one at a time, and the leftovers of killed ones -----------------------------------
+
+_held: dict[str, list] = {}  # index folder → [open lock file, depth, owning thread]
+_held_guard = threading.Lock()
+
+
+@contextmanager
+def writer_lock(root: Path, timeout: float | None = None, on_wait=None):
+    """Hold the index folder's write lock: wait up to `timeout` seconds (default $QA_LOCK_TIMEOUT
+    or LOCK_TIMEOUT) for another writer, else IndexBusy; on_wait(holder) is called once when it has
+    to wait. Re-entrant within a thread. While it is held, what killed writers left is removed
+    (clean_leftovers)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    key = str(root.resolve())
+    me = threading.get_ident()
+    with _held_guard:
+        held = _held.get(key)
+        if held is not None and held[2] == me:
+            held[1] += 1
+            nested = True
+        else:
+            nested = False
+    if nested:
+        try:
+            yield
+        finally:
+            with _held_guard:
+                _held[key][1] -= 1
+        return
+    if timeout is None:
+        timeout = float(os.environ.get("QA_LOCK_TIMEOUT") or LOCK_TIMEOUT)
+    f = open(root / LOCK_NAME, "a+", encoding="utf-8")
+    try:
+        deadline = time.monotonic() + timeout
+        waited = False
+        while True:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                f.seek(0)
+                who = f.read().strip()
+                if not waited and on_wait is not None and timeout > 0:
+                    on_wait(who or "another process")
+                waited = True
+                if time.monotonic() >= deadline:
+                    raise IndexBusy(f"index {root} is busy: another ingest or upload ({who or 'another process'}) "
+                                    f"is writing it; nothing was changed, try again when it has finished "
+                                    f"(waited {timeout:.0f} s; $QA_LOCK_TIMEOUT sets how long)") from None
+                time.sleep(0.05)
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()} since {time.strftime('%H:%M:%S')}")
+        f.flush()
+        with _held_guard:
+            _held[key] = [f, 1, me]
+        try:
+            clean_leftovers(root)
+            yield
+        finally:
+            with _held_guard:
+                _held.pop(key, None)
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    finally:
+        f.close()
+
+
+def holds_lock(root: Path) -> bool:
+    with _held_guard:
+        held = _held.get(str(Path(root).resolve()))
+        return held is not None and held[2] == threading.get_ident()
+
+
+def clean_leftovers(root: Path) -> list[str]:
+    """Remove what killed writers left in root: partial builds, builds CURRENT does not name, temp
+    files and folders. Only safe under writer_lock (no other writer is running); returns the names."""
+    current = current_build(root)
+    removed = []
+    for p in Path(root).iterdir():
+        name = p.name
+        stale = (name.startswith((".build-", TEMP_PREFIX, ".CURRENT.", ".upload-"))
+                 or (name.startswith("build-") and (current is None or p.name != current.name))
+                 or (name.startswith("overrides.") and name.endswith(".tmp")))
+        if not stale:
+            continue
+        if current is None and name.startswith("build-"):
+            continue  # no CURRENT to compare with: never guess which build is the index
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        removed.append(name)
+    if current is not None:
+        for p in current.glob(".documents.*.tmp"):
+            p.unlink(missing_ok=True)
+            removed.append(f"{current.name}/{p.name}")
+    return removed
+
+
+def _fsync_tree(folder: Path) -> None:
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(dirpath))
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_jsonl(path: Path, rows) -> None:

@@ -27,6 +27,7 @@ class Document:
     content_hash: str = ""  # sha256 of the source file's bytes
     pages: list[int] = field(default_factory=list)  # offset in text where each page starts; [] without pages
     first_page: int = 1  # number, in the file, of the page that pages[0] is
+    page_ocr: list[float | None] = field(default_factory=list)  # per page of `pages`: OCR confidence, None: text layer
 
     @property
     def year(self) -> int | None:
@@ -37,6 +38,14 @@ class Document:
         if not self.pages:
             return None
         return self.first_page + max(0, bisect_right(self.pages, offset) - 1)
+
+    def ocr_confidence(self, first: int | None, last: int | None) -> float | None:
+        """Mean OCR confidence of the pages first..last that were read by OCR; None when none was."""
+        if first is None or not self.page_ocr:
+            return None
+        found = [c for n, c in enumerate(self.page_ocr, start=self.first_page)
+                 if first <= n <= (last or first) and c is not None]
+        return round(sum(found) / len(found), 3) if found else None
 
 
 @dataclass
@@ -49,6 +58,7 @@ class Passage:
     section: str = ""  # heading path, " > " separated
     page: int | None = None  # file page where the passage starts; None for formats without pages
     last_page: int | None = None  # file page where it ends
+    ocr: float | None = None  # mean OCR confidence of its pages when they were scans read by OCR
 
     @property
     def page_label(self) -> str:
@@ -88,3 +98,6 @@ class Answer:
     confidence: float = 0.0  # the answerer's probability that the answer is right (calibrated)
     closest: Citation | None = None  # for a refusal: the best sentence found, which may not answer
     timings_ms: dict[str, float] = field(default_factory=dict)
+    answerer: str = "extractive"  # which answerer gave it (qa/answerers.py)
+    claims: list = field(default_factory=list)  # qa.claims.Claim, each checked against its citations (llm)
+    notice: str = ""  # one line for the user: why the language model's answer is not shown, …

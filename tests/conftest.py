@@ -77,6 +77,9 @@ APP_DOCS = {
     "gov-2020.txt": "2020年政府工作报告\n——在区第九届人民代表大会第四次会议上的报告\n(2020年1月9日)\n李娜\n"
                     "一、城中村改造\n2020年计划拆迁5000户，新建安置房80万平方米。\n"
                     "李娜强调，要做好老旧小区改造和背街小巷整治。\n",
+    # a long report: "查看上下文" has 1000 characters before its passage to scroll past
+    "lanterns.txt": "元宵灯会工作安排\n" + "".join(f"第{i}项，园林绿化养护按计划推进，道路保洁每日两次。\n"
+                                              for i in range(1, 60)) + "灯会共展出花灯2400盏，由文旅局负责组织。\n",
     "notes<b>.txt": "关于火锅节<script>alert(1)</script>的说明\n"
                     "火锅节每年举办一次，地点在运河广场<img src=x onerror=alert(1)>东侧。\n"
                     "火锅节共有摊位120个<script>alert(2)</script>，由文旅局负责组织。\n",
@@ -108,9 +111,22 @@ def app_index(tmp_path_factory, tiny_st_model):
 
 
 @pytest.fixture(scope="session")
-def app_env():
+def llm_url():
+    """Base URL of the scripted chat-completions server (tests/llm_server.py) on 127.0.0.1."""
+    import llm_server
+
+    server = llm_server.start()
+    yield server.url
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def app_env(llm_url):
+    # the app can answer with the scripted model ("mixed": one claim right, one number made up) when
+    # its answer mode is set to llm; extractive stays the default
     return {**os.environ, "QA_DENSE_WEIGHT": "0.05", "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-            "TOKENIZERS_PARALLELISM": "false"}
+            "TOKENIZERS_PARALLELISM": "false", "QA_LLM_URL": llm_url, "QA_LLM_MODEL": "mixed",
+            "QA_STREAM_PAUSE": "0.06"}  # slow enough to type, and send, while an answer streams
 
 
 @pytest.fixture(scope="session")

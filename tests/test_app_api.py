@@ -43,6 +43,14 @@ def test_ask_returns_the_same_json_as_the_cli(client, cli_answers, question):
     assert got == want
 
 
+@pytest.mark.parametrize("question", ["", "   "])
+def test_ask_an_empty_question_is_an_error(client, question):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="empty question"):
+        client.predict(question, api_name="/ask")
+
+
 def test_ask_answers_with_citations(client):
     got = client.predict("2020年计划拆迁多少户？", api_name="/ask")
     assert got["answerable"] and "5000" in got["short_answer"]
@@ -76,12 +84,12 @@ def test_chat_endpoint_streams_follows_up_and_filters(app_url):
     chunks = list(job)
     assert len(chunks) > 2  # streamed, not sent at once
     history = chunks[-1][0]
-    assert "3000户" in str(history[-1]["content"]) and 'href="#src-1"' in str(history[-1]["content"])
+    assert "3000户" in str(history[-1]["content"]) and 'href="#src-0-1"' in str(history[-1]["content"])
     history, _, sources = client.predict("那2020年呢？", history, "hybrid", 5, [], [], "extractive",
                                          api_name="/chat")
     last = str(history[-1]["content"])
     assert "5000户" in last and "检索的问题：2020年计划拆迁多少户？" in last
-    assert 'id="src-1"' in sources and "<mark>2020年计划拆迁5000户" in sources
+    assert 'id="src-1-1"' in sources and "<mark>2020年计划拆迁5000户" in sources  # the second answer's source 1
     fresh = Client(app_url, verbose=False)  # a new browser session: no history, filtered to 2020
     history, _, _ = fresh.predict("计划拆迁多少户？", [], "bm25", 3, [], ["2020"], "extractive", api_name="/chat")
     assert "5000户" in str(history[-1]["content"])

@@ -20,8 +20,8 @@ FILES = {
 运河财富小镇引进金融企业30家，税收增长明显。""",
 }
 CITATION_FIELDS = {"n", "doc_id", "title", "date", "source", "section", "passage_id", "quote", "text",
-                   "start", "end", "page", "score"}
-PASSAGE_FIELDS = {"passage_id", "doc_id", "title", "date", "source", "section", "text", "start", "end", "page",
+                   "start", "end", "page", "ocr", "score"}
+PASSAGE_FIELDS = {"passage_id", "doc_id", "title", "date", "source", "section", "text", "start", "end", "page", "ocr",
                   "score"}
 
 
@@ -209,13 +209,47 @@ def test_ingest_json(capsys, tmp_path, tiny_st_model):
     assert "qa: skipped" in err and "empty" in err
 
 
-def test_ingest_nothing_readable_exits_1(capsys, tmp_path, tiny_st_model):
+def test_ingest_nothing_readable_exits_2_and_writes_no_index(capsys, tmp_path, tiny_st_model):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "empty.txt").write_bytes(b"")
-    code, _, err = run(capsys, "ingest", corpus, "--index", tmp_path / "index", "--embed-model", tiny_st_model)
-    assert code == 1
-    assert "empty" in err
+    (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    for path in (corpus, tmp_path / "image.txt"):
+        code, out, err = run(capsys, "ingest", path, "--index", tmp_path / "index", "--embed-model", tiny_st_model)
+        assert code == 2 and out == ""
+        assert "qa: error: nothing to index" in err and "Traceback" not in err
+        index = tmp_path / "index"  # at most the writers' lock file: no build, no CURRENT
+        assert not index.exists() or {p.name for p in index.iterdir()} <= {"LOCK"}
+    # and so `qa ask` never meets an index that refuses everything
+
+
+def test_ingest_a_path_that_does_not_exist(capsys, tmp_path, index_dir):
+    before = sorted(p.name for p in index_dir.iterdir())
+    assert_user_error(*run(capsys, "ingest", tmp_path / "corpsu", "--index", tmp_path / "new"), "corpsu",
+                      "no such file")
+    assert not (tmp_path / "new").exists()
+    # a misspelled folder added to an existing index: the same, and the index is untouched
+    assert_user_error(*run(capsys, "ingest", tmp_path / "corpsu", "--index", index_dir), "corpsu")
+    assert sorted(p.name for p in index_dir.iterdir()) == before
+
+
+def test_ask_on_an_empty_index_says_so(capsys, tmp_path, tiny_st_model):
+    from qa import store
+    from qa.config import Settings
+    from qa.ingest import ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("城中村改造完成拆迁5500户。", encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "index", embed_model=str(tiny_st_model))
+    ingest([corpus], settings)
+    (corpus / "a.txt").unlink()
+    ingest([corpus], settings)  # an index whose only report was removed
+    assert store.load(settings.index_dir).passages == []
+    capsys.readouterr()
+    for command in ("ask", "search"):
+        assert_user_error(*run(capsys, command, "拆迁多少户？", "--index", settings.index_dir), "no documents",
+                          "qa ingest")
 
 
 # --- user errors: one line, status 2, no traceback ---------------------------------------------
@@ -383,3 +417,19 @@ def test_docs_user_errors(capsys, own_index, argv, fragment):
     assert_user_error(code, out, err)
     assert fragment in err
     assert not (own_index / "overrides.json").exists()
+
+
+def test_text_output_shows_no_markdown_marks(capsys, tmp_path, tiny_st_model):
+    from qa.config import Settings
+    from qa.ingest import ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "r.md").write_text("# 区域改办工作报告\n## 打好三大会战\n**全力以赴打好全域征迁清零大会战。**确保完成剩余55户居民签约。\n",
+                                 encoding="utf-8")
+    ingest([corpus], Settings(index_dir=tmp_path / "index", embed_model=str(tiny_st_model)))
+    capsys.readouterr()
+    for command in ("ask", "search"):
+        code, out, _ = run(capsys, command, "剩余多少户居民签约？", "--index", tmp_path / "index")
+        assert code == 0 and "55户" in out
+        assert "**" not in out and "#" not in out

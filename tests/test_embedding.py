@@ -172,3 +172,86 @@ def test_train_corpus_model_on_a_tiny_corpus(tmp_path):
     # too few sentence pairs to tune: the LSA start is still saved and loadable
     trained = train_corpus_model(PASSAGES[:3], tmp_path / "m", dim=16, vocab_size=200, steps=5)
     check_vectors(load_model(str(tmp_path / "m")).encode_passages(["地铁"]), 1, trained.dim)
+
+
+def _plain(model, texts, prefix):
+    return model.encode([prefix + embedding.for_search(t) for t in texts], convert_to_numpy=True,
+                        normalize_embeddings=True)
+
+
+def test_e5_models_get_query_and_passage_prefixes(tiny_st_model, tmp_path):
+    folder = tmp_path / "multilingual-e5-tiny"
+    shutil.copytree(tiny_st_model, folder)
+    embedder = load_model(str(folder))
+    assert (embedder.query_prompt, embedder.document_prompt) == ("query: ", "passage: ")
+    np.testing.assert_allclose(embedder.encode_passages(["地铁站点"]), _plain(embedder.model, ["地铁站点"], "passage: "),
+                               atol=1e-6)
+    np.testing.assert_allclose(embedder.encode_queries(["地铁站点"]), _plain(embedder.model, ["地铁站点"], "query: "),
+                               atol=1e-6)
+
+
+def test_a_model_s_own_prompts_are_used_through_encode_query_and_encode_document(tiny_st_model, tmp_path):
+    import json
+
+    folder = tmp_path / "own-prompts"
+    shutil.copytree(tiny_st_model, folder)
+    config = folder / "config_sentence_transformers.json"
+    data = json.loads(config.read_text()) if config.exists() else {}
+    data["prompts"] = {"query": "查询：", "document": "文档："}
+    config.write_text(json.dumps(data, ensure_ascii=False))
+    embedder = load_model(str(folder), device="cpu", batch_size=4, max_length=16)
+    assert (embedder.query_prompt, embedder.document_prompt) == ("查询：", "文档：")
+    assert embedder.added == {"query": None, "document": None}  # not added twice
+    assert embedder.model.max_seq_length == 16 and embedder.model.device.type == "cpu" and embedder.batch_size == 4
+    np.testing.assert_allclose(embedder.encode_passages(["地铁站点"]), _plain(embedder.model, ["地铁站点"], "文档："),
+                               atol=1e-6)
+    np.testing.assert_allclose(embedder.encode_queries(["地铁站点"]), _plain(embedder.model, ["地铁站点"], "查询："),
+                               atol=1e-6)
+
+
+def test_device_is_chosen_automatically_or_as_asked():
+    import torch
+
+    assert embedding.pick_device("cpu") == "cpu"
+    assert embedding.pick_device(None) in ("cuda", "mps", "cpu")
+    if not torch.cuda.is_available():
+        assert embedding.pick_device(None) != "cuda"
+
+
+def test_static_embedder_matches_the_sentence_transformers_model(tmp_path):
+    """The corpus-trained model read with numpy gives the vectors sentence-transformers gives."""
+    from qa.embedding import StaticEmbedder, load_index_model
+
+    train_corpus_model(PASSAGES, tmp_path / "embedder", dim=32, vocab_size=400, steps=10)
+    static = load_index_model(CORPUS_MODEL, tmp_path)
+    assert isinstance(static, StaticEmbedder) and static.dim == 32
+    full = load_model(str(tmp_path / "embedder"), CORPUS_MODEL)
+    texts = ["城中村改造拆迁多少户？", "", "地铁 line 5 号线 2024", "全區經濟穩步增長 😀"]
+    np.testing.assert_allclose(static.encode_queries(texts), full.encode_queries(texts), atol=1e-6)
+    np.testing.assert_allclose(static.encode_passages(PASSAGES), full.encode_passages(PASSAGES), atol=1e-6)
+    check_vectors(static.encode_passages(PASSAGES), len(PASSAGES), 32)
+
+
+def test_asking_with_the_corpus_model_imports_neither_torch_nor_sentence_transformers(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from qa import ingest as ingest_module
+    from qa.config import Settings
+
+    monkeypatch.setattr(ingest_module, "train_corpus_model",
+                        lambda texts, out: train_corpus_model(texts, out, dim=16, vocab_size=300, steps=5))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("\n".join(PASSAGES), encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "index", embed_model=str(tmp_path / "no-model-here"))
+    assert ingest_module.ingest([corpus], settings).model == CORPUS_MODEL
+    code = ("import sys; from qa.cli import main; main(['ask', '地铁五号线建设', '--index', sys.argv[1]]); "
+            "print('HEAVY', sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))")
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code, str(settings.index_dir)], cwd=root, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "地铁" in out.stdout
+    assert "HEAVY []" in out.stdout

@@ -31,7 +31,7 @@ def test_a_bad_line_is_reported_with_its_number(tab, tmp_path):
     good = {"id": "1", "question": "2019年计划拆迁多少户？", "answers": ["3000户"], "evidence": "2019年计划拆迁3000户",
             "doc": "gov-2019.txt", "type": "number", "answerable": True}
     bad.write_text(json.dumps(good, ensure_ascii=False) + "\n{not json\n", encoding="utf-8")
-    tables, recall, by_type, files = tab.run(str(bad), False, ["bm25"], "1,5", "zh", progress=lambda *a, **k: None)
+    tables, recall, by_type, files, _ = tab.run(str(bad), False, ["bm25"], "1,5", "zh", progress=lambda *a, **k: None)
     assert "出错了" in tables and ":2" in tables
     assert recall is None and by_type is None and files is None
 
@@ -46,8 +46,12 @@ def test_a_run_writes_the_report_files(tab, tmp_path):
     row = {"id": "1", "question": "2019年计划拆迁多少户？", "answers": ["3000户"], "evidence": "2019年计划拆迁3000户",
            "doc": "gov-2019.txt", "type": "number", "answerable": True}
     data.write_text(json.dumps(row, ensure_ascii=False), encoding="utf-8")
-    tables, recall, by_type, files = tab.run(str(data), False, ["bm25", "hybrid"], "1,5", "zh",
-                                             progress=lambda *a, **k: None)
-    assert "| answer accuracy (gold in answer) | 1.000 | 1.000 |" in tables
+    tables, recall, by_type, files, last = tab.run(str(data), False, ["bm25", "hybrid"], "1,5", "zh",
+                                                   progress=lambda *a, **k: None)
+    assert "| 答案准确率（答案含标准答案） | 1.000 | 1.000 |" in tables and "评测报告" in tables
+    assert "answer accuracy" not in tables and "1 个问题" in tables
+    english = tab.relabel("en", last)[-1]  # the language switch shows the same evaluation in English
+    assert "| answer accuracy (gold in answer) | 1.000 | 1.000 |" in english and "1 questions in" in english
+    assert "评测" not in english
     assert recall.endswith("recall_at_k.png") and by_type.endswith("accuracy_by_type.png")
     assert sorted(f.rsplit("/", 1)[-1] for f in files) == ["metrics.json", "per_question.csv", "report.md"]

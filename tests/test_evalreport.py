@@ -56,7 +56,7 @@ def test_compare_needs_a_common_mode():
 
 
 def test_plots_fall_back_to_english_labels_without_a_cjk_font(tmp_path, monkeypatch):
-    monkeypatch.setattr(evalreport, "cjk_font", lambda: None)
+    monkeypatch.setattr(evalreport, "cjk_fonts", lambda: [])
     evalreport.plot_by_type(result(), tmp_path / "by_type.png")
     evalreport.plot_recall(result(), tmp_path / "recall.png")
     assert (tmp_path / "by_type.png").read_bytes()[:4] == b"\x89PNG"
@@ -67,6 +67,57 @@ def test_plots_fall_back_to_english_labels_without_a_cjk_font(tmp_path, monkeypa
 def test_cjk_font_is_a_name_or_none():
     font = evalreport.cjk_font()
     assert font is None or isinstance(font, str) and font
+
+
+@pytest.fixture
+def chinese_only_font_listed_first(tmp_path):
+    """A font with Chinese glyphs and no Latin letters or digits (like Droid Sans Fallback), listed
+    before every other font, made here from an installed CJK font; skipped when there is none."""
+    import shutil
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+    from matplotlib import font_manager as fm
+    from matplotlib.ft2font import FT2Font
+
+    evalreport.cjk_fonts()  # adds a CJK font installed after matplotlib listed its fonts
+    source = next((f.fname for f in fm.fontManager.ttflist if any(f.name.startswith(w) for w in evalreport.CJK_FONTS)
+                   and ord("中") in FT2Font(f.fname).get_charmap()), None)
+    if source is None:
+        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+    font = TTFont(source, fontNumber=0)
+    chinese = [c for c in font.getBestCmap() if 0x4E00 <= c <= 0x9FFF or 0x3000 <= c <= 0x303F or 0xFF00 <= c <= 0xFFEF]
+    options = subset.Options()
+    options.name_IDs = ["*"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=chinese)
+    subsetter.subset(font)
+    for record in font["name"].names:
+        if record.nameID in (1, 4, 16):
+            record.string = "Droid Sans Fallback"
+    path = tmp_path / "chinese-only.ttf"
+    font.save(str(path))
+    before = list(fm.fontManager.ttflist)
+    fm.fontManager.addfont(str(path))
+    fm.fontManager.ttflist.insert(0, fm.fontManager.ttflist.pop())
+    fm._get_font.cache_clear()
+    yield "Droid Sans Fallback"
+    fm.fontManager.ttflist[:] = before
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_plot_labels_have_every_glyph_when_a_chinese_only_font_comes_first(tmp_path, chinese_only_font_listed_first):
+    import warnings
+
+    fonts = evalreport.cjk_fonts()
+    assert fonts.index("DejaVu Sans") < fonts.index(chinese_only_font_listed_first)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        evalreport.plot_recall(result(), tmp_path / "recall.png")
+        evalreport.plot_by_type(result(), tmp_path / "by_type.png")
+    missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
+    assert missing == []
+    assert evalreport._figure()[1] is True  # Chinese labels
 
 
 def test_render_without_plots_for_the_terminal_and_app():

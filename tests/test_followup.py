@@ -63,3 +63,12 @@ def test_the_latest_turn_is_the_one_referred_to():
 ])
 def test_a_new_predicate_keeps_the_previous_subject(previous, question, expected):
     assert rewrite(question, [Turn(previous)]) == expected
+
+
+@pytest.mark.parametrize("previous, question, expected", [
+    ("拱墅区2020年上半年地区生产总值增长了多少？", "那固定资产投资呢？", "拱墅区2020年上半年固定资产投资增长了多少？"),
+    ("2016年上半年拱墅区地区生产总值是多少？", "一般公共预算收入呢？", "2016年上半年拱墅区一般公共预算收入是多少？"),
+    ("拱墅区地区生产总值增长了多少？", "那固定资产投资呢？", "拱墅区固定资产投资增长了多少？"),
+])
+def test_a_new_topic_keeps_the_place_time_and_question(previous, question, expected):
+    assert rewrite(question, [Turn(previous)]) == expected

@@ -53,7 +53,7 @@ def sources(index) -> set[str]:
 
 def test_ingest_folder(corpus, settings):
     report = ingest([corpus], settings)
-    assert sorted(report.added) == sorted(source_name(corpus / n) for n in ("a.txt", "b.txt", "c.md"))
+    assert sorted(report.added) == sorted(source_name(corpus / n, settings.index_dir) for n in ("a.txt", "b.txt", "c.md"))
     assert report.updated == [] and report.removed == [] and report.unchanged == 0
     skipped = {s.path.name: s.reason for s in report.skipped}
     assert set(skipped) == {"empty.txt", "image.txt"}
@@ -95,7 +95,7 @@ def test_modified_file_is_updated(corpus, settings):
     before = store.load(settings.index_dir)
     (corpus / "c.md").write_text(NOTES_C.replace("两万户", "三万户"), encoding="utf-8")
     report = ingest([corpus], settings)
-    assert report.updated == [source_name(corpus / "c.md")]
+    assert report.updated == [source_name(corpus / "c.md", settings.index_dir)]
     assert report.added == [] and report.removed == [] and report.unchanged == 2
     after = store.load(settings.index_dir)
     assert after.folder != before.folder
@@ -109,21 +109,21 @@ def test_modified_file_is_updated(corpus, settings):
     for pid in kept:
         np.testing.assert_allclose(new_vectors[pid], old_vectors[pid])
     assert after.dense.ntotal == len(after.passages)
-    assert after.manifest.documents[source_name(corpus / "c.md")] != before.manifest.documents[source_name(corpus / "c.md")]
+    assert after.manifest.documents[source_name(corpus / "c.md", settings.index_dir)] != before.manifest.documents[source_name(corpus / "c.md", settings.index_dir)]
 
 
 def test_deleted_file_is_removed(corpus, settings):
     ingest([corpus], settings)
     (corpus / "b.txt").unlink()
     report = ingest([corpus], settings)
-    assert report.removed == [source_name(corpus / "b.txt")]
+    assert report.removed == [source_name(corpus / "b.txt", settings.index_dir)]
     assert report.unchanged == 2 and report.documents == 2
     index = store.load(settings.index_dir)
     assert "b" not in index.documents
     assert all(p.doc_id != "b" for p in index.passages)
     assert not any("运河财富小镇" in p.text for p in index.passages)
     assert index.dense.ntotal == len(index.passages)
-    assert source_name(corpus / "b.txt") not in index.manifest.documents
+    assert source_name(corpus / "b.txt", settings.index_dir) not in index.manifest.documents
 
 
 def test_ingesting_another_folder_keeps_the_first(corpus, settings, tmp_path):
@@ -132,7 +132,7 @@ def test_ingesting_another_folder_keeps_the_first(corpus, settings, tmp_path):
     other.mkdir()
     (other / "d.txt").write_text("体育场馆建设服务亚运会。", encoding="utf-8")
     report = ingest([other], settings)
-    assert report.added == [source_name(other / "d.txt")]
+    assert report.added == [source_name(other / "d.txt", settings.index_dir)]
     assert report.removed == []  # files outside the ingested path are not "deleted"
     assert set(store.load(settings.index_dir).documents) == {"a", "b", "c", "d"}
 
@@ -166,7 +166,7 @@ def test_failure_during_save_keeps_the_previous_index(corpus, settings, monkeypa
     assert after.manifest.documents == before.manifest.documents
     assert not [p for p in settings.index_dir.iterdir() if p.name.endswith(".partial")]
     # and the next ingest still sees the change
-    assert ingest([corpus], settings).updated == [source_name(corpus / "c.md")]
+    assert ingest([corpus], settings).updated == [source_name(corpus / "c.md", settings.index_dir)]
 
 
 def test_rebuild(corpus, settings):
@@ -214,7 +214,7 @@ def test_nothing_readable(tmp_path, settings):
     report = ingest([folder], settings)
     assert report.documents == 0 and report.passages == 0
     assert len(report.skipped) == 1
-    assert store.load(settings.index_dir).passages == []
+    assert store.current_build(settings.index_dir) is None  # no index that refuses every question
 
 
 def test_fallback_model_when_the_configured_one_is_missing(corpus, tmp_path, monkeypatch):
@@ -248,17 +248,45 @@ def test_fallback_model_when_the_configured_one_is_missing(corpus, tmp_path, mon
     assert again.dense.ntotal == len(again.passages)
 
 
-def test_two_files_with_the_same_name_are_refused_clearly(tmp_path):
-    from qa.config import Settings
-    from qa.ingest import ingest
-
+def test_two_files_with_the_same_name_skip_the_second_and_ingest_the_rest(tmp_path, settings):
     for sub in ("x", "y"):
         (tmp_path / sub).mkdir()
         (tmp_path / sub / "a.txt").write_text(f"{sub}报告。城中村改造完成拆迁4000户。", encoding="utf-8")
-    settings = Settings.resolve(index_dir=tmp_path / "index", embed_model="no-such/model")
-    with pytest.raises(ValueError, match="rename"):
-        ingest([tmp_path / "x", tmp_path / "y"], settings)
-    assert not (tmp_path / "index" / "CURRENT").exists()
+    (tmp_path / "y" / "b.txt").write_text("地铁5号线站点建设全面开工。", encoding="utf-8")
+    report = ingest([tmp_path / "x", tmp_path / "y"], settings)
+    skipped = {str(s.path): s.reason for s in report.skipped}
+    assert str(tmp_path / "y" / "a.txt") in skipped and "rename" in skipped[str(tmp_path / "y" / "a.txt")]
+    assert sorted(report.added) == ["x/a.txt", "y/b.txt"]
+    index = store.load(settings.index_dir)
+    assert sources(index) == {"x/a.txt", "y/b.txt"} and "x报告" in index.documents["a"].text
+
+
+def test_names_do_not_depend_on_the_working_folder(corpus, settings, tmp_path, monkeypatch):
+    ingest([corpus], settings)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    report = ingest([corpus], settings)
+    assert (report.added, report.updated, report.removed, report.unchanged) == ([], [], [], 3)
+
+
+def test_an_index_keyed_by_old_names_takes_the_same_files_again(corpus, settings):
+    """An index made elsewhere (or keyed relative to another working folder) is not a clash."""
+    import json
+
+    ingest([corpus], settings)
+    build = store.current_build(settings.index_dir)
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    manifest["documents"] = {f"/gone/{k}": v for k, v in manifest["documents"].items()}
+    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    rows = [json.loads(line) for line in (build / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
+    (build / "documents.jsonl").write_text("".join(json.dumps({**r, "source": "/gone/" + r["source"]}) + "\n"
+                                                   for r in rows), encoding="utf-8")
+    report = ingest([corpus], settings)
+    assert report.skipped and all("rename" not in s.reason for s in report.skipped)
+    index = store.load(settings.index_dir)
+    assert sources(index) == {"corpus/a.txt", "corpus/b.txt", "corpus/c.md"}
+    assert len(report.updated) == 3
 
 
 def test_documents_from_an_index_without_metadata_provenance_are_described_again(corpus, settings):
@@ -278,3 +306,17 @@ def test_documents_from_an_index_without_metadata_provenance_are_described_again
     assert report.unchanged == 0 and len(report.updated) == len(sources(store.load(settings.index_dir)))
     assert all(d.provenance for d in store.load(settings.index_dir).documents.values())
     assert ingest([corpus], settings).updated == []
+
+
+def test_reingest_unchanged_loads_no_model(corpus, settings, monkeypatch):
+    """`make run` on an unchanged corpus: the files' hashes are compared and nothing heavy is done."""
+    ingest([corpus], settings)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was loaded for an unchanged corpus")
+
+    monkeypatch.setattr(ingest_module, "load_index_model", refuse)
+    monkeypatch.setattr(ingest_module, "load_model", refuse)
+    report = ingest([corpus], settings)
+    assert report.unchanged == 3 and report.documents == 3 and report.passages > 3
+    assert report.model == settings.embed_model

@@ -108,3 +108,25 @@ def test_confidence_is_shown_and_a_low_one_marked():
     assert "qa-low" in low and "Low confidence" in low
     shown = answer_message(NOT_FOUND, "zh", None, None, refused)
     assert "最接近的句子" in shown and "&lt;5500&gt;" in shown and "<5500>" not in shown
+
+
+def test_markdown_marks_are_structure_not_text_shown():
+    quote = "**全力以赴打好全域征迁清零大会战。**进一步统一思想。"
+    text = f"#### 打好“三大会战”\n{quote}加强协同作战。"
+    doc = Document("d", "d.md", text, "报告")
+    p = Passage("d-1", "d", text, 0, len(text), "打好“三大会战”")
+    result = Answer("q", quote + "[1]", None, True, [Citation(1, Hit(p, 0.9), quote)], [Hit(p, 0.9)])
+    panel = sources_html(result, {"d": doc})
+    assert "**" not in panel and "####" not in panel
+    assert "<mark>全力以赴打好全域征迁清零大会战。进一步统一思想。</mark>" in panel
+    bubble = answer_message(result.answer, "zh", None, None, result)
+    assert "*" not in bubble and "全力以赴打好全域征迁清零大会战。进一步统一思想。" in bubble
+
+
+def test_the_title_is_not_repeated_in_the_section_path():
+    result, docs = make_answer(title="一、城中村改造")
+    html = sources_html(result, docs)
+    meta = html.split('class="qa-src-meta">')[1].split("</div>")[0]
+    assert meta == "2019-01-10 · 张伟"  # the section path without the title shown just above it
+    from qa.render import section_path
+    assert section_path("报告 > 一、概况 > （一）经济", "报告") == "一、概况 > （一）经济"

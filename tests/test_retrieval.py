@@ -142,7 +142,7 @@ def test_doc_filter(retriever, built):
     hits = retriever.search("城中村改造拆迁 地铁", k=5, mode="bm25", doc_ids=["metro"])
     assert doc_ids(hits) == ["metro"]
     by_source = retriever.search("城中村改造拆迁 地铁", k=5, mode="bm25",
-                                 doc_ids=[source_name(folder / "r2018.txt")])
+                                 doc_ids=[source_name(folder / "r2018.txt", folder / "index")])
     assert doc_ids(by_source) == ["r2018"]
     assert retriever.search("城中村改造拆迁", mode="bm25", doc_ids=["no-such-doc"]) == []
 
@@ -173,9 +173,11 @@ def test_report_bonus_for_speaker_and_year(retriever):
 def test_empty_index(tmp_path, tiny_st_model):
     folder = tmp_path / "c"
     folder.mkdir()
-    (folder / "empty.txt").write_bytes(b"")
+    (folder / "a.txt").write_text("城中村改造完成拆迁5500户。", encoding="utf-8")
     settings = Settings(index_dir=tmp_path / "index", embed_model=str(tiny_st_model))
     ingest([folder], settings)
+    (folder / "a.txt").unlink()
+    ingest([folder], settings)  # its only report removed (ingest never starts an index with none)
     retriever = Retriever(store.load(settings.index_dir), load_model(str(tiny_st_model)))
     assert retriever.search("城中村改造", mode="hybrid") == []
 

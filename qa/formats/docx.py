@@ -16,37 +16,56 @@ from qa.formats import require
 from qa.loading import LoadError
 
 HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
+MAX_UNPACKED = 300 * 1024 * 1024  # a .docx that unpacks to more is a zip bomb, not a report
 
 
 def read(data: bytes) -> tuple[str, str, list]:
     docx = require("docx", "python-docx", "Word files")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise LoadError("not a Word .docx file (not a zip archive); an old .doc must be saved as .docx")
+    _check_size(data)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - a damaged file fails in zip, lxml or python-docx, many ways
         raise LoadError(f"not a valid Word .docx file ({type(exc).__name__}: {str(exc)[:120]})") from None
+    # paragraph.style looks the style up among all styles each time, which is quadratic on a file
+    # of many paragraphs: the names are read once, and each paragraph's style id looked up here
+    names = {s.style_id: s.name for s in document.styles}
     lines = []
     for block in document.iter_inner_content():
         if hasattr(block, "rows"):
             lines += _table_lines(block)
-        elif block.text.strip():
-            lines.append(_heading_prefix(block) + block.text.strip())
+        else:
+            text = block.text.strip()
+            if text:
+                lines.append(_heading_prefix(names.get(block._p.style) or "") + text)
     return "\n".join(lines), "docx", []
+
+
+def _check_size(data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unpacked = sum(info.file_size for info in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise LoadError(f"not a valid Word .docx file (broken zip archive: {exc})") from None
+    if unpacked > MAX_UNPACKED:
+        raise LoadError(f"unpacks to {unpacked / 2**20:.0f} MiB (a zip bomb?); the limit is "
+                        f"{MAX_UNPACKED // 2**20} MiB")
 
 
 def properties(data: bytes) -> dict[str, str]:
     """The file's own title and subject (File → Properties), when it has them."""
     docx = require("docx", "python-docx", "Word files")
     try:
+        _check_size(data)
         core = docx.Document(io.BytesIO(data)).core_properties
     except Exception:  # noqa: BLE001 - properties are a bonus; read() has already said what is wrong
         return {}
     return {k: v.strip() for k, v in (("title", core.title), ("subject", core.subject)) if v and v.strip()}
 
 
-def _heading_prefix(paragraph) -> str:
-    name = paragraph.style.name if paragraph.style is not None else ""
+def _heading_prefix(name: str) -> str:
+    """The Markdown heading mark of a paragraph style name."""
     if name == "Title":
         return "# "
     m = HEADING_STYLE.match(name)

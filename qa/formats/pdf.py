@@ -1,11 +1,13 @@
-"""PDF files with a text layer, read with pypdfium2 (PDFium: fast, and good with CJK fonts).
+"""PDF files, read with pypdfium2 (PDFium: fast, and good with CJK fonts); scanned pages by OCR.
 
-Per page: the text lines in PDFium's reading order, with their boxes. Running headers and
-footers (lines set apart at the top or bottom of a page and repeated, numbers aside, at the same
-height on many pages) and page-number lines are dropped; lines that wrap inside a paragraph are
-joined, using the layout (a line that reaches the right margin, followed by one that is not
-indented, goes on, across pages too). A PDF with no text at all is a scan and is refused with a
-one-line reason.
+Per page: the text lines in PDFium's reading order, with their boxes. A page with no text layer,
+or with a picture holding far less text than its area suggests (a scanned page, a table pasted as
+a picture), is rendered and read by OCR (qa/ocr.py; `--ocr auto|always|never`): its lines, in
+reading order for one or two columns, take the place of the text layer's, or of the picture's.
+Running headers and footers (lines set apart at the top or bottom of a page and repeated, numbers
+aside, at the same height on many pages) and page-number lines are dropped; lines that wrap inside
+a paragraph are joined, using the layout (a line that reaches the right margin, followed by one
+that is not indented, goes on, across pages too).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from qa.cleaning import heading_level
 from qa.formats import require
 from qa.loading import LoadError, Page
+from qa.ocr import DPI, Ocr, OcrUnavailable
 
 PAGE_NUMBER = re.compile(
     r"^(?:[-–—_·•\s]*\d{1,4}[-–—_·•\s]*"                          # 3, - 3 -, — 3 —
@@ -34,6 +37,11 @@ CJK_SPACE = re.compile(rf"(?<=[{CJK}]) +(?=[{CJK}])")
 # only those: NFKC of the whole text would also turn "，" into ",".
 LOOKALIKES = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\ufb00-\ufb06]")
 EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running headers/footers
+# A page of 12 pt text holds about one character per 500 pt² of its area; a picture with less than a
+# tenth of that in text over it (and at least 5% of the page) is a scan to OCR.
+PT2_PER_CHAR = 500
+SCAN_TEXT_SHARE = 0.1
+MIN_PICTURE_SHARE = 0.05
 
 
 @dataclass
@@ -43,14 +51,19 @@ class Line:
     bottom: float
     right: float
     top: float
+    # for OCR'd lines: the left and right edges of the line's column (two-column pages have two),
+    # and that the line came from OCR (its height on the page is not exact)
+    margins: tuple[float, float] | None = None
+    ocr: bool = False
 
     @property
     def height(self) -> float:
         return self.top - self.bottom
 
 
-def read(data: bytes) -> tuple[str, str, list[Page]]:
+def read(data: bytes, ocr: Ocr | None = None) -> tuple[str, str, list[Page]]:
     pdfium = require("pypdfium2", "pypdfium2", "PDF files")
+    ocr = ocr or Ocr()
     if b"%PDF-" not in data[:1024]:
         raise LoadError("not a PDF file (no %PDF header)")
     if b"%%EOF" not in data[-2048:]:
@@ -62,14 +75,80 @@ def read(data: bytes) -> tuple[str, str, list[Page]]:
             raise LoadError("encrypted PDF: save an unprotected copy first") from None
         raise LoadError(f"unreadable PDF ({exc})") from None
     try:
-        pages = [_page_lines(pdf[i]) for i in range(len(pdf))]
+        pages, scans = [], []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            try:
+                lines, regions = _page_lines(page, ocr.mode)
+            finally:
+                page.close()
+            pages.append(lines)
+            scans.append(regions)
+        confidence = _ocr_pages(pdf, pages, scans, ocr)
     finally:
         pdf.close()
     if not any(pages):
-        raise LoadError("no text layer (scanned PDF?): OCR it first, e.g. `ocrmypdf --language chi_sim in.pdf out.pdf`")
+        if ocr.mode == "never":
+            raise LoadError("no text layer (scanned PDF?): ingest it with --ocr auto to read it by OCR")
+        raise LoadError("no text found, not even by OCR (blank pages?)")
     _drop_running_lines(pages)
     out = _paragraphs(pages)
+    for page, conf in zip(out, confidence):
+        page.ocr = conf
     return "\n".join(p.text for p in out), "pdf", out
+
+
+def _ocr_pages(pdf, pages: list[list[Line]], scans: list, ocr: Ocr) -> list[float | None]:
+    """OCR what _page_lines marked: a whole page (its lines replace the text layer's) or the
+    pictures on it (their lines go in where the picture is). Returns each page's OCR confidence."""
+    from qa.formats.image import ocr_lines
+
+    confidence: list[float | None] = [None] * len(pages)
+    todo = [i for i, regions in enumerate(scans) if regions]
+    if not todo:
+        return confidence
+    bar = ocr.bar(len(todo), "扫描页")
+    try:
+        for i in todo:
+            page = pdf[i]
+            try:
+                image = page.render(scale=DPI / 72, grayscale=True).to_pil()
+                height = page.get_height()
+            finally:
+                page.close()
+            found, weights = [], []
+            for region in scans[i]:
+                if region == "page":
+                    read = ocr.recognize(image)
+                    found = ocr_lines(read, DPI)
+                    pages[i] = found
+                else:
+                    left, bottom, right, top = region
+                    s = DPI / 72
+                    crop = image.crop((round(left * s), round((height - top) * s),
+                                       round(right * s), round((height - bottom) * s)))
+                    read = ocr.recognize(crop)
+                    lines = ocr_lines(read, DPI, left, top)
+                    pages[i] = _insert(pages[i], lines, top)
+                    found += lines
+                if read.confidence is not None:
+                    chars = sum(len(ln.text) for ln in read.lines)
+                    weights.append((read.confidence, chars))
+            if weights:
+                confidence[i] = round(sum(c * n for c, n in weights) / sum(n for _, n in weights), 4)
+            bar.update(1)
+    except OcrUnavailable as exc:
+        raise LoadError(f"{len(todo)} scanned page(s) need OCR: {exc}") from None
+    finally:
+        bar.close()
+    return confidence
+
+
+def _insert(lines: list[Line], picture: list[Line], top: float) -> list[Line]:
+    """The text lines of a page with a picture's OCR'd lines put in before the first text line
+    below the picture's top (text above it stays first)."""
+    at = next((n for n, ln in enumerate(lines) if ln.top <= top and ln.height > 0), len(lines))
+    return lines[:at] + picture + lines[at:]
 
 
 def properties(data: bytes) -> dict[str, str]:
@@ -86,8 +165,9 @@ def properties(data: bytes) -> dict[str, str]:
     return {k.lower(): v.strip() for k, v in meta.items() if k in ("Title", "Subject") and v.strip()}
 
 
-def _page_lines(page) -> list[Line]:
-    """The page's text lines in PDFium's reading order, each with the box of its characters.
+def _page_lines(page, mode: str = "auto") -> tuple[list[Line], list]:
+    """The page's text lines in PDFium's reading order, each with the box of its characters, and
+    what on the page needs OCR: ["page"], the (left, bottom, right, top) of scanned pictures, or [].
 
     PDFium's own text (with its line breaks) is split into lines, and the boxes of a line's first,
     middle and last characters give its position. Text asked for by rectangle instead picks up
@@ -119,10 +199,42 @@ def _page_lines(page) -> list[Line]:
                 left = bottom = right = top = 0.0
             indent = raw[:len(raw) - len(raw.lstrip())]
             lines.append(Line(indent + CJK_SPACE.sub("", fold_lookalikes(body)), left, bottom, right, top))
-        return lines
+        return lines, _scans(page, textpage, lines, mode)
     finally:
         textpage.close()
-        page.close()
+
+
+def _scans(page, textpage, lines: list[Line], mode: str) -> list:
+    """What of the page to OCR. `always`: the page. `auto`: a page without text that draws
+    anything (a scan, or text drawn as outlines); else each picture of at least 5% of the page
+    with far less text over it than its area suggests. A picture covering most of the page
+    means the page."""
+    if mode == "never":
+        return []
+    if mode == "always" or not lines:
+        return ["page"] if mode == "always" or _draws_anything(page) else []
+    import pypdfium2.raw as pdfium_c
+
+    width, height = page.get_size()
+    regions = []
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        left, bottom, right, top = obj.get_bounds()
+        left, bottom, right, top = max(0, left), max(0, bottom), min(width, right), min(height, top)
+        area = (right - left) * (top - bottom)
+        if area < MIN_PICTURE_SHARE * width * height:
+            continue
+        over = len(re.sub(r"\s", "", textpage.get_text_bounded(left, bottom, right, top)))
+        if over < SCAN_TEXT_SHARE * area / PT2_PER_CHAR:
+            regions.append((left, bottom, right, top))
+    if sum((r - l) * (t - b) for l, b, r, t in regions) > 0.8 * width * height:
+        return ["page"]
+    return regions
+
+
+def _draws_anything(page) -> bool:
+    for _ in page.get_objects(max_depth=1):
+        return True
+    return False
 
 
 def fold_lookalikes(text: str) -> str:
@@ -130,8 +242,9 @@ def fold_lookalikes(text: str) -> str:
 
 
 def _key(line: Line) -> tuple[str, int]:
-    """A running header is at the same height on every page and differs only in its numbers."""
-    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line.text)), round(line.top / 4)
+    """A running header is at the same height on every page and differs only in its numbers
+    (a scanned page's is where the scanner put it: its edge of the page says enough)."""
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", line.text)), -1 if line.ocr else round(line.top / 4)
 
 
 def _drop_running_lines(pages: list[list[Line]]) -> None:
@@ -189,7 +302,7 @@ def _paragraphs(pages: list[list[Line]]) -> list[Page]:
         continues = False
         for ln in lines:
             text = ln.text.strip()
-            if previous is not None and _goes_on(*previous, ln, text, size, left):
+            if previous is not None and _goes_on(*previous, ln, text, size, ln.margins[0] if ln.margins else left):
                 if paras:
                     paras[-1] += _joiner(paras[-1], text) + text
                 else:
@@ -197,7 +310,7 @@ def _paragraphs(pages: list[list[Line]]) -> list[Page]:
                     paras.append(text)
             else:
                 paras.append(text)
-            previous = (ln, right)
+            previous = (ln, ln.margins[1] if ln.margins else right)
         out.append(Page("\n".join(paras), continues))
     return out
 

@@ -3,6 +3,7 @@ import pytest
 from qa.cleaning import clean_pages
 from qa.formats import pdf
 from qa.loading import LoadError
+from qa.ocr import available
 
 from samples import make_blank_pdf, make_pdf
 
@@ -74,9 +75,15 @@ def test_letter_spaced_chinese_loses_its_spaces(tmp_path):
     assert read(tmp_path / "spaced.pdf")[0] == "政府工作报告"
 
 
-def test_scanned_pdf_without_text_layer(tmp_path):
-    with pytest.raises(LoadError, match="no text layer"):
-        read(make_blank_pdf(tmp_path / "scan.pdf"))
+def test_pdf_without_text_layer(tmp_path):
+    from qa.ocr import Ocr
+
+    blank = make_blank_pdf(tmp_path / "scan.pdf")
+    with pytest.raises(LoadError, match="no text layer.*--ocr auto"):
+        pdf.read(blank.read_bytes(), Ocr("never"))
+    if available() is None:  # a page of nothing but a black box: OCR finds no text either
+        with pytest.raises(LoadError, match="no text found, not even by OCR"):
+            read(blank)
 
 
 def test_truncated_pdf(tmp_path):
