@@ -227,3 +227,12 @@ def test_unknown_year_or_place_is_not_a_mismatch(place_retriever):
 def test_report_bonus_is_one_value_per_passage(place_retriever):
     bonus = place_retriever.report_bonus("广东", ["广东"])
     assert bonus.shape == (len(place_retriever.index.passages),)
+
+
+@pytest.mark.parametrize("n, m", [(0, 5), (1, 5), (10, 3), (10, 10), (1000, 200), (50, 0)])
+def test_top_is_a_stable_argsort_without_the_sort(n, m):
+    from qa.retrieval import top
+
+    rng = np.random.default_rng(n + m)
+    for scores in (rng.random(n), rng.integers(0, 4, n).astype(float), np.zeros(n)):  # ties, all ties
+        assert top(scores, m).tolist() == np.argsort(-scores, kind="stable")[:m].tolist()
