@@ -293,7 +293,7 @@ def cmd_search(args) -> int:
 
 def render_answer(assistant, result) -> str:
     from qa.cleaning import plain  # Markdown marks make the structure, not the text a reader sees
-    from qa.render import section_path
+    from qa.render import refusal_reason, section_path
 
     lines = [plain(result.answer)]
     if result.notice:
@@ -308,7 +308,7 @@ def render_answer(assistant, result) -> str:
     elif result.answerable:
         lines.append(f"置信度：{result.confidence:.2f}")
     elif result.refusal:
-        lines.append(f"原因：{result.refusal}（置信度 {result.confidence:.2f}）")
+        lines.append(f"原因：{refusal_reason(result.refusal)}（置信度 {result.confidence:.2f}）")
     if result.closest:
         doc = assistant.index.documents[result.closest.hit.passage.doc_id]
         lines.append(f"最接近的句子（未必回答问题）：《{doc.title}》“{plain(result.closest.quote)}”")

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -433,3 +434,10 @@ def test_text_output_shows_no_markdown_marks(capsys, tmp_path, tiny_st_model):
         code, out, _ = run(capsys, command, "剩余多少户居民签约？", "--index", tmp_path / "index")
         assert code == 0 and "55户" in out
         assert "**" not in out and "#" not in out
+
+
+def test_ask_says_why_it_refused_in_chinese(capsys, index_dir):
+    code, out, _ = run(capsys, "ask", "养老服务中心建成几家？", "--index", index_dir)
+    assert code == 0 and "原因：" in out
+    reason = out.split("原因：")[1].split("\n")[0]
+    assert not re.search(r"[A-Za-z]{3,}", reason), reason  # said in Chinese, not "confidence … below the threshold"
