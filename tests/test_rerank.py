@@ -38,8 +38,11 @@ def test_reranking_orders_the_fused_top_by_the_cross_encoder(tiny_cross_encoder,
     fused = plain.search(q, 20)
     got = reranked.search(q, 2)
     assert len(got) == 2 and {h.passage.passage_id for h in got} <= {h.passage.passage_id for h in fused}
+    from qa.normalize import for_search
+
+    # what the reranker reads: both sides folded for search, in batches of 16
     scores = Reranker(str(tiny_cross_encoder)).model.predict(
-        [(q, h.passage.text) for h in fused], show_progress_bar=False)
+        [(for_search(q), for_search(h.passage.text)) for h in fused], batch_size=16, show_progress_bar=False)
     best = sorted(zip(scores, [h.passage.passage_id for h in fused]), reverse=True)[:2]
     assert [h.passage.passage_id for h in got] == [pid for _, pid in best]
     assert all("rerank" in h.scores for h in got)
