@@ -96,12 +96,11 @@ class Trees:
             def add(node, level):
                 nonlocal depth
                 depth = max(depth, level)
-                i = len(nodes["feature"])
-                for key in nodes:
-                    nodes[key].append(-1 if key in ("feature",) else 0)
+                i = len(nodes["feature"])  # a leaf until it splits: no feature, its children itself
+                for key, blank in (("feature", -1), ("threshold", 0.0), ("left", i), ("right", i), ("value", 0.0)):
+                    nodes[key].append(blank)
                 if "leaf_value" in node:
-                    nodes["threshold"][i], nodes["value"][i] = 0.0, float(node["leaf_value"])
-                    nodes["left"][i] = nodes["right"][i] = i
+                    nodes["value"][i] = float(node["leaf_value"])
                     return i
                 if node.get("decision_type", "<=") != "<=":
                     raise ValueError(f"unsupported split {node.get('decision_type')!r}")
