@@ -27,7 +27,8 @@ ASKS = {  # question words → what kind of short answer is wanted, checked in t
 LIST = re.compile(r"“[^”]{1,20}”(?:[、和及与]?“[^”]{1,20}”)+|[\u4e00-\u9fffA-Za-z0-9]{2,10}(?:、[\u4e00-\u9fffA-Za-z0-9]{2,10})+")
 LEAD_VERB = re.compile(r"推进|实施|发展|打造|建设|改造|包括|抓好|狠抓|紧盯|加快|新建|提升|在|是|为|有|以")
 CLAUSE = re.compile(r"[^，,：:；;。！？!?]+[，,：:；;。！？!?]*")
-COUNTERS = "个所条项件名户人家次倍座栋幢张台辆套吨亩天期批处元%"
+COUNTERS = "个所条项件名户人家次倍座栋幢张台辆套吨亩天期批处元%斤米"
+MEASURES = "平方公里|平方米|立方米|公里|公顷|千瓦时|千瓦|千米|微克|标准箱|人次"  # units of more than one character
 SAME_UNIT = {"人": "人名", "名": "名人", "个": "个", "元": "元", "户": "户",  # simplified spellings
              "%": ("%", "％", "倍", "个百分点")}
 PEOPLE = re.compile(r"[^，。？?]{0,5}?(?:人|员|干部|老人|学生|党员|群众|居民|代表|专家)")
@@ -47,15 +48,15 @@ def asked_unit(question: str) -> str | None:
     q = to_simplified(question)
     if re.search(r"(?:增长|下降|提高|降低|增幅|增速)了?(?:多少|几)", q):
         return "%"  # a rate
-    m = re.search(r"(?:多少|几)(.)", q)
-    if not m:
+    m = re.search(rf"(?:多少|几)([万亿千百]*)({MEASURES}|[{COUNTERS}]|钱)?", q)
+    if not m or not m.group(0):
         return None
-    unit = m.group(1)
-    if unit == "钱":
-        return "元"
-    if unit in COUNTERS:
-        return unit
-    return "人" if PEOPLE.match(q, m.start(1)) else None
+    multiplier, unit = m.groups()
+    if unit:
+        return "元" if unit == "钱" else unit
+    if multiplier:
+        return multiplier[-1]  # "多少亿" asks for 亿, whatever is counted
+    return "人" if PEOPLE.match(q, m.end()) else None
 
 
 @lru_cache(maxsize=256)
@@ -108,9 +109,12 @@ def unit_matches(number: str, unit: str | None) -> bool:
     if not unit:
         return False
     number = to_simplified(number).rstrip("以上左右多余")
-    if unit in "元亿万":
+    if unit in "亿万":
         return unit in number
-    return any(number.endswith(u) for u in SAME_UNIT.get(unit, unit))
+    if unit == "元":
+        return "元" in number
+    units = SAME_UNIT.get(unit, (unit,))
+    return any(number.endswith(u) for u in (units if isinstance(units, tuple) else tuple(units)))
 
 
 def answers_count(sentence: str, m: re.Match, question: str) -> bool:

@@ -130,6 +130,9 @@ class Models:
     # refusal features under which at most 1 in 20 training answers was right (scripts/train_answerer.py
     # checks each on the data): an answer with any of them above 0 is refused whatever the trees say
     vetoes: list[str] = field(default_factory=list)
+    # least span probability for a short answer to a question that asks for no kind of thing
+    # (chosen by scripts/train_answerer.py on out-of-fold F1; below it the sentence is the answer)
+    short_threshold: float = 0.5
 
 
 def _r(a) -> list[float]:
@@ -147,11 +150,12 @@ def load(path: str | Path = MODEL_FILE) -> Models:
                          "rebuild it with scripts/train_answerer.py")
     return Models(_model(d["sentence"], SENTENCE_FEATURES), _model(d["span"], SPAN_FEATURES),
                   _model(d["answerable"], ANSWERABLE_FEATURES), float(d["threshold"]), d.get("trained_on", {}),
-                  [v for v in d.get("vetoes", []) if v in ANSWERABLE_FEATURES])
+                  [v for v in d.get("vetoes", []) if v in ANSWERABLE_FEATURES], float(d.get("short_threshold", 0.5)))
 
 
 def save(models: Models, path: Path) -> None:
     d = {"format": FORMAT, "trained_on": models.trained_on, "threshold": round(models.threshold, 4), "vetoes": models.vetoes,
+         "short_threshold": round(models.short_threshold, 4),
          "sentence": models.sentence.to_json(), "span": models.span.to_json(), "answerable": models.answerable.to_json()}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(d, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -18,11 +18,27 @@ from qa.extract import DATE, LIST, _trim_list, answers_count, asked_unit, number
 from qa.features import SENTENCE_FEATURES, Question
 from qa.normalize import for_search
 
-TYPES = ("number", "date", "list", "quote", "person", "place", "org", "words")
+TYPES = ("number", "date", "list", "quote", "person", "place", "org", "words", "clause")
+# What the question asks with its question word (one-hot; the trees cross it with the span's form)
+WH_TYPES = {
+    "who": r"谁|何人|哪位|什么人",
+    "when": r"什么时候|何时|哪一?[年天月]|几月|几号|何年|什么时间|什么年代|哪个时期",
+    "where": r"哪里|哪儿|何地|何处|什么地方|哪个地方|在哪",
+    "why": r"为什么|为何|原因|何以|理由",
+    "how": r"怎么|怎样|如何",
+    "count": r"多少|几|多[长久大高远重]",
+    "which": r"哪",
+    "what": r"什么|何|啥",
+}
+WH_RE = {k: re.compile(v) for k, v in WH_TYPES.items()}
+POS = ("n", "nr", "ns", "nt", "nz", "v", "m", "t", "a", "p", "u", "x")  # jieba tags of a span's words and neighbours
 SPAN_FEATURES = (
     *(f"is_{t}" for t in TYPES), "type_match", "unit_ok", "q_overlap", "in_question", "left_ctx",
     "right_ctx", "before_words", "near", "log_len", "n_words", "clause_start", "clause_end",
     "noun_end", "verb_start", "has_digit", "position", "left_gap", "right_gap", "holds_anchor",
+    *(f"wh_{w}" for w in WH_TYPES), *(f"first_{t}" for t in POS), *(f"last_{t}" for t in POS),
+    *(f"prev_{t}" for t in POS), *(f"next_{t}" for t in POS),
+    "head_in", "head_after", "left_near", "right_near", "clause_cov", "left_order", "right_order",
 )
 # The refusal model sees how sure the sentence and span models are, and every feature of the
 # chosen sentence and of its chosen span: which of them say "this does not answer" is for the
@@ -37,6 +53,9 @@ KIND_TYPES = {"number": {"number"}, "date": {"date"}, "list": {"list"}, "person"
 ENTITY = {"nr": "person", "nrfg": "person", "nrt": "person", "ns": "place", "nt": "org", "nz": "org"}
 QUOTED = re.compile(r"“([^”]{1,24})”|《([^》]{1,30})》|「([^」]{1,24})」")
 MAX_WORDS, MAX_CHARS = 6, 24
+MAX_CLAUSE = 40
+CLAUSE = re.compile(r"[^，,。：:；;！？!?]+")
+CONNECTOR = re.compile(r"(?:由于|因为|因此|所以|而且|并且|但是|不过|其中|故|即|当|是|为|在|于|从|以)")
 
 
 @dataclass
@@ -69,13 +88,21 @@ def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]
         add(a, a + len(trimmed), "list")
     for m in QUOTED.finditer(sentence):
         add(m.start(), m.end(), "quote")
+    simple = for_search(sentence)  # jieba knows simplified Chinese: 位於瓦倫 is cut as 於瓦倫, 位于瓦伦 right
+    simple = simple if len(simple) == len(sentence) else sentence
     words, pos = [], 0
-    for w in pseg.lcut(sentence):
+    for w in pseg.lcut(simple):
         words.append((pos, pos + len(w.word), w.flag))
         pos += len(w.word)
     for a, b, flag in words:
         if flag in ENTITY:
             add(a, b, ENTITY[flag])
+    for m in CLAUSE.finditer(sentence):  # a whole clause, without its connective ("因为…" → "…")
+        a, b = m.start(), m.end()
+        connective = CONNECTOR.match(simple, a, b)
+        a = connective.end() if connective else a
+        if 0 < b - a <= MAX_CLAUSE:
+            add(a, b, "clause")
     for i in range(len(words)):  # runs of words inside one clause
         for j in range(i, min(i + MAX_WORDS, len(words))):
             a, b = words[i][0], words[j][1]
@@ -85,11 +112,40 @@ def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]
     return list(spans.values()), {a: flag for a, _, flag in words}
 
 
+@dataclass
+class Asked:
+    """What the question word asks, read once per question: its WH_TYPES one-hot, the noun it asks
+    about ("哪一座公园" → 公园), and the question's content words before and after it."""
+    wh: list[float]
+    head: str
+    before: list[str]
+    after: list[str]
+
+
+def asked(q: Question) -> Asked:
+    import jieba.posseg as pseg
+
+    wh = [float(bool(r.search(q.folded))) for r in WH_RE.values()]
+    m = next((m for r in WH_RE.values() if (m := r.search(q.folded))), None)
+    if m is None:
+        return Asked(wh, "", [], [])
+    head = ""
+    for w in pseg.lcut(q.folded[m.end():m.end() + 8])[:3]:  # skip "一", "个", "座": the first noun
+        if w.flag.startswith("n"):
+            head = w.word
+            break
+        if not (w.flag in ("m", "q", "mq") or w.word in "一个些种座家所条项部本位名类只间是的"):
+            break
+    before = [t for t in q.weights if 0 <= q.folded.find(t) < m.start()]
+    after = [t for t in q.weights if q.folded.find(t) >= m.end()]
+    return Asked(wh, head, before, after)
+
+
 def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str], folded: str,
-                  anchors: list[int]) -> list[float]:
+                  anchors: list[int], wants: Asked) -> list[float]:
     """The SPAN_FEATURES of one span. `flags`: jieba tag of the word starting at each offset;
     `folded` the sentence as matched (same length, see `span_matrix`); `anchors` where the
-    question's words occur in it (see `anchors_of`)."""
+    question's words occur in it (see `anchors_of`); `wants` what the question word asks."""
     a, b = span.start, span.end
     text, left, right, before = folded[a:b], folded[max(0, a - 12):a], folded[b:b + 12], folded[max(0, a - 14):a]
     total = sum(q.weights.values()) or 1.0
@@ -114,7 +170,35 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
         float(end_flag.startswith("n")), float(flags.get(span.start, "").startswith("v")),
         float(bool(re.search(r"\d", text))), span.start / max(1, len(sentence)),
         *_gaps(q, folded, a, b),
+        *wants.wh, *_pos(flags.get(a, "")), *_pos(end_flag),
+        *_pos(flags[max((i for i in flags if i < a), default=-1)] if a > 0 else "x"), *_pos(flags.get(b, "x")),
+        *_context(q, wants, folded, a, b),
     ]
+
+
+def _pos(flag: str) -> list[float]:
+    """One-hot of a jieba tag: the exact tag when listed, else its first letter, else x."""
+    tag = flag if flag in POS else flag[:1] if flag[:1] in POS else "x"
+    return [float(tag == t) for t in POS]
+
+
+def _context(q: Question, wants: Asked, folded: str, a: int, b: int) -> list[float]:
+    """Whether the span is (or is followed by) the noun asked about; the question's words close
+    before and after it, and in its clause; and whether the words the question puts before its
+    question word come before the span, those after it after."""
+    head = wants.head
+    head_in = float(bool(head) and (folded[a:b].endswith(head) or folded[a:b].endswith(head[-1])))
+    head_after = float(bool(head) and folded.startswith(head, b))
+    total = sum(q.weights.values()) or 1.0
+    left, right = folded[max(0, a - 6):a], folded[b:b + 6]
+    lo = max(folded.rfind(c, 0, a) for c in "，,。：:；;！？!?") + 1
+    hi = min((i for c in "，,。：:；;！？!?" if (i := folded.find(c, b)) >= 0), default=len(folded))
+    clause = folded[lo:a] + " " + folded[b:hi]
+    order_l = sum(t in folded[:a] for t in wants.before) / len(wants.before) if wants.before else 0.0
+    order_r = sum(t in folded[b:] for t in wants.after) / len(wants.after) if wants.after else 0.0
+    return [head_in, head_after, sum(w for t, w in q.weights.items() if t in left) / total,
+            sum(w for t, w in q.weights.items() if t in right) / total,
+            sum(w for t, w in q.weights.items() if t in clause) / total, order_l, order_r]
 
 
 def _gaps(q: Question, folded: str, a: int, b: int) -> list[float]:
@@ -133,8 +217,8 @@ def span_matrix(q: Question, sentence: str) -> tuple[list[Span], np.ndarray]:
     spans = [s for s in spans if for_search(s.text) not in q.folded]  # the question's own words answer nothing
     folded = for_search(sentence)
     folded = folded if len(folded) == len(sentence) else sentence
-    anchors = anchors_of(q, folded)
-    X = np.array([span_features(q, sentence, s, flags, folded, anchors) for s in spans]).reshape(len(spans), len(SPAN_FEATURES))
+    anchors, wants = anchors_of(q, folded), asked(q)
+    X = np.array([span_features(q, sentence, s, flags, folded, anchors, wants) for s in spans]).reshape(len(spans), len(SPAN_FEATURES))
     return spans, X
 
 

@@ -34,7 +34,7 @@ from qa.config import Settings  # noqa: E402
 from qa.evaluation import load_dataset, load_squad  # noqa: E402
 from qa.extract import numbers  # noqa: E402
 from qa.features import SENTENCE_FEATURES  # noqa: E402
-from qa.metrics import normalize_answer  # noqa: E402
+from qa.metrics import char_f1, normalize_answer  # noqa: E402
 from qa.spans import ANSWERABLE_FEATURES, SPAN_FEATURES, span_matrix  # noqa: E402
 
 PROVINCES = ("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 "
@@ -239,6 +239,7 @@ def main():
     # (two-fold cross-fitting), so its confidence is what it will be on new questions.
     fold = np.array([stable(source_id(it.row)) % 2 for it in items])
     Z, y, exact = np.zeros((len(items), len(ANSWERABLE_FEATURES))), np.zeros(len(items)), np.zeros(len(items))
+    shorts = []  # (domain, asks a kind, span probability, F1 of the span, F1 of the sentence) per answerable question
     for f in (0, 1):
         held = fit_choices([g for g, k in zip(groups, fold) if k != f])
         for i in np.flatnonzero(fold == f):
@@ -248,7 +249,12 @@ def main():
                 y[i] = float(positive(items[i].row, a.candidates[a.best], items[i].assistant))
                 golds = {normalize_answer(g) for g in items[i].row["answers"]}
                 exact[i] = float(bool(a.short) and normalize_answer(a.short) in golds)
+                if items[i].answerable:
+                    best, answers = a.candidates[a.best], items[i].row["answers"]
+                    shorts.append((items[i].domain, bool(a.q.kind), a.span_p, char_f1(a.short or "", answers),
+                                   char_f1(best.lead + best.sentence, answers)))
     report_out_of_fold(items, groups, y, exact)
+    models.short_threshold = choose_short_threshold(shorts)
     keep = np.array([bool(a.candidates) for a in read])
     Z, y, domains, fold = Z[keep], y[keep], np.array([it.domain for it in items])[keep], fold[keep]
     written = ~np.char.startswith(domains.astype(str), "mrc") & ~np.char.startswith(domains.astype(str), "synthetic")
@@ -270,7 +276,7 @@ def main():
         "questions": {d: int((domains == d).sum()) for d in sorted(set(domains))},
     }
     learned.save(models, args.out)
-    print(f"wrote {args.out} (threshold {models.threshold:.3f})")
+    print(f"wrote {args.out} (threshold {models.threshold:.3f}, short answers from {models.short_threshold:.2f})")
 
 
 def report_out_of_fold(items, groups, right, exact) -> None:
@@ -294,6 +300,25 @@ def vetoes(Z: np.ndarray, y: np.ndarray, least: int = 30, at_most: float = 0.05)
         if on.sum() >= least and right <= at_most * on.sum():
             out.append(name)
     return out
+
+
+def choose_short_threshold(shorts: list[tuple]) -> float:
+    """The least span probability at which a question that asks for no kind of thing gets the span
+    as its short answer (else the sentence is the answer): the one with the best character F1,
+    averaged over the SQuAD questions and the questions people wrote about reports; prints the curve."""
+    domains = np.array([s[0] for s in shorts])
+    kind, p, f_span, f_sentence = (np.array([s[i] for s in shorts]) for i in range(1, 5))
+    written = ~np.char.startswith(domains.astype(str), "mrc") & ~np.char.startswith(domains.astype(str), "synthetic")
+    parts = {"mrc": np.char.startswith(domains.astype(str), "mrc"), "written": written}
+    best, best_t = -1.0, 0.5
+    print(f"{'short at':>9} " + " ".join(f"{name + ' F1':>12}" for name in parts))
+    for t in np.round(np.arange(0.0, 0.81, 0.05), 2):
+        f1 = np.where(kind.astype(bool) | (p >= t), f_span, f_sentence)
+        means = [f1[m].mean() if m.any() else 0.0 for m in parts.values()]
+        print(f"{t:9.2f} " + " ".join(f"{v:12.3f}" for v in means))
+        if np.mean(means) > best + 1e-9:
+            best, best_t = float(np.mean(means)), float(t)
+    return best_t
 
 
 def choose_threshold(p: np.ndarray, y: np.ndarray, domains: np.ndarray) -> float:

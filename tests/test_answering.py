@@ -251,7 +251,6 @@ def test_plans_and_results_are_told_apart():
     assert ask2("过去五年累计新建了多少所学校？").short_answer == "38所"
 
 
-@pytest.mark.xfail(strict=True, reason="the learned span model takes 33个 (see tests/test_extract.py KNOWN_MISS)")
 def test_a_paraphrase_that_shares_the_characters_is_supported():
     ask2 = make({"a": "投用公共停车场33个,新增停车泊位6948个。", "b": "全区新建公园5个。"})
     result = ask2("五年新增了多少个停车位？")

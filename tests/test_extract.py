@@ -24,6 +24,11 @@ def span(question, sentence):
     ("增长多少？", "%"),  # a rate
     ("地区生产总值增长了几个百分点？", "%"),
     ("地区生产总值是多少", None),
+    ("粮食总产量是多少万吨？", "吨"),  # the unit, not its multiplier
+    ("中央财政投资多少亿元？", "元"),
+    ("城镇新增就业多少万人？", "人"),
+    ("外汇储备有多少亿？", "亿"),
+    ("森林面积多少平方公里？", "平方公里"),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
@@ -50,6 +55,8 @@ def test_fits_prefers_the_asked_unit_or_noun():
     assert fits("number", "开工地铁2号线", "设了几个站点？") == 0.5
     assert fits("number", "城中村改造稳步推进", "拆迁多少户？") == 0.0
     assert fits("number", "地区生产总值增长8%", "增长多少？") == 1.0  # no unit asked: any number
+    assert fits("number", "粮食总产量1344亿斤", "粮食总产量是多少万吨？") == 0.5  # another unit
+    assert fits("number", "粮食产量1146.1万吨", "粮食总产量是多少万吨？") == 1.0
     assert fits("list", "推进城中村改造、老旧小区改造。", "有哪些？") == 1.0
     assert fits("date", "8月10日召开", "哪天召开？") == 1.0
 
@@ -99,3 +106,24 @@ def test_a_growth_question_takes_the_rate_not_the_amount():
 
 def test_an_amount_question_takes_the_amount():
     assert span("上半年地区生产总值是多少？", GROWTH) == "228.12亿元"
+
+
+def test_traditional_sentences_are_cut_into_words_as_simplified_ones():
+    # jieba cuts 位於瓦倫 as one word in traditional script; the simplified reading keeps the name whole
+    found = [s.text for s in candidates("位於瓦倫本哥國家公園內也稱為賽丁泉山。", "在哪一座公園？")[0]]
+    assert "瓦倫本哥國家公園" in found
+
+
+def test_a_whole_clause_without_its_connective_is_a_candidate():
+    sentence = "發音時的力道尚未確立，因為目前沒有觀察到任何語言純以力道區分輔音。"
+    assert "目前沒有觀察到任何語言純以力道區分輔音" in typed(sentence, "為何無法確立？", "clause")
+
+
+def test_what_the_question_word_asks_about():
+    from qa.spans import WH_TYPES, asked
+
+    q = read_question("在哪一座公园中可以看到天文台？", lambda w: 1.0, lambda w: True, {})
+    wants = asked(q)
+    assert wants.head == "公园"
+    assert dict(zip(WH_TYPES, wants.wh))["where"] == 1.0
+    assert "天文台" in wants.after and "天文台" not in wants.before
