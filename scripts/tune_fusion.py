@@ -27,7 +27,7 @@ def main():
     parts = {p: [r for r in rows if part_of(r) == p] for p in PARTS}
     print(f"model: {assistant.index.manifest.embed_model}; answerable questions: "
           + ", ".join(f"{p} {len(parts[p])}" for p in PARTS))
-    print(f"| mode | dense weight | " + " | ".join(f"{p} hit@1 | {p} hit@5" for p in PARTS) + " |")
+    print("| mode | dense weight | " + " | ".join(f"{p} hit@1 | {p} hit@5" for p in PARTS) + " |")
     print("| --- | --- |" + " --- | --- |" * len(PARTS))
     runs = [("bm25", 0.0), ("dense", 1.0)] + [("hybrid", float(w)) for w in args.weights.split(",")]
     for mode, weight in runs:

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from qa.claims import Claim, Source, check
-from qa.notices import WHY, claim_reason, notice_text
+from qa.notices import claim_reason, notice_text
 from qa.render import answer_message
 from qa.types import Answer
 
