@@ -259,12 +259,14 @@ def _doc_id(assistant, given: str, settings) -> str:
 
 
 def cmd_ask(args) -> int:
+    from qa.notices import notice_text
+
     questions = _questions(args)
     assistant = _assistant(args)
     for q in questions:
         result = assistant.ask(q, args.top_k, args.mode, args.doc, args.year)
         if result.notice:
-            print(f"qa: {result.notice}", file=sys.stderr)
+            print(f"qa: {notice_text(result.notice)}", file=sys.stderr)
         if args.json:
             print(json.dumps(assistant.answer_json(result), ensure_ascii=False), flush=True)
         else:
@@ -293,14 +295,15 @@ def cmd_search(args) -> int:
 
 def render_answer(assistant, result) -> str:
     from qa.cleaning import plain  # Markdown marks make the structure, not the text a reader sees
+    from qa.notices import claim_reason, notice_text
     from qa.render import refusal_reason, section_path
 
     lines = [plain(result.answer)]
     if result.notice:
-        lines.append(f"注意：{result.notice}")
+        lines.append(f"注意：{notice_text(result.notice)}")
     for c in result.claims:
         if not c.verified:
-            lines.append(f"未核实：“{c.text}”（{c.reason}）")
+            lines.append(f"未核实：“{c.text}”（{claim_reason(c)}）")
     if result.short_answer:
         lines.append(f"简答：{result.short_answer}")
     if result.answerable and result.claims:

@@ -112,14 +112,25 @@ def _evaluate(rows, settings: Settings, modes, ks, progress):
     gold = {r["id"]: {pid for pid, text, source in folded if relevant_folded(r, text, source)}
             for r in rows if r["answerable"]}
     depth = max(max(ks), RANK_DEPTH)
-    total, done = len(rows) * len(modes), 0
+    reranker = assistant.reranker
+    # with a reranker, each mode is also run without it, so one report measures it against none
+    runs = [(mode, None) for mode in modes]
+    if reranker is not None:
+        runs = [(mode, r) for mode in modes for r in (None, reranker)]
+    total, done = len(rows) * len(runs), 0
     records = []
-    for mode in modes:
-        for row in rows:
-            records.append(_question(assistant, row, mode, ks, depth, gold.get(row["id"], set())))
-            done += 1
-            if progress:
-                progress(done, total)
+    try:
+        for mode, assistant.reranker in runs:
+            label = mode if assistant.reranker is None else f"{mode}+rerank"
+            for row in rows:
+                records.append({**_question(assistant, row, mode, ks, depth, gold.get(row["id"], set())),
+                                "mode": label})
+                done += 1
+                if progress:
+                    progress(done, total)
+    finally:
+        assistant.reranker = reranker
+    modes = [mode if r is None else f"{mode}+rerank" for mode, r in runs]
     result = {"questions": len(rows), "ks": list(ks), "modes_run": list(modes),
               "settings": {"index": str(settings.index_dir), "model": index.manifest.embed_model,
                            "top_k": settings.top_k, "chunk_size": index.manifest.chunk_size,

@@ -11,6 +11,7 @@ import re
 
 from qa.answering import NOT_FOUND
 from qa.cleaning import plain
+from qa.notices import claim_reason, notice_text
 from qa.types import Answer, Document, Hit
 from qa.ui_text import t
 
@@ -53,7 +54,7 @@ def answer_message(answer_text: str, lang: str = "zh", short: str | None = None,
     if result is not None:
         parts.append(_checked(result, lang) if result.claims else _confidence(result, lang))
         if result.notice:
-            parts.append(f'<br><small class="qa-notice">⚠ {md_text(result.notice)}</small>')
+            parts.append(f'<br><small class="qa-notice">⚠ {md_text(notice_text(result.notice, lang))}</small>')
     if searched:
         parts.append(f'<br><small class="qa-searched">{t(lang, "searched")}：{md_text(searched)}</small>')
     return "".join(parts)
@@ -80,11 +81,11 @@ def _checked(result: Answer, lang: str) -> str:
     low = ok < len(result.claims)
     lines = [f'<br><small class="qa-confidence{" qa-low" if low else ""}">'
              f'{t(lang, "claims_checked", ok=ok, n=len(result.claims))}</small>']
+    left, right = ("（", "）") if lang == "zh" else (" (", ")")
     for c in result.claims:
         if not c.verified:
-            why = t(lang, f"why_{c.why[0]}", items=c.why[1], refs=c.why[2]) if c.why else c.reason
-            lines.append(f'<br><small class="qa-unverified-why">⚠ {t(lang, "unverified")}：'
-                         f'“{md_text(c.text)}”（{md_text(why)}）</small>')
+            lines.append(f'<br><small class="qa-unverified-why">⚠ {t(lang, "unverified")}{t(lang, "colon")}'
+                         f'“{md_text(c.text)}”{left}{md_text(claim_reason(c, lang))}{right}</small>')
     return "".join(lines)
 
 
@@ -111,6 +112,8 @@ REASONS = [  # answering._why's reasons, in the user's language
      {"zh": "找到的句子不足以回答（置信度 {0}）", "en": "the best sentence found does not answer it surely enough "
       "(confidence {0})"}),
     (re.compile(r"^no passages retrieved$"), {"zh": "没有检索到任何段落", "en": "no passage was retrieved"}),
+    (re.compile(r"^the model found no answer in the passages$"),
+     {"zh": "大模型在给出的段落中没有找到答案", "en": "the model found no answer in the passages"}),
 ]
 
 

@@ -37,7 +37,7 @@ def test_ask_llm_json_has_checked_claims(server, app_index, app_env):
     assert got["citations"][0]["quote"] == "2019年计划拆迁3000户，新建安置房50万平方米。"
     text = qa(["ask", "2019年计划拆迁多少户？", "--index", str(app_index)],
               {"QA_ANSWERER": "llm", "QA_LLM_URL": server.url, "QA_LLM_MODEL": "mixed"}, app_env).stdout
-    assert "未核实：“新建安置房80万平方米”" in text and "已核实：1/2 条陈述" in text
+    assert "未核实：“新建安置房80万平方米”（所引段落 [1] 中没有 80万平方米）" in text and "已核实：1/2 条陈述" in text
 
 
 def test_ask_falls_back_with_a_notice_when_the_server_is_down(app_index, app_env):
@@ -47,8 +47,9 @@ def test_ask_falls_back_with_a_notice_when_the_server_is_down(app_index, app_env
              {"QA_LLM_URL": f"http://127.0.0.1:{free_port()}/v1", "QA_LLM_MODEL": "x"}, app_env)
     got = json.loads(out.stdout)
     assert got["answerer"] == "extractive" and "3000户" in got["answer"] and got["claims"] == []
-    assert got["notice"].startswith("LLM unavailable (cannot reach")
-    assert out.stderr.strip().splitlines()[-1] == f"qa: {got['notice']}"
+    assert got["notice"].startswith("LLM unavailable (cannot reach")  # the API's text stays English
+    assert out.stderr.strip().splitlines()[-1].startswith("qa: 大模型不可用（无法连接 127.0.0.1:")
+    assert out.stderr.strip().splitlines()[-1].endswith("），改为给出抽取式回答")
 
 
 def test_eval_reports_the_share_of_claims_verified(server, app_index, app_env, tmp_path):

@@ -61,3 +61,19 @@ def test_cli_search_with_rerank_and_a_missing_model(tiny_cross_encoder, app_inde
     last = missing.stderr.strip().splitlines()[-1]
     assert missing.returncode == 2 and last.startswith("qa: error: reranker /nonexistent/reranker is not on this machine")
     assert "Traceback" not in missing.stderr
+
+
+def test_eval_measures_the_reranker_against_none(tiny_cross_encoder, app_index, tmp_path):
+    from qa import evalrun
+    from qa.config import Settings
+
+    rows = [{"id": "a", "question": "2019年计划拆迁多少户？", "answers": ["3000户"], "evidence": "2019年计划拆迁3000户",
+             "doc": "gov-2019.txt", "type": "number", "answerable": True}]
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps(rows[0], ensure_ascii=False), encoding="utf-8")
+    settings = Settings(index_dir=app_index, rerank=str(tiny_cross_encoder))
+    result = evalrun.run(data, settings, modes="bm25", ks="1,5", out_dir=tmp_path / "r")
+    assert result["modes_run"] == ["bm25", "bm25+rerank"] and set(result["modes"]) == {"bm25", "bm25+rerank"}
+    csv = (tmp_path / "r" / "per_question.csv").read_text(encoding="utf-8-sig")
+    assert [line.split(",")[0] for line in csv.splitlines()[1:]] == ["bm25", "bm25+rerank"]
+    assert "| metric | bm25 | bm25+rerank |" in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
