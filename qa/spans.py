@@ -50,7 +50,7 @@ class Span:
 def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]]:
     """Every candidate short answer of `sentence`, typed spans first, without duplicates; and the
     jieba tag of the word starting at each offset."""
-    import jieba.posseg as pseg
+    from qa.lexical import _jieba
 
     spans: dict[tuple[int, int], Span] = {}
 
@@ -70,7 +70,7 @@ def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]
     for m in QUOTED.finditer(sentence):
         add(m.start(), m.end(), "quote")
     words, pos = [], 0
-    for w in pseg.lcut(sentence):
+    for w in _jieba().posseg.lcut(sentence):
         words.append((pos, pos + len(w.word), w.flag))
         pos += len(w.word)
     for a, b, flag in words:
