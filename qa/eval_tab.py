@@ -47,7 +47,9 @@ class EvalTab:
                               api_visibility="private", concurrency_limit=1, concurrency_id="eval")
 
     def relabel(self, lang, last=None):
-        return [t(lang, "eval_intro"), gr.update(label=t(lang, "eval_dataset")), gr.update(label=t(lang, "eval_squad")),
+        # the dataset's upload area hidden: chat_ui shows it again, drawn in the new language
+        return [t(lang, "eval_intro"), gr.update(label=t(lang, "eval_dataset"), visible=False),
+                gr.update(label=t(lang, "eval_squad")),
                 gr.update(label=t(lang, "mode"), choices=[(t(lang, f"mode_{m}"), m) for m in MODES]),
                 gr.update(label=t(lang, "eval_ks")),
                 gr.update(value=t(lang, "eval_run")), gr.update(label=t(lang, "eval_by_type")),

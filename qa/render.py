@@ -55,7 +55,7 @@ def answer_message(answer_text: str, lang: str = "zh", short: str | None = None,
         if result.notice:
             parts.append(f'<br><small class="qa-notice">⚠ {md_text(result.notice)}</small>')
     if searched:
-        parts.append(f'<br><small class="qa-searched">{t(lang, "searched")}：{md_text(searched)}</small>')
+        parts.append(f'<br><small class="qa-searched">{t(lang, "searched")}{t(lang, "colon")}{md_text(searched)}</small>')
     return "".join(parts)
 
 
@@ -83,8 +83,8 @@ def _checked(result: Answer, lang: str) -> str:
     for c in result.claims:
         if not c.verified:
             why = t(lang, f"why_{c.why[0]}", items=c.why[1], refs=c.why[2]) if c.why else c.reason
-            lines.append(f'<br><small class="qa-unverified-why">⚠ {t(lang, "unverified")}：'
-                         f'“{md_text(c.text)}”（{md_text(why)}）</small>')
+            lines.append(f'<br><small class="qa-unverified-why">⚠ {t(lang, "unverified")}{t(lang, "colon")}'
+                         f'“{md_text(c.text)}”{_bracketed(md_text(why), lang)}</small>')
     return "".join(lines)
 
 
@@ -96,11 +96,17 @@ def _confidence(result: Answer, lang: str) -> str:
     if result.answerable:
         low = result.confidence < LOW_CONFIDENCE
         label = t(lang, "low_confidence" if low else "confidence")
-        return f'<br><small class="qa-confidence{" qa-low" if low else ""}">{label}：{value}</small>'
+        return f'<br><small class="qa-confidence{" qa-low" if low else ""}">{label}{t(lang, "colon")}{value}</small>'
     if result.closest is None:
         return ""
-    return (f'<br><small class="qa-confidence qa-low">{t(lang, "closest")}（{t(lang, "confidence")} {value}）：'
+    return (f'<br><small class="qa-confidence qa-low">{t(lang, "closest")}'
+            f'{_bracketed(t(lang, "confidence") + " " + value, lang)}{t(lang, "colon")}'
             f'{md_text(plain(result.closest.quote))}</small>')
+
+
+def _bracketed(inner: str, lang: str) -> str:
+    """（…） after Chinese, " (…)" after English."""
+    return f"（{inner}）" if lang == "zh" else f" ({inner})"
 
 
 REASONS = [  # answering._why's reasons, in the user's language
@@ -170,11 +176,17 @@ def _source(n: int | None, hit: Hit, doc: Document | None, quote: str | None, la
                    f'<div class="qa-context-text">{"…" if p.start > CONTEXT_CHARS else ""}{_lines(text(plain(before)))}'
                    f'<span class="qa-context-passage">{_lines(highlight(middle, quote))}</span>'
                    f'{_lines(text(plain(after)))}{"…" if p.end + CONTEXT_CHARS < len(doc.text) else ""}</div></details>')
-    source = " · ".join(filter(None, (text(doc.source) if doc else "", text(page_label(p, lang)),
+    # the file's name, as in the documents table: the server's folders are nobody's business
+    source = " · ".join(filter(None, (text(file_name(doc.source)) if doc else "", text(page_label(p, lang)),
                                       text(t(lang, "ocr", confidence=f"{p.ocr:.2f}")) if p.ocr is not None else "")))
     return (f'<div class="qa-src"{anchor}><div class="qa-src-head">{label}<b>《{text(title)}》</b></div>'
             f'<div class="qa-src-meta">{meta}</div><div class="qa-src-file">{source}</div>'
             f'<blockquote class="qa-passage">{_lines(passage)}</blockquote>{context}</div>')
+
+
+def file_name(source: str) -> str:
+    """The last part of a document's source path (either slash)."""
+    return source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
 def section_path(section: str, title: str | None) -> str:
@@ -263,6 +275,9 @@ document.addEventListener("toggle", function (event) {
   if (text && passage) text.scrollTop = passage.offsetTop - text.offsetTop - 8;
 }, true);
 window.qaLocale = async function (code) {
+  if (document.documentElement.lang !== code) {  // what a toast says is in the language left: closed
+    document.querySelectorAll(".toast-body .toast-close").forEach(function (b) { b.click(); });
+  }
   document.documentElement.lang = code;
   try {
     var core = performance.getEntriesByType("resource").map(function (e) { return e.name; })
