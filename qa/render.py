@@ -124,7 +124,8 @@ def refusal_reason(reason: str | None, lang: str = "zh") -> str:
     """Why an answer was refused, said in lang (the reason as given when it is not one we know)."""
     for pattern, said in REASONS:
         if m := pattern.match(reason or ""):
-            return said.get(lang, said["zh"]).format(*m.groups())
+            words = m.groups() if lang == "zh" else [g.replace("、", ", ") for g in m.groups()]
+            return said.get(lang, said["zh"]).format(*words)
     return reason or ""
 
 
@@ -241,7 +242,8 @@ html[lang="zh-CN"] .toast-title.info::before { content: "提示"; font-size: var
 .qa-why { color: #b45309; }
 #qa-clear, #qa-send { white-space: nowrap; min-width: max-content !important; }
 #qa-chat .bubble-wrap { margin-top: 2.6em; height: calc(100% - 2.6em); }
-#qa-docs td, #qa-docs th { white-space: normal; overflow-wrap: anywhere; }
+#qa-docs td { white-space: normal; overflow-wrap: anywhere; }
+#qa-docs th, #qa-docs th * { white-space: nowrap; overflow-wrap: normal; }  /* "Speaker", not "Speake / r" */
 """
 
 # Clicking [n] in an answer shows that answer's sources in the panel (the panel holds every answer's,

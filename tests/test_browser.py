@@ -228,6 +228,19 @@ def test_one_language_at_a_time(page):
     assert page.evaluate("document.documentElement.lang") == "en"
     headers = page.locator("#qa-docs thead").inner_text()
     assert "Title" in headers and "File" in headers and "标题" not in headers
+    # every header on one line ("Speaker", not "Speake" over "r"), also in a narrow window
+    page.set_viewport_size({"width": 760, "height": 1000})
+    page.wait_for_timeout(500)
+    assert page.evaluate("""() => [...document.querySelectorAll('#qa-docs thead th')].every(th => {
+        const walk = document.createTreeWalker(th, NodeFilter.SHOW_TEXT), tops = new Set();
+        for (let node; (node = walk.nextNode());) {
+            if (!node.textContent.trim()) continue;
+            const r = document.createRange(); r.selectNodeContents(node);
+            for (const box of r.getClientRects()) tops.add(Math.round(box.top));
+        }
+        return tops.size <= 1; })""")
+    page.shot("11a-documents-en-narrow")
+    page.set_viewport_size({"width": 1400, "height": 1000})
     page.shot("11-documents-en")
     page.get_by_role("tab", name="Chat").click()
     earlier = page.locator('#qa-chat [data-testid="bot"]').last  # answered in Chinese, now said in English

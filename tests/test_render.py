@@ -151,3 +151,10 @@ def test_english_answer_has_english_punctuation_and_chinese_has_chinese():
         assert not set(outside_quotes) & set("：（）"), english
         assert "Searched for: " in english and "检索的问题：" in chinese
     assert "Confidence (" not in english and "(Confidence 0.04): " in english and "（置信度 0.04）：" in chinese
+
+
+def test_refusal_reason_lists_words_with_the_languages_comma():
+    from qa.render import refusal_reason
+
+    assert refusal_reason("nothing about mars、base", "en") == "no passage mentions mars, base"
+    assert refusal_reason("nothing about 火星、基地", "zh") == "资料中没有提到“火星、基地”"
