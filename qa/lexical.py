@@ -47,11 +47,13 @@ def _jieba():
 
     jieba.setLogLevel(60)
     cache = _cache_path(jieba)
-    try:
-        freq, total, tags = marshal.loads(cache.read_bytes())
+    try:  # only a file this user wrote (the temp folder is everyone's)
+        freq, total, tags = marshal.loads(cache.read_bytes()) if cache.stat().st_uid == os.getuid() else (None,) * 3
     except (OSError, ValueError, EOFError, TypeError):
         freq = None
-    if freq is not None and not jieba.dt.initialized and "jieba.posseg" not in sys.modules:
+    # only a jieba nobody has loaded words into yet is set from the cache, or written to it
+    fresh = not jieba.dt.initialized and "jieba.posseg" not in sys.modules
+    if freq is not None and fresh:
         jieba.dt.FREQ, jieba.dt.total, jieba.dt.initialized = freq, total, True
         jieba.dt.dictionary, dictionary = os.devnull, jieba.dt.dictionary  # posseg's import: no dict.txt parse
         try:
@@ -67,13 +69,17 @@ def _jieba():
     # the user words' tags (拱墅区 ns, 许明 nr): jieba adds them only at the first posseg cut, so
     # word_tag would otherwise answer differently before and after one
     jieba.posseg.dt.makesure_userdict_loaded()
+    if not fresh:
+        return jieba
+    tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=cache.name)
         with os.fdopen(fd, "wb") as f:
             f.write(marshal.dumps((jieba.dt.FREQ, jieba.dt.total, jieba.posseg.dt.word_tag_tab)))
         os.replace(tmp, cache)
-    except OSError:  # a read-only temp folder: the next process builds it again
-        pass
+    except OSError:  # a read-only or full temp folder: the next process builds it again
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
     return jieba
 
 

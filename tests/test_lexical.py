@@ -166,3 +166,19 @@ def test_dictionary_cache_gives_what_jieba_gives_and_user_tags_from_the_start(tm
     assert built["tag"][:3] == ["ns", "nr", "n"] and built["tag"][4] is None
     assert "城中村改造" in built["tokens"][2] and "运河财富小镇" in built["words"][4]
     assert built["frequency"][0] > 0 and built["frequency"][2] == 0
+
+
+def test_dictionary_cache_is_not_written_from_a_jieba_that_has_other_words(tmp_path):
+    """A process that loaded other words into jieba first (a custom dictionary, as the test above)
+    must not leave them in the cache that the next process reads as the project's dictionary."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import jieba; jieba.add_word('拱宸桥畔数字港', 20, 'n'); from qa import lexical; "
+            "print(lexical.tokenize('建设拱宸桥畔数字港'))")
+    env = {**os.environ, "QA_CACHE_DIR": str(tmp_path)}
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-c", code], cwd=root, env=env, check=True, capture_output=True)
+    assert not list(tmp_path.glob("qa-jieba-*.cache"))
