@@ -114,18 +114,18 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
             yield history, {**panel, "answer": bubbles}, past
 
         def take(message, inbox, lang):
-            """Runs at once (its own group, no limit), even while an answer streams: the question leaves the box
-            for this conversation's inbox, so text typed meanwhile is never erased and no question is
-            dropped; one sent while an answer is being written is answered next, and the user is told."""
+            """Runs at once (its own group, no limit), even while an answer streams: the question goes to this
+            conversation's inbox, so no question is dropped; one sent while an answer is being written is
+            answered next, and the user is told. The box was emptied in the browser as the question was
+            sent (TAKE_JS): emptied from here, it would lose what was typed while this ran."""
             try:
                 message = check_question(message or "")
             except ValueError as exc:
                 gr.Warning(t(lang, "empty_question") if not (message or "").strip() else str(exc), title=t(lang, "warning"))
-                return gr.skip()
+                return
             if inbox.busy or inbox.questions:
                 gr.Info(t(lang, "queued", question=message[:40]), title=t(lang, "notice"))
             inbox.questions.append(message)
-            return ""
 
         def respond(history, past, panels, inbox, lang, mode, k, doc_ids, years, answer_mode):
             """Answer every question waiting in the inbox, in order, streaming each."""
@@ -147,8 +147,8 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                 inbox.busy = False
 
         for trigger in (box.submit, send.click):
-            trigger(take, [box, inbox, lang], box, api_visibility="private", concurrency_limit=None,
-                    concurrency_id="take", show_progress="hidden").then(
+            trigger(take, [box, inbox, lang], None, api_visibility="private", concurrency_limit=None,
+                    concurrency_id="take", show_progress="hidden", js=TAKE_JS).then(
                 respond, [chatbot, turns, panels, inbox, lang, mode, k, docs, years, answer_mode],
                 [chatbot, sources, turns, panels], trigger_mode="always_last", api_visibility="private",
                 concurrency_limit=16, concurrency_id="chat")
@@ -223,6 +223,16 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
         gr.api(ask, api_name="ask", concurrency_limit=16, concurrency_id="chat")
     return demo
 
+
+# Sending a question empties the box at once, in the browser (unless it is blank: then a warning).
+TAKE_JS = """(message, ...rest) => {
+  const box = document.querySelector('#qa-question textarea');
+  if (box && (message || '').trim() && box.value === message) {
+    box.value = '';
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+  }
+  return [message, ...rest];
+}"""
 
 # The language switch also sets the page's lang and gradio's own words (see render.HEAD).
 LOCALE_JS = "(...args) => { window.qaLocale && window.qaLocale(args[0] === 'English' ? 'en' : 'zh-CN'); " \

@@ -138,12 +138,14 @@ def test_typing_while_an_answer_streams_is_kept_and_a_second_question_is_queued(
     page.wait_for_function("() => document.querySelector('#qa-question textarea').value === ''", timeout=10000)
     box.fill("2020年计划拆迁多少户？")
     box.press("Enter")  # sent while the first answer is being written: answered after it
-    page.wait_for_function("() => document.querySelector('#qa-question textarea').value === ''", timeout=10000)
-    box.press_sequentially("草稿")  # typed while the answers stream
+    # typed right away (a key every 40 ms), while the question is taken and the answers stream: the box
+    # was emptied as the question was sent, not when the server took it (which erased the first keys)
+    box.press_sequentially("草稿", delay=40)
     page.wait_for_function("n => document.querySelector(`#qa-sources .qa-turn[data-turn='${n + 1}']`)", arg=before,
                            timeout=30000)
     page.wait_for_timeout(800)
     assert "3000户" in bots.nth(before).inner_text() and "5000户" in bots.nth(before + 1).inner_text()
+    assert page.locator('#qa-chat [data-testid="user"]').last.inner_text() == "2020年计划拆迁多少户？"
     assert box.input_value() == "草稿"
     page.shot("05a-queued")
     box.fill("")
