@@ -274,7 +274,9 @@ document.addEventListener("toggle", function (event) {
   var box = event.target;
   if (!box.matches || !box.matches("details.qa-context") || !box.open) return;
   var text = box.querySelector(".qa-context-text"), passage = box.querySelector(".qa-context-passage");
-  if (text && passage) text.scrollTop = passage.offsetTop - text.offsetTop - 8;
+  if (!text || !passage) return;
+  var line = passage.getClientRects()[0];  // one whole line of what comes before stays in view
+  text.scrollTop = passage.offsetTop - text.offsetTop - (line ? line.height : 16) - 4;
 }, true);
 window.qaLocale = async function (code) {
   if (document.documentElement.lang !== code) {  // what a toast says is in the language left: closed
