@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 index: setup
 	$(VENV)/bin/qa ingest data/corpus --index index
 
-run: index
-	$(PY) app.py --index index
+# the corpus is ingested by the app itself (only what changed), not by `make index` first: one
+# process start, not two
+run: setup
+	$(PY) app.py --index index --corpus data/corpus
 
 # tests/test_browser.py drives Debian's Chromium (Playwright's own browser download is not used).
 # Installed only when missing; outside CI a failed install just means that test is skipped.

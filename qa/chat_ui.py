@@ -38,7 +38,8 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
     with gr.Blocks(title=t("zh", "title"), delete_cache=(3600, 3600)) as demo:
         lang = gr.State("zh")
         turns = gr.State([])  # [{"question", "speaker", "title"}] for follow-up questions
-        panels = gr.State([])  # per answer: its sources panel, {"zh": html, "en": html}
+        # per answer, in both languages: its sources panel {"zh": html, "en": html} and its bubble ("answer")
+        panels = gr.State([])
         inbox = gr.State(_Inbox)  # questions sent and not yet answered (a new one per session)
         with gr.Row():
             header = gr.Markdown(_intro(a, "zh"), elem_id="qa-header")
@@ -72,7 +73,7 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
 
         def answer(message, history, past, lang, mode, k, doc_ids, years, answer_mode):
             """Stream one answer: yields the growing history (a list), and last (history, its sources panel
-            in both languages, the turns for follow-ups)."""
+            in both languages with its bubble in both under "answer", the turns for follow-ups)."""
             assistant = library.assistant  # this question keeps this one even if an upload swaps it
             turns = [Turn(p["question"], p["answer"]) for p in past if p.get("answer")]
             # the model rewrites what looks like a follow-up (a round trip: not for every question)
@@ -101,29 +102,30 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                     history[-1] = {"role": "assistant", "content": render.answer_message(shown[:end], lang, turn=turn)}
                     yield history
                     time.sleep(STREAM_PAUSE)
-            shown = t(lang, "refused") if not result.answerable else result.answer
-            history[-1] = {"role": "assistant", "content": render.answer_message(
-                shown, lang, result.short_answer, searched, result, turn=turn)}
+            bubbles = {code: render.answer_message(result.answer if result.answerable else t(code, "refused"), code,
+                                                   result.short_answer, searched, result, turn=turn)
+                       for code in ("zh", "en")}
+            history[-1] = {"role": "assistant", "content": bubbles[lang]}
             cited = result.citations[0].hit.passage.doc_id if result.citations else None
             doc = assistant.index.documents.get(cited) if cited else None
             past = list(past) + [{"question": searched or message, "speaker": doc.speaker if doc else None,
                                   "title": doc.title if doc else None, "answer": result.answer}]
             panel = {code: render.sources_html(result, assistant.index.documents, code, turn) for code in ("zh", "en")}
-            yield history, panel, past
+            yield history, {**panel, "answer": bubbles}, past
 
         def take(message, inbox, lang):
-            """Runs at once (its own group, no limit), even while an answer streams: the question leaves the box
-            for this conversation's inbox, so text typed meanwhile is never erased and no question is
-            dropped; one sent while an answer is being written is answered next, and the user is told."""
+            """Runs at once (its own group, no limit), even while an answer streams: the question goes to this
+            conversation's inbox, so no question is dropped; one sent while an answer is being written is
+            answered next, and the user is told. The box was emptied in the browser as the question was
+            sent (TAKE_JS): emptied from here, it would lose what was typed while this ran."""
             try:
                 message = check_question(message or "")
             except ValueError as exc:
                 gr.Warning(t(lang, "empty_question") if not (message or "").strip() else str(exc), title=t(lang, "warning"))
-                return gr.skip()
+                return
             if inbox.busy or inbox.questions:
                 gr.Info(t(lang, "queued", question=message[:40]), title=t(lang, "notice"))
             inbox.questions.append(message)
-            return ""
 
         def respond(history, past, panels, inbox, lang, mode, k, doc_ids, years, answer_mode):
             """Answer every question waiting in the inbox, in order, streaming each."""
@@ -145,8 +147,8 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                 inbox.busy = False
 
         for trigger in (box.submit, send.click):
-            trigger(take, [box, inbox, lang], box, api_visibility="private", concurrency_limit=None,
-                    concurrency_id="take", show_progress="hidden").then(
+            trigger(take, [box, inbox, lang], None, api_visibility="private", concurrency_limit=None,
+                    concurrency_id="take", show_progress="hidden", js=TAKE_JS).then(
                 respond, [chatbot, turns, panels, inbox, lang, mode, k, docs, years, answer_mode],
                 [chatbot, sources, turns, panels], trigger_mode="always_last", api_visibility="private",
                 concurrency_limit=16, concurrency_id="chat")
@@ -172,12 +174,12 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
         clear.click(lambda lang: ([], "", render.sources_html(None, {}, lang), [], []), lang,
                     [chatbot, box, sources, turns, panels], api_visibility="private")
 
-        def switch(choice, panels, last_eval):
+        def switch(choice, history, panels, last_eval):
             code = LANGS.get(choice, "zh")
             return [code, _intro(library.assistant, code),
                     gr.update(label=t(code, "chat_tab")), gr.update(label=t(code, "docs_tab")),
                     gr.update(label=t(code, "eval_tab")),
-                    gr.update(label=t(code, "chat")),
+                    gr.update(label=t(code, "chat"), value=_relanguage(history, panels, code)),
                     gr.update(label=t(code, "question"), placeholder=t(code, "placeholder")),
                     gr.update(value=t(code, "send")), gr.update(value=t(code, "new_chat")),
                     gr.update(label=t(code, "settings")), gr.update(label=t(code, "mode"), choices=_mode_choices(code)),
@@ -188,11 +190,15 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                     gr.update(label=t(code, "examples")),
                     *doc_parts.relabel(code), *eval_parts.relabel(code, last_eval)]
 
-        lang_pick.change(switch, [lang_pick, panels, eval_parts.last],
+        uploads = [doc_parts.files, eval_parts.dataset]
+        lang_pick.change(switch, [lang_pick, chatbot, panels, eval_parts.last],
                          [lang, header, chat_tab, docs_tab, eval_tab, chatbot, box, send, clear,
                           settings_box, mode, k, docs, years, answer_mode, sources,
                           example_set, *doc_parts.labelled, *eval_parts.labelled],
-                         api_visibility="private", js=LOCALE_JS)
+                         api_visibility="private", js=LOCALE_JS).then(
+            # the upload areas were hidden by relabel: shown again, they are drawn anew in the new language
+            # (gradio words a mounted upload area once, in the language of that moment)
+            lambda: [gr.update(visible=True)] * len(uploads), None, uploads, api_visibility="private")
         demo.load(None, None, None, js="() => { window.qaLocale && window.qaLocale('zh-CN'); }")
 
         def refresh(lang):
@@ -218,6 +224,16 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
     return demo
 
 
+# Sending a question empties the box at once, in the browser (unless it is blank: then a warning).
+TAKE_JS = """(message, ...rest) => {
+  const box = document.querySelector('#qa-question textarea');
+  if (box && (message || '').trim() && box.value === message) {
+    box.value = '';
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+  }
+  return [message, ...rest];
+}"""
+
 # The language switch also sets the page's lang and gradio's own words (see render.HEAD).
 LOCALE_JS = "(...args) => { window.qaLocale && window.qaLocale(args[0] === 'English' ? 'en' : 'zh-CN'); " \
             "return args; }"
@@ -234,6 +250,18 @@ class _Inbox:
 
 def _role(message) -> str | None:
     return message.get("role") if isinstance(message, dict) else getattr(message, "role", None)
+
+
+def _relanguage(history: list, panels: list[dict], lang: str) -> list:
+    """The conversation with every answer's bubble in lang (answer i's from panels[i])."""
+    shown, n = [], 0
+    for m in history or []:
+        if _role(m) == "assistant":
+            if n < len(panels) and "answer" in panels[n]:
+                m = {"role": "assistant", "content": panels[n]["answer"][lang]}
+            n += 1
+        shown.append(m)
+    return shown
 
 
 def _mode_choices(lang: str) -> list[tuple[str, str]]:
@@ -295,7 +323,7 @@ class _DocumentsTab:
     def relabel(self, lang):
         return [_status(self.library, lang), gr.update(value=_doc_table(self.library.assistant, lang),
                                                        label=t(lang, "docs_table")),
-                gr.update(label=_upload_label(lang)), gr.update(value=t(lang, "add")),
+                gr.update(label=_upload_label(lang), visible=False), gr.update(value=t(lang, "add")),
                 gr.update(label=t(lang, "edit")), gr.update(label=t(lang, "edit_doc")),
                 gr.update(label=t(lang, "edit_field"), choices=_field_choices(lang)),
                 gr.update(label=t(lang, "edit_value")), gr.update(value=t(lang, "edit_save"))]

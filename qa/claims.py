@@ -93,12 +93,10 @@ def _cjk_share(text: str) -> float:
 
 
 def _names(folded: str) -> list[str]:
-    import jieba.posseg
-
     from qa.lexical import _jieba
 
-    _jieba()  # the user dictionary, so that domain terms stay whole
-    return [w.word for w in jieba.posseg.cut(folded) if w.flag[:2] in NAME_TAGS and len(w.word) >= 2
+    # with the user dictionary, so that domain terms stay whole
+    return [w.word for w in _jieba().posseg.cut(folded) if w.flag[:2] in NAME_TAGS and len(w.word) >= 2
             and not w.word.isascii()]
 
 

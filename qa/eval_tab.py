@@ -40,19 +40,29 @@ class EvalTab:
         self.tables = gr.Markdown(elem_id="qa-eval-report")
         self.last = gr.State(None)  # the last evaluation shown, to show it again in another language
         self.labelled = [self.intro, self.dataset, self.squad, self.modes, self.ks, self.run_button,
-                         self.by_type, self.files, self.tables]
+                         self.recall, self.by_type, self.files, self.tables]
         # one evaluation at a time, in its own group: it never holds up questions
         self.run_button.click(self.run, [self.dataset, self.squad, self.modes, self.ks, lang_state],
                               [self.tables, self.recall, self.by_type, self.files, self.last],
                               api_visibility="private", concurrency_limit=1, concurrency_id="eval")
 
     def relabel(self, lang, last=None):
-        return [t(lang, "eval_intro"), gr.update(label=t(lang, "eval_dataset")), gr.update(label=t(lang, "eval_squad")),
+        # the dataset's upload area hidden: chat_ui shows it again, drawn in the new language
+        return [t(lang, "eval_intro"), gr.update(label=t(lang, "eval_dataset"), visible=False),
+                gr.update(label=t(lang, "eval_squad")),
                 gr.update(label=t(lang, "mode"), choices=[(t(lang, f"mode_{m}"), m) for m in MODES]),
                 gr.update(label=t(lang, "eval_ks")),
-                gr.update(value=t(lang, "eval_run")), gr.update(label=t(lang, "eval_by_type")),
+                gr.update(value=t(lang, "eval_run")), *self.plots(last, lang),
                 gr.update(label=t(lang, "eval_files")),
                 self.report(last, lang) if last else gr.skip()]
+
+    @staticmethod
+    def plots(last: dict | None, lang: str) -> list:
+        """The plot images, their words in lang (drawn again in the other language after a switch)."""
+        if not last or "out" not in last:
+            return [gr.skip(), gr.update(label=t(lang, "eval_by_type"))]
+        recall, by_type = evalreport.plots(last["result"], Path(last["out"]), lang)
+        return [str(recall), gr.update(value=str(by_type), label=t(lang, "eval_by_type"))]
 
     @staticmethod
     def report(last: dict, lang: str) -> str:
@@ -73,6 +83,6 @@ class EvalTab:
         except (ValueError, OSError, KeyError) as exc:
             return render.md_text(t(lang, "error", error=exc)), None, None, None, gr.skip()
         shown = dict(result, dataset=render.md_text(path.name))  # a file name is shown as text
-        last = {"name": path.name, "result": shown}
-        return (self.report(last, lang), str(out / "recall_at_k.png"), str(out / "accuracy_by_type.png"),
-                [str(out / f) for f in DOWNLOADS], last)
+        last = {"name": path.name, "result": shown, "out": str(out)}
+        recall, by_type = evalreport.plots(result, out, lang)
+        return self.report(last, lang), str(recall), str(by_type), [str(out / f) for f in DOWNLOADS], last

@@ -211,8 +211,21 @@ def _figure():
     return plt, bool(fonts)
 
 
-def plot_recall(result: dict, path: Path) -> None:
+def plots(result: dict, out: Path, lang: str) -> tuple[Path, Path]:
+    """The two plots with their words in lang, for the app (recall_at_k.<lang>.png and
+    accuracy_by_type.<lang>.png in out, drawn when first asked for)."""
+    recall, by_type = out / f"recall_at_k.{_lang(lang)}.png", out / f"accuracy_by_type.{_lang(lang)}.png"
+    if not recall.exists():
+        plot_recall(result, recall, lang)
+    if not by_type.exists():
+        plot_by_type(result, by_type, lang)
+    return recall, by_type
+
+
+def plot_recall(result: dict, path: Path, lang: str | None = None) -> None:
+    """recall@k per mode; labels in lang (None: Chinese when a Chinese font is there, as in report.md's plots)."""
     plt, zh = _figure()
+    zh = zh and lang in (None, "zh")
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     ks = result["ks"]
     for mode, values in result["modes"].items():
@@ -231,9 +244,10 @@ def plot_recall(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_by_type(result: dict, path: Path) -> None:
+def plot_by_type(result: dict, path: Path, lang: str | None = None) -> None:
     """Answer accuracy per question type and mode; for unanswerable questions, the share refused."""
     plt, zh = _figure()
+    zh = zh and lang in (None, "zh")
     modes = list(result["modes"])
     types = sorted({t for v in result["modes"].values() for t in v["by_type"]})
     fig, ax = plt.subplots(figsize=(max(6, len(types) * 0.9), 4), dpi=100)

@@ -6,8 +6,12 @@ A user dictionary of domain terms (data/userdict.txt, or QA_USER_DICT) keeps ter
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import os
 import re
+import sys
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,12 +36,63 @@ QUESTION_PART = re.compile(r"^(?:哪|什么|多少|几|怎)|(?:哪些|什么|多
 
 @lru_cache(maxsize=1)
 def _jieba():
+    """jieba with USER_DICT loaded and its part-of-speech tags (user words' tags included) ready.
+
+    jieba's own start reads its dictionary cache with marshal.load on a file (0.6 s of CPU) and
+    jieba.posseg parses dict.txt again for the tags on import (0.3 s); a `qa ask` is a whole process,
+    so both would be paid on every question. Everything is kept instead in one marshal file (see
+    _cache_path), read in one go (about 0.35 s), and written by the first process that builds it.
+    """
     import jieba
 
     jieba.setLogLevel(60)
+    cache = _cache_path(jieba)
+    try:  # only a file this user wrote (the temp folder is everyone's)
+        freq, total, tags = marshal.loads(cache.read_bytes()) if cache.stat().st_uid == os.getuid() else (None,) * 3
+    except (OSError, ValueError, EOFError, TypeError):
+        freq = None
+    # only a jieba nobody has loaded words into yet is set from the cache, or written to it
+    fresh = not jieba.dt.initialized and "jieba.posseg" not in sys.modules
+    if freq is not None and fresh:
+        jieba.dt.FREQ, jieba.dt.total, jieba.dt.initialized = freq, total, True
+        jieba.dt.dictionary, dictionary = os.devnull, jieba.dt.dictionary  # posseg's import: no dict.txt parse
+        try:
+            import jieba.posseg
+        finally:
+            jieba.dt.dictionary = dictionary
+        jieba.posseg.dt.word_tag_tab = tags
+        return jieba
     if USER_DICT.is_file():
         jieba.load_userdict(str(USER_DICT))
+    import jieba.posseg
+
+    # the user words' tags (拱墅区 ns, 许明 nr): jieba adds them only at the first posseg cut, so
+    # word_tag would otherwise answer differently before and after one
+    jieba.posseg.dt.makesure_userdict_loaded()
+    if not fresh:
+        return jieba
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=cache.name)
+        with os.fdopen(fd, "wb") as f:
+            f.write(marshal.dumps((jieba.dt.FREQ, jieba.dt.total, jieba.posseg.dt.word_tag_tab)))
+        os.replace(tmp, cache)
+    except OSError:  # a read-only or full temp folder: the next process builds it again
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
     return jieba
+
+
+def _cache_path(jieba) -> Path:
+    """The marshal file of jieba's prefix dictionary and tags with USER_DICT: its name changes with
+    jieba's version, its dictionary file and the user dictionary's content ($QA_CACHE_DIR, else the
+    temp folder, where jieba keeps its own cache)."""
+    key = hashlib.sha256(f"{jieba.__version__} {sys.version_info[:2]}".encode())
+    stat = (Path(jieba.__file__).parent / "dict.txt").stat()
+    key.update(f"{stat.st_size} {stat.st_mtime_ns}".encode())
+    key.update(USER_DICT.read_bytes() if USER_DICT.is_file() else b"")
+    folder = Path(os.environ.get("QA_CACHE_DIR") or tempfile.gettempdir())
+    return folder / f"qa-jieba-{key.hexdigest()[:16]}.cache"
 
 
 def tokenize(text: str) -> list[str]:
@@ -53,10 +108,7 @@ def segment(text: str) -> list[str]:
 
 def word_tag(word: str) -> str | None:
     """jieba's part-of-speech tag of a dictionary word (ns place, nr person, nt organisation)."""
-    import jieba.posseg
-
-    _jieba()
-    return jieba.posseg.dt.word_tag_tab.get(word)
+    return _jieba().posseg.dt.word_tag_tab.get(word)
 
 
 def general_frequency(word: str) -> int:

@@ -27,9 +27,9 @@ UNIT = re.compile(r"[\u4e00-\u9fff]{2,}?(?:特别行政区|壮族自治区|回�
 def most_named_place(body: str) -> str | None:
     """The place a text keeps naming ("拱墅" 18 times): a name that jieba's dictionary knows as a place
     once 区/市/县/省 is added, and that is no ordinary word by itself (中心, 和平 are not places)."""
-    from jieba import posseg
+    from qa.lexical import _jieba
 
-    tags = posseg.dt.word_tag_tab
+    tags = _jieba().posseg.dt.word_tag_tab  # with the user dictionary's tags
     counts: Counter = Counter()
     for n in (2, 3):
         counts.update(body[i:i + n] for i in range(len(body) - n))

@@ -56,7 +56,7 @@ def answer_message(answer_text: str, lang: str = "zh", short: str | None = None,
         if result.notice:
             parts.append(f'<br><small class="qa-notice">⚠ {md_text(notice_text(result.notice, lang))}</small>')
     if searched:
-        parts.append(f'<br><small class="qa-searched">{t(lang, "searched")}：{md_text(searched)}</small>')
+        parts.append(f'<br><small class="qa-searched">{t(lang, "searched")}{t(lang, "colon")}{md_text(searched)}</small>')
     return "".join(parts)
 
 
@@ -81,11 +81,10 @@ def _checked(result: Answer, lang: str) -> str:
     low = ok < len(result.claims)
     lines = [f'<br><small class="qa-confidence{" qa-low" if low else ""}">'
              f'{t(lang, "claims_checked", ok=ok, n=len(result.claims))}</small>']
-    left, right = ("（", "）") if lang == "zh" else (" (", ")")
     for c in result.claims:
         if not c.verified:
             lines.append(f'<br><small class="qa-unverified-why">⚠ {t(lang, "unverified")}{t(lang, "colon")}'
-                         f'“{md_text(c.text)}”{left}{md_text(claim_reason(c, lang))}{right}</small>')
+                         f'“{md_text(c.text)}”{_bracketed(md_text(claim_reason(c, lang)), lang)}</small>')
     return "".join(lines)
 
 
@@ -97,11 +96,17 @@ def _confidence(result: Answer, lang: str) -> str:
     if result.answerable:
         low = result.confidence < LOW_CONFIDENCE
         label = t(lang, "low_confidence" if low else "confidence")
-        return f'<br><small class="qa-confidence{" qa-low" if low else ""}">{label}：{value}</small>'
+        return f'<br><small class="qa-confidence{" qa-low" if low else ""}">{label}{t(lang, "colon")}{value}</small>'
     if result.closest is None:
         return ""
-    return (f'<br><small class="qa-confidence qa-low">{t(lang, "closest")}（{t(lang, "confidence")} {value}）：'
+    return (f'<br><small class="qa-confidence qa-low">{t(lang, "closest")}'
+            f'{_bracketed(t(lang, "confidence") + " " + value, lang)}{t(lang, "colon")}'
             f'{md_text(plain(result.closest.quote))}</small>')
+
+
+def _bracketed(inner: str, lang: str) -> str:
+    """（…） after Chinese, " (…)" after English."""
+    return f"（{inner}）" if lang == "zh" else f" ({inner})"
 
 
 REASONS = [  # answering._why's reasons, in the user's language
@@ -121,7 +126,8 @@ def refusal_reason(reason: str | None, lang: str = "zh") -> str:
     """Why an answer was refused, said in lang (the reason as given when it is not one we know)."""
     for pattern, said in REASONS:
         if m := pattern.match(reason or ""):
-            return said.get(lang, said["zh"]).format(*m.groups())
+            words = m.groups() if lang == "zh" else [g.replace("、", ", ") for g in m.groups()]
+            return said.get(lang, said["zh"]).format(*words)
     return reason or ""
 
 
@@ -173,11 +179,17 @@ def _source(n: int | None, hit: Hit, doc: Document | None, quote: str | None, la
                    f'<div class="qa-context-text">{"…" if p.start > CONTEXT_CHARS else ""}{_lines(text(plain(before)))}'
                    f'<span class="qa-context-passage">{_lines(highlight(middle, quote))}</span>'
                    f'{_lines(text(plain(after)))}{"…" if p.end + CONTEXT_CHARS < len(doc.text) else ""}</div></details>')
-    source = " · ".join(filter(None, (text(doc.source) if doc else "", text(page_label(p, lang)),
+    # the file's name, as in the documents table: the server's folders are nobody's business
+    source = " · ".join(filter(None, (text(file_name(doc.source)) if doc else "", text(page_label(p, lang)),
                                       text(t(lang, "ocr", confidence=f"{p.ocr:.2f}")) if p.ocr is not None else "")))
     return (f'<div class="qa-src"{anchor}><div class="qa-src-head">{label}<b>《{text(title)}》</b></div>'
             f'<div class="qa-src-meta">{meta}</div><div class="qa-src-file">{source}</div>'
             f'<blockquote class="qa-passage">{_lines(passage)}</blockquote>{context}</div>')
+
+
+def file_name(source: str) -> str:
+    """The last part of a document's source path (either slash)."""
+    return source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
 def section_path(section: str, title: str | None) -> str:
@@ -232,7 +244,8 @@ html[lang="zh-CN"] .toast-title.info::before { content: "提示"; font-size: var
 .qa-why { color: #b45309; }
 #qa-clear, #qa-send { white-space: nowrap; min-width: max-content !important; }
 #qa-chat .bubble-wrap { margin-top: 2.6em; height: calc(100% - 2.6em); }
-#qa-docs td, #qa-docs th { white-space: normal; overflow-wrap: anywhere; }
+#qa-docs td { white-space: normal; overflow-wrap: anywhere; }
+#qa-docs th, #qa-docs th * { white-space: nowrap; overflow-wrap: normal; }  /* "Speaker", not "Speake / r" */
 """
 
 # Clicking [n] in an answer shows that answer's sources in the panel (the panel holds every answer's,
@@ -263,9 +276,14 @@ document.addEventListener("toggle", function (event) {
   var box = event.target;
   if (!box.matches || !box.matches("details.qa-context") || !box.open) return;
   var text = box.querySelector(".qa-context-text"), passage = box.querySelector(".qa-context-passage");
-  if (text && passage) text.scrollTop = passage.offsetTop - text.offsetTop - 8;
+  if (!text || !passage) return;
+  var line = passage.getClientRects()[0];  // one whole line of what comes before stays in view
+  text.scrollTop = passage.offsetTop - text.offsetTop - (line ? line.height : 16) - 4;
 }, true);
 window.qaLocale = async function (code) {
+  if (document.documentElement.lang !== code) {  // what a toast says is in the language left: closed
+    document.querySelectorAll(".toast-body .toast-close").forEach(function (b) { b.click(); });
+  }
   document.documentElement.lang = code;
   try {
     var core = performance.getEntriesByType("resource").map(function (e) { return e.name; })

@@ -69,7 +69,7 @@ class Span:
 def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]]:
     """Every candidate short answer of `sentence`, typed spans first, without duplicates; and the
     jieba tag of the word starting at each offset."""
-    import jieba.posseg as pseg
+    from qa.lexical import _jieba
 
     spans: dict[tuple[int, int], Span] = {}
 
@@ -91,7 +91,7 @@ def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]
     simple = for_search(sentence)  # jieba knows simplified Chinese: 位於瓦倫 is cut as 於瓦倫, 位于瓦伦 right
     simple = simple if len(simple) == len(sentence) else sentence
     words, pos = [], 0
-    for w in pseg.lcut(simple):
+    for w in _jieba().posseg.lcut(simple):
         words.append((pos, pos + len(w.word), w.flag))
         pos += len(w.word)
     for a, b, flag in words:
@@ -123,14 +123,14 @@ class Asked:
 
 
 def asked(q: Question) -> Asked:
-    import jieba.posseg as pseg
+    from qa.lexical import _jieba
 
     wh = [float(bool(r.search(q.folded))) for r in WH_RE.values()]
     m = next((m for r in WH_RE.values() if (m := r.search(q.folded))), None)
     if m is None:
         return Asked(wh, "", [], [])
     head = ""
-    for w in pseg.lcut(q.folded[m.end():m.end() + 8])[:3]:  # skip "一", "个", "座": the first noun
+    for w in _jieba().posseg.lcut(q.folded[m.end():m.end() + 8])[:3]:  # skip "一", "个", "座": the first noun
         if w.flag.startswith("n"):
             head = w.word
             break

@@ -93,3 +93,18 @@ def test_chat_endpoint_streams_follows_up_and_filters(app_url):
     fresh = Client(app_url, verbose=False)  # a new browser session: no history, filtered to 2020
     history, _, _ = fresh.predict("计划拆迁多少户？", [], "bm25", 3, [], ["2020"], "extractive", api_name="/chat")
     assert "5000户" in str(history[-1]["content"])
+
+
+def test_make_run_ingests_and_serves_in_one_process():
+    """`make run` starts one Python process (app.py ingests the corpus itself), not `qa ingest` and then
+    the app, each paying the imports."""
+    out = subprocess.run(["make", "-n", "run"], capture_output=True, text=True, cwd=ROOT).stdout
+    assert "app.py --index index --corpus data/corpus" in out and "qa ingest" not in out
+
+
+def test_app_corpus_that_does_not_exist_is_one_line_and_writes_nothing(tmp_path):
+    out = subprocess.run([sys.executable, "app.py", "--index", str(tmp_path / "index"), "--corpus",
+                          str(tmp_path / "nope")], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [f"app: error: no such file or folder: "
+                                                                       f"{tmp_path / 'nope'}"]
+    assert not (tmp_path / "index").exists()

@@ -112,8 +112,13 @@ def test_each_answers_marker_shows_its_own_source_also_after_a_language_switch(p
     page.shot("04b-first-answer-source")
     assert "2020年计划拆迁5000户" in click_marker(page, 1)
     assert "2019年计划拆迁3000户" in click_marker(page, 0)
+    page.locator("#qa-question textarea").fill("")
+    page.locator("#qa-question textarea").press("Enter")
+    page.locator(".toast-body.warning").get_by_text("请输入问题").wait_for(timeout=5000)
     page.get_by_label("English").check()
     page.get_by_text("Sources", exact=True).first.wait_for(state="attached", timeout=5000)
+    # a toast in the language left is closed at once (it would stay 10 s)
+    page.locator(".toast-body").first.wait_for(state="detached", timeout=2000)
     assert "Ask a question" not in page.locator("#qa-sources").inner_text()  # the panel is kept
     assert "2019年计划拆迁3000户" in click_marker(page, 0)
     assert "Sources" in page.locator("#qa-sources").inner_text()
@@ -133,12 +138,14 @@ def test_typing_while_an_answer_streams_is_kept_and_a_second_question_is_queued(
     page.wait_for_function("() => document.querySelector('#qa-question textarea').value === ''", timeout=10000)
     box.fill("2020年计划拆迁多少户？")
     box.press("Enter")  # sent while the first answer is being written: answered after it
-    page.wait_for_function("() => document.querySelector('#qa-question textarea').value === ''", timeout=10000)
-    box.press_sequentially("草稿")  # typed while the answers stream
+    # typed right away (a key every 40 ms), while the question is taken and the answers stream: the box
+    # was emptied as the question was sent, not when the server took it (which erased the first keys)
+    box.press_sequentially("草稿", delay=40)
     page.wait_for_function("n => document.querySelector(`#qa-sources .qa-turn[data-turn='${n + 1}']`)", arg=before,
                            timeout=30000)
     page.wait_for_timeout(800)
     assert "3000户" in bots.nth(before).inner_text() and "5000户" in bots.nth(before + 1).inner_text()
+    assert page.locator('#qa-chat [data-testid="user"]').last.inner_text() == "2020年计划拆迁多少户？"
     assert box.input_value() == "草稿"
     page.shot("05a-queued")
     box.fill("")
@@ -215,19 +222,53 @@ def test_one_language_at_a_time(page):
 
     page.get_by_label("English").check()
     page.get_by_text("Indexed documents").first.wait_for(timeout=5000)
+    page.locator(".toast-body").first.wait_for(state="detached", timeout=10000)  # the Chinese toast is closed
+    # the upload area, drawn in Chinese before the switch, is drawn again in English
+    page.locator("#qa-upload").get_by_text("Drop File Here").wait_for(timeout=10000)
     page.wait_for_timeout(800)
+    assert "拖放" not in page.locator("#qa-upload").inner_text()
     assert page.evaluate("document.documentElement.lang") == "en"
     headers = page.locator("#qa-docs thead").inner_text()
     assert "Title" in headers and "File" in headers and "标题" not in headers
+    # every header on one line ("Speaker", not "Speake" over "r"), also in a narrow window
+    page.set_viewport_size({"width": 760, "height": 1000})
+    page.wait_for_timeout(500)
+    assert page.evaluate("""() => [...document.querySelectorAll('#qa-docs thead th')].every(th => {
+        const walk = document.createTreeWalker(th, NodeFilter.SHOW_TEXT), tops = new Set();
+        for (let node; (node = walk.nextNode());) {
+            if (!node.textContent.trim()) continue;
+            const r = document.createRange(); r.selectNodeContents(node);
+            for (const box of r.getClientRects()) tops.add(Math.round(box.top));
+        }
+        return tops.size <= 1; })""")
+    page.shot("11a-documents-en-narrow")
+    page.set_viewport_size({"width": 1400, "height": 1000})
     page.shot("11-documents-en")
     page.get_by_role("tab", name="Chat").click()
+    earlier = page.locator('#qa-chat [data-testid="bot"]').last  # answered in Chinese, now said in English
+    assert "Short answer: 3000户" in earlier.inner_text() and "简答" not in earlier.inner_text()
     answer = ask(page, "2019年计划拆迁多少户？")
     assert "Short answer: " in answer.inner_text() and "：" not in answer.inner_text().split("Short answer")[1][:3]
+    for small in answer.locator("small").all_inner_texts():  # confidence, searched for: English punctuation
+        assert not set(small) & set("：（）"), small
+    # the source's file, not where the server keeps it
+    assert page.locator("#qa-sources .qa-turn:not(.qa-hidden) .qa-src-file").first.inner_text() == "gov-2019.txt"
     assert page.locator("#qa-clear").evaluate("b => b.scrollWidth <= b.clientWidth")
     page.locator("#qa-settings").get_by_text("hybrid (keywords + vectors)").wait_for(state="attached", timeout=5000)
+    box.fill("   ")
+    box.press("Enter")
+    toast = page.locator(".toast-body.warning").last
+    toast.wait_for(timeout=5000)
+    assert "Please type a question." in toast.inner_text() and "请" not in toast.inner_text()
+    assert "Warning" in toast.locator(".toast-title").inner_text()
+    assert toast.locator(".toast-title").evaluate("e => getComputedStyle(e).fontSize") != "0px"
     page.shot("12-chat-en")
     page.get_by_label("中文").check()
     page.get_by_text("问题", exact=True).first.wait_for(timeout=5000)
+    assert "简答：3000户" in page.locator('#qa-chat [data-testid="bot"]').last.inner_text()
+    page.get_by_role("tab", name="文档").click()
+    page.locator("#qa-upload").get_by_text("拖放", exact=False).wait_for(timeout=10000)
+    page.get_by_role("tab", name="问答").click()
     page.locator("#qa-clear").click()
     page.wait_for_function("() => !document.querySelector('#qa-chat [data-testid=\"bot\"]')", timeout=10000)
 

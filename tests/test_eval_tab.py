@@ -50,8 +50,11 @@ def test_a_run_writes_the_report_files(tab, tmp_path):
                                                    progress=lambda *a, **k: None)
     assert "| 答案准确率（答案含标准答案） | 1.000 | 1.000 |" in tables and "评测报告" in tables
     assert "answer accuracy" not in tables and "1 个问题" in tables
-    english = tab.relabel("en", last)[-1]  # the language switch shows the same evaluation in English
+    relabelled = tab.relabel("en", last)  # the language switch shows the same evaluation in English
+    english = relabelled[-1]
     assert "| answer accuracy (gold in answer) | 1.000 | 1.000 |" in english and "1 questions in" in english
     assert "评测" not in english
-    assert recall.endswith("recall_at_k.png") and by_type.endswith("accuracy_by_type.png")
+    assert recall.endswith("recall_at_k.zh.png") and by_type.endswith("accuracy_by_type.zh.png")
+    # the plots too: drawn again with English words
+    assert relabelled[-4].endswith("recall_at_k.en.png") and relabelled[-3]["value"].endswith("accuracy_by_type.en.png")
     assert sorted(f.rsplit("/", 1)[-1] for f in files) == ["metrics.json", "per_question.csv", "report.md"]

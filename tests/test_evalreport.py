@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from qa import evalreport
@@ -123,3 +125,21 @@ def test_plot_labels_have_every_glyph_when_a_chinese_only_font_comes_first(tmp_p
 def test_render_without_plots_for_the_terminal_and_app():
     text = evalreport.render(result(), plots=False)
     assert "## Overall" in text and "png" not in text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_plot_words_follow_the_language(tmp_path, monkeypatch, lang):
+    """The app's plots say their title and axes in the page's language (English: no Chinese at all)."""
+    from matplotlib.axes import Axes
+
+    said = []
+    for name in ("set_title", "set_xlabel", "set_ylabel"):
+        original = getattr(Axes, name)
+        monkeypatch.setattr(Axes, name, lambda self, text, *a, _f=original, **k: (said.append(text), _f(self, text, *a, **k))[1])
+    recall, by_type = evalreport.plots(result(), tmp_path, lang)
+    assert recall.name == f"recall_at_k.{lang}.png" and by_type.exists()
+    chinese = [s for s in said if re.search(r"[\u4e00-\u9fff]", s)]
+    if lang == "en":
+        assert said and not chinese
+    elif evalreport.cjk_fonts():
+        assert len(chinese) >= 3

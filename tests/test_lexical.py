@@ -120,3 +120,65 @@ def test_bm25_empty_corpus():
     index = BM25.build([])
     assert not index.scores(["地铁"]).any()
     assert not index.knows("地铁")
+
+
+DICTIONARY_PROBE = r"""
+import json, sys
+import jieba
+if sys.argv[1] == "cached":  # jieba's own dictionary loading must not run: everything comes from the cache
+    def refuse(*args, **kwargs):
+        raise AssertionError("jieba read its dictionary although qa's cache was there")
+    jieba.Tokenizer.initialize = jieba.Tokenizer.gen_pfdict = refuse
+from qa import lexical
+texts = ["", "字", "拱墅区城中村改造完成拆迁和整治5500户", "全區經濟穩步增長，城中村改造完成拆遷。",
+         "GDP增长7.5%😀，许明强调运河财富小镇", "那固定资产投资呢？"]
+print(json.dumps({
+    "tag": [lexical.word_tag(w) for w in ("拱墅区", "许明", "城中村改造", "杭州", "没有这个词")],
+    "frequency": [lexical.general_frequency(w) for w in ("经济", "城中村改造", "没有这个词")],
+    "tokens": [lexical.tokenize(t) for t in texts],
+    "words": [lexical.segment(t) for t in texts],
+    "tagged": [[(w.word, w.flag) for w in lexical._jieba().posseg.cut(t)] for t in texts],
+}, ensure_ascii=False))
+"""
+
+
+def test_dictionary_cache_gives_what_jieba_gives_and_user_tags_from_the_start(tmp_path):
+    """The first process builds the cache from jieba's own dictionary and the user dictionary; the
+    next reads only the cache (jieba's loading is made to fail there) and segments and tags alike.
+    The user dictionary's tags count before any tagged cut (拱墅区 is a place at once)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "QA_CACHE_DIR": str(tmp_path)}
+    root = Path(__file__).resolve().parent.parent
+
+    def run(mode):
+        out = subprocess.run([sys.executable, "-c", DICTIONARY_PROBE, mode], cwd=root, env=env, check=True,
+                             capture_output=True, text=True).stdout
+        return json.loads(out)
+
+    built = run("build")
+    assert len(list(tmp_path.glob("qa-jieba-*.cache"))) == 1
+    assert run("cached") == built
+    assert built["tag"][:3] == ["ns", "nr", "n"] and built["tag"][4] is None
+    assert "城中村改造" in built["tokens"][2] and "运河财富小镇" in built["words"][4]
+    assert built["frequency"][0] > 0 and built["frequency"][2] == 0
+
+
+def test_dictionary_cache_is_not_written_from_a_jieba_that_has_other_words(tmp_path):
+    """A process that loaded other words into jieba first (a custom dictionary, as the test above)
+    must not leave them in the cache that the next process reads as the project's dictionary."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import jieba; jieba.add_word('拱宸桥畔数字港', 20, 'n'); from qa import lexical; "
+            "print(lexical.tokenize('建设拱宸桥畔数字港'))")
+    env = {**os.environ, "QA_CACHE_DIR": str(tmp_path)}
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-c", code], cwd=root, env=env, check=True, capture_output=True)
+    assert not list(tmp_path.glob("qa-jieba-*.cache"))

@@ -31,7 +31,7 @@ def test_sources_panel_highlights_the_quote_inside_its_passage():
     html = sources_html(result, docs)
     assert 'id="src-1"' in html and "《2019年政府工作报告》" in html
     assert "<mark>2019年计划拆迁3000户。</mark>" in html
-    assert "2019-01-10" in html and "张伟" in html and "一、城中村改造" in html and "docs/gov.txt" in html
+    assert "2019-01-10" in html and "张伟" in html and "一、城中村改造" in html
     assert "<details" in html and "结尾" in html  # the surrounding text of the document
 
 
@@ -130,3 +130,31 @@ def test_the_title_is_not_repeated_in_the_section_path():
     assert meta == "2019-01-10 · 张伟"  # the section path without the title shown just above it
     from qa.render import section_path
     assert section_path("报告 > 一、概况 > （一）经济", "报告") == "一、概况 > （一）经济"
+
+
+@pytest.mark.parametrize("source", ["/srv/qa/data/corpus/gov.txt", "docs/gov.txt", "gov.txt", r"C:\reports\gov.txt"])
+def test_sources_name_the_file_not_the_server_folder(source):
+    result, docs = make_answer()
+    docs["gov"].source = source
+    html = sources_html(result, docs)
+    assert '<div class="qa-src-file">gov.txt</div>' in html and "corpus" not in html and "docs/" not in html
+
+
+def test_english_answer_has_english_punctuation_and_chinese_has_chinese():
+    result, _ = make_answer()
+    refused = Answer("q", NOT_FOUND, None, False, [], result.hits, confidence=0.04, closest=result.citations[0],
+                     refusal="confidence 0.04 below the threshold")
+    for answer in (result, refused):
+        english = answer_message(answer.answer, "en", answer.short_answer, "2019年计划拆迁多少户？", answer)
+        chinese = answer_message(answer.answer, "zh", answer.short_answer, "2019年计划拆迁多少户？", answer)
+        outside_quotes = english.replace("2019年计划拆迁3000户。", "").replace("2019年计划拆迁多少户？", "")
+        assert not set(outside_quotes) & set("：（）"), english
+        assert "Searched for: " in english and "检索的问题：" in chinese
+    assert "Confidence (" not in english and "(Confidence 0.04): " in english and "（置信度 0.04）：" in chinese
+
+
+def test_refusal_reason_lists_words_with_the_languages_comma():
+    from qa.render import refusal_reason
+
+    assert refusal_reason("nothing about mars、base", "en") == "no passage mentions mars, base"
+    assert refusal_reason("nothing about 火星、基地", "zh") == "资料中没有提到“火星、基地”"
