@@ -81,6 +81,14 @@ class Index:
     bm25: BM25
     folder: Path | None = None
 
+    def doc_rows(self) -> np.ndarray:
+        """For each passage row, the position of its document in `documents`."""
+        rows = getattr(self.passages, "doc_rows", None)
+        if rows is not None:
+            return rows
+        position = {doc_id: n for n, doc_id in enumerate(self.documents)}
+        return np.array([position[p.doc_id] for p in self.passages], dtype=np.int64)
+
     def vectors(self) -> np.ndarray:
         return np.vstack([self.dense.reconstruct(int(i)) for i in self.ids]) if len(self.ids) \
             else np.zeros((0, self.manifest.dim), np.float32)
