@@ -27,7 +27,7 @@ from qa.chunking import chunk
 from qa.cleaning import clean, clean_pages
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
 from qa.embedding import CORPUS_MODEL, ModelUnavailable, load_index_model, load_model, train_corpus_model
-from qa.lexical import BM25, tokenize
+from qa.lexical import BM25, tokenize_all
 from qa.reports import documents_from, load_catalog
 from qa.types import Document, Passage
 
@@ -195,7 +195,7 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
                            documents={d.source: d.content_hash for d in documents.values()}),
             documents, passages, np.array([store.passage_key(p.passage_id) for p in passages],
                                                 dtype=np.int64),
-            dense, BM25.build(_tokens(passages)))
+            dense, BM25.build(_tokens(passages, progress)))
         if len(np.unique(index.ids)) != len(index.ids):
             raise RuntimeError("two passages share an id; this is a bug, please report it")
         if written:
@@ -209,11 +209,10 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     return report
 
 
-def _tokens(passages: list[Passage]) -> list[list[str]]:
-    """The BM25 tokens of every passage, each distinct token one string object: a big corpus has
-    millions of tokens but few distinct ones, and a copy of each would take gigabytes."""
-    same: dict[str, str] = {}
-    return [[same.setdefault(t, t) for t in tokenize(f"{p.section}\n{p.text}")] for p in passages]
+def _tokens(passages: list[Passage], progress: bool = False) -> list[list[str]]:
+    """The BM25 tokens of every passage (qa.lexical.tokenize_all: shared strings, a process per core
+    for a big corpus)."""
+    return tokenize_all([f"{p.section}\n{p.text}" for p in passages], progress)
 
 
 def _documents(source: loading.SourceFile, name: str, catalog: dict, corrections: dict, settings: Settings):

@@ -46,6 +46,64 @@ def tokenize(text: str) -> list[str]:
     return [w for w in words if TOKEN.search(w) and w not in STOPWORDS and not QUESTION_PART.search(w)]
 
 
+def tokenize_all(texts: list[str], progress: bool = False, processes: int | None = None) -> list[list[str]]:
+    """tokenize() of every text, each distinct token one string object (a big corpus has millions
+    of tokens but few distinct ones, and a copy of each would take gigabytes). Above POOL_MIN texts
+    the work is shared by a pool of processes, one per core (jieba holds the GIL); progress shows a
+    bar with passages per second."""
+    same: dict[str, str] = {}
+    out: list[list[str]] = []
+    bar = _bar(len(texts), progress)
+    processes = processes or min(os.cpu_count() or 1, MAX_PROCESSES)
+    if len(texts) < POOL_MIN or processes < 2:
+        for text in texts:
+            out.append([same.setdefault(t, t) for t in tokenize(text)])
+            if bar is not None and len(out) % 500 == 0:
+                bar.update(500)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunks = [texts[i:i + POOL_CHUNK] for i in range(0, len(texts), POOL_CHUNK)]
+        # spawn, not fork: the parent may hold torch's threads, and a worker needs only jieba
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for packed in pool.map(_tokenize_packed, chunks):
+                rows = packed if isinstance(packed, list) else \
+                    [row.split("\x1f") if row else [] for row in packed.split("\x1e")]
+                out += [[same.setdefault(t, t) for t in row] for row in rows]
+                if bar is not None:
+                    bar.update(len(out) - bar.n)
+    if bar is not None:
+        bar.update(len(texts) - bar.n)
+        bar.close()
+    return out
+
+
+POOL_MIN = 20000  # texts below which starting worker processes (about a second each) does not pay
+POOL_CHUNK = 1000
+MAX_PROCESSES = 4
+
+
+def _tokenize_packed(texts: list[str]) -> str | list[list[str]]:
+    """A chunk's tokens as one string, pickled in a fraction of the time lists of strings take;
+    as lists in the rare chunk whose tokens hold the separators."""
+    rows = [tokenize(t) for t in texts]
+    packed = "\x1e".join("\x1f".join(row) for row in rows)
+    clean = (packed.count("\x1e") == len(rows) - 1
+             and packed.count("\x1f") == sum(max(len(row) - 1, 0) for row in rows))
+    return packed if clean else rows
+
+
+def _bar(total: int, enabled: bool):
+    if not enabled:
+        return None
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="分词 tokenizing", unit="passage", file=sys.stderr)
+
+
 def segment(text: str) -> list[str]:
     """jieba's words of text, as written (no normalising, no stopwords dropped)."""
     return _jieba().lcut(text)
