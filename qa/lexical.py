@@ -144,7 +144,8 @@ class BM25:
     def load(cls, folder: Path) -> "BM25":
         import bm25s
 
-        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
+        # mapped, not read: a question touches the postings of its own words only
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0, mmap=True))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         known = [t for t in tokens if t in self.retriever.vocab_dict]
