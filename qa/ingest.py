@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import dense as dense_index
 from qa import loading, overrides, store
 from qa.ocr import LOW_CONFIDENCE, Ocr
 from qa.chunking import chunk
@@ -188,7 +189,7 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     tmp = Path(tempfile.mkdtemp(prefix=store.TEMP_PREFIX, dir=root))  # removed by the next writer if killed
     try:
         embedder, embedder_dir, weight = _embedder(old, settings, passages, tmp, report)
-        dense = _dense(old, replaced, documents, new_passages, embedder, progress)
+        dense = _dense(old, replaced, documents, new_passages, embedder, progress, settings.approximate_from)
         index = store.Index(
             store.Manifest(embed_model=embedder.name, dim=embedder.dim, chunk_size=settings.chunk_size,
                            chunk_overlap=settings.chunk_overlap, dense_weight=weight,
@@ -280,22 +281,20 @@ def _embedder(old, settings: Settings, passages: list[Passage], tmp: Path, repor
                 folder, CORPUS_MODEL_WEIGHT)
 
 
-def _dense(old, replaced: set[str], documents, new_passages, embedder, progress: bool):
+def _dense(old, replaced: set[str], documents, new_passages, embedder, progress: bool, approximate_from: int):
     import faiss
 
-    if old is not None:
-        dense = faiss.clone_index(old.dense)
-        drop = [int(k) for p, k in zip(old.passages, old.ids) if p.doc_id not in documents
-                or documents[p.doc_id].source in replaced]
-        if drop:
-            dense.remove_ids(np.array(drop, dtype=np.int64))
-    else:
-        dense = store.new_dense(embedder.dim)
-    if new_passages:
-        vectors = embedder.encode_passages([f"{p.section}\n{p.text}" for p in new_passages], progress=progress)
-        dense.add_with_ids(vectors, np.array([store.passage_key(p.passage_id) for p in new_passages],
-                                                   dtype=np.int64))
-    return dense
+    vectors = embedder.encode_passages([f"{p.section}\n{p.text}" for p in new_passages], progress=progress) \
+        if new_passages else np.zeros((0, embedder.dim), np.float32)
+    keys = np.array([store.passage_key(p.passage_id) for p in new_passages], dtype=np.int64)
+    if old is None:
+        return dense_index.build(vectors, keys, embedder.dim, approximate_from)
+    dense = faiss.clone_index(old.dense)
+    gone = np.array([d not in documents or documents[d].source in replaced for d in old.documents], dtype=bool)
+    drop = old.ids[gone[old.doc_rows()]] if len(old.ids) else old.ids
+    if len(drop):
+        dense.remove_ids(np.asarray(drop, dtype=np.int64))
+    return dense_index.grow(dense, vectors, keys, embedder.dim, approximate_from)
 
 
 def _within(name: str, scope: str) -> bool:

@@ -45,7 +45,8 @@ MEETINGS = {"政府工作报告": "{place}第十{n}届人民代表大会第{m}�
 SPEAKERS = ["王建国", "李明华", "张卫东", "刘志强", "陈海波", "杨光明", "赵新民", "黄立平", "周文斌", "吴永刚"]
 NUMERALS = "一二三四五六七八九"
 SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]")
-PASSAGE_CHARS = 420  # characters of report text per passage at the default chunk size (400, overlap 1), measured
+REPORT_CHARS = 6600  # characters of paragraphs per report: about 25 passages at the default chunk size
+PASSAGE_CHARS = 260  # new characters of report text per passage (400 a passage, less the overlap), measured
 
 
 def sentences() -> list[str]:
@@ -64,7 +65,7 @@ def make_corpus(folder: Path, passages: int, seed: int = 0) -> list[dict]:
     """Write about `passages` passages' worth of reports into folder; returns their catalog rows."""
     rng = random.Random(seed)
     pool = sentences()
-    per_report = 20 * PASSAGE_CHARS
+    per_report = REPORT_CHARS
     catalog = []
     for r in range(max(1, passages * PASSAGE_CHARS // per_report)):
         year, place, kind = 2000 + r % 25, PLACES[(r // 25) % len(PLACES)], KINDS[r % len(KINDS)]
