@@ -165,9 +165,12 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
 
     documents: dict[str, Document] = {}
     passages: list[Passage] = []
+    kept = np.zeros(0, np.int64)  # rows of the old index's passages carried over
     if old:
         documents = {k: d for k, d in old.documents.items() if d.source not in replaced}
-        passages = [p for p in old.passages if p.doc_id in documents]
+        kept = np.flatnonzero(np.array([d in documents for d in old.documents], dtype=bool)[old.doc_rows()]) \
+            if len(old.ids) else kept
+        passages = [old.passages[int(i)] for i in kept]
     new_passages: list[Passage] = []
     for name, found, parts in made:
         clash = next((d for d in found if d.doc_id in documents and documents[d.doc_id].source != name), None)
@@ -196,7 +199,7 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
                            documents={d.source: d.content_hash for d in documents.values()}),
             documents, passages, np.array([store.passage_key(p.passage_id) for p in passages],
                                                 dtype=np.int64),
-            dense, BM25.build(_tokens(passages, progress)))
+            dense, BM25.build(_tokens(old, kept, passages, progress)))
         if len(np.unique(index.ids)) != len(index.ids):
             raise RuntimeError("two passages share an id; this is a bug, please report it")
         if written:
@@ -210,10 +213,14 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     return report
 
 
-def _tokens(passages: list[Passage], progress: bool = False) -> list[list[str]]:
-    """The BM25 tokens of every passage (qa.lexical.tokenize_all: shared strings, a process per core
-    for a big corpus)."""
-    return tokenize_all([f"{p.section}\n{p.text}" for p in passages], progress)
+def _tokens(old, kept: np.ndarray, passages: list[Passage], progress: bool = False) -> list[list[str]]:
+    """The BM25 tokens of every passage: those carried over from the old index as it kept them,
+    the others segmented (qa.lexical.tokenize_all: shared strings, a process per core for many)."""
+    carried = old.bm25.tokens_of(kept) if old is not None and len(kept) else None
+    if carried is None:
+        carried = []
+    fresh = tokenize_all([f"{p.section}\n{p.text}" for p in passages[len(carried):]], progress)
+    return carried + fresh
 
 
 def _documents(source: loading.SourceFile, name: str, catalog: dict, corrections: dict, settings: Settings):

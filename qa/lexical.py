@@ -123,10 +123,13 @@ def general_frequency(word: str) -> int:
 
 
 class BM25:
-    """bm25s index over passage tokens; scores every passage for a query."""
+    """bm25s index over passage tokens; scores every passage for a query. It keeps each passage's
+    tokens too (ids into its vocabulary, tokens.npy and token_starts.npy beside bm25s' arrays), so
+    that an ingest that changes a few reports does not segment the others again."""
 
-    def __init__(self, retriever):
+    def __init__(self, retriever, token_ids: np.ndarray | None = None, token_starts: np.ndarray | None = None):
         self.retriever = retriever
+        self.token_ids, self.token_starts = token_ids, token_starts
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> "BM25":
@@ -135,17 +138,39 @@ class BM25:
         retriever = bm25s.BM25()
         # bm25s cannot index an empty corpus or an empty document; a placeholder token keeps rows aligned
         retriever.index([tokens or ["\x00"] for tokens in token_lists] or [["\x00"]], show_progress=False)
-        return cls(retriever)
+        vocab = retriever.vocab_dict
+        ids = np.fromiter((vocab[t] for tokens in token_lists for t in tokens), dtype=np.int32)
+        starts = np.cumsum([0] + [len(tokens) for tokens in token_lists], dtype=np.int64)
+        return cls(retriever, ids, starts)
 
     def save(self, folder: Path) -> None:
         self.retriever.save(str(folder), show_progress=False)
+        if self.token_ids is not None:
+            np.save(Path(folder) / "tokens.npy", self.token_ids)
+            np.save(Path(folder) / "token_starts.npy", self.token_starts)
 
     @classmethod
     def load(cls, folder: Path) -> "BM25":
         import bm25s
 
         # mapped, not read: a question touches the postings of its own words only
-        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0, mmap=True))
+        retriever = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0, mmap=True)
+        folder = Path(folder)
+        if (folder / "tokens.npy").is_file() and (folder / "token_starts.npy").is_file():
+            return cls(retriever, np.load(folder / "tokens.npy", mmap_mode="r", allow_pickle=False),
+                       np.load(folder / "token_starts.npy", mmap_mode="r", allow_pickle=False))
+        return cls(retriever)
+
+    def tokens_of(self, rows) -> list[list[str]] | None:
+        """The tokens of these passage rows as they were indexed; None when they were not kept."""
+        if self.token_ids is None:
+            return None
+        vocab = self.retriever.vocab_dict
+        words = [""] * (max(vocab.values(), default=-1) + 1)
+        for word, i in vocab.items():
+            words[i] = word
+        starts = self.token_starts
+        return [[words[i] for i in self.token_ids[starts[r]:starts[r + 1]].tolist()] for r in rows]
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         known = [t for t in tokens if t in self.retriever.vocab_dict]

@@ -192,6 +192,7 @@ def query_child(index_dir: str, questions_file: str, langchain_path: str | None,
     tokens = [tokenize(q) for q in questions]
     result["bm25s_ms"] = _median_ms(index.bm25.scores, tokens)
     result["rss_after_queries"] = _rss()
+    result.update(dense_child(index, assistant.embedder, questions))
     if langchain_path:
         sys.path.append(langchain_path)  # after the project's own packages: it only adds what is missing
     try:
@@ -207,6 +208,39 @@ def query_child(index_dir: str, questions_file: str, langchain_path: str | None,
         result["langchain_questions"] = len(subset)
         result["bm25_ms_same_subset"] = _median_ms(lambda q: retriever.search(q, 5, "bm25"), subset)
     print(json.dumps(result))
+
+
+def dense_child(index, embedder, questions: list[str]) -> dict:
+    """Single-query dense search times, exact and approximate, and the approximate one's recall@10
+    of the exact top 10 on the questions (an approximate index is built here when the stored one is exact)."""
+    import faiss
+
+    from qa import dense
+    from qa.retrieval import one_thread
+
+    vectors = index.vectors()
+    queries = embedder.encode_queries(questions)
+    exact_keys = index.ids[dense.exact_top(vectors, queries, 10)]
+    stored = index.dense
+    approximate = stored if dense.is_approximate(stored) else None
+    t = time.perf_counter()
+    if approximate is None:
+        approximate = dense.build(vectors, index.ids, vectors.shape[1], approximate_from=1)
+    built = time.perf_counter() - t
+    exact = dense.build(vectors, index.ids, vectors.shape[1], approximate_from=len(vectors) + 1)
+
+    def timed(ix):
+        with one_thread():
+            return _median_ms(lambda q: ix.search(q[None, :], 200), queries)
+
+    def timed_threads(ix):
+        return _median_ms(lambda q: ix.search(q[None, :], 200), queries)
+
+    return {"dense_exact_ms": timed(exact), "dense_exact_default_threads_ms": timed_threads(exact),
+            "dense_approx_ms": timed(approximate), "dense_approx_nprobe": int(approximate.nprobe),
+            "dense_approx_nlist": int(approximate.nlist), "dense_approx_build_s": built,
+            "dense_approx_recall10": dense.recall(approximate.search(queries, 10)[1], exact_keys),
+            "dense_stored_approximate": dense.is_approximate(stored), "faiss_threads": faiss.omp_get_max_threads()}
 
 
 # --- one size -----------------------------------------------------------------------------------
@@ -257,6 +291,12 @@ def table(results: list[dict]) -> str:
              row("bm25 search on the LangChain questions", lambda r: f"{r['bm25_ms_same_subset']:.2f} ms"
                  if "bm25_ms_same_subset" in r else "–"),
              row("raw bm25s, as the project calls it", lambda r: f"{r['bm25s_ms']:.2f} ms"),
+             row("dense search alone, exact: 1 thread (default threads)",
+                 lambda r: f"{r['dense_exact_ms']:.2f} ms ({r['dense_exact_default_threads_ms']:.2f} ms)"),
+             row("dense search alone, IVF fp16: time, recall@10 on the questions",
+                 lambda r: f"{r['dense_approx_ms']:.2f} ms, {r['dense_approx_recall10']:.3f} "
+                           f"(nprobe {r['dense_approx_nprobe']}/{r['dense_approx_nlist']})"),
+             row("dense index stored by ingest", lambda r: "IVF fp16" if r["dense_stored_approximate"] else "exact"),
              row("RAM with the index loaded (RSS)", lambda r: _mb(r["rss_loaded"])),
              row("index load", lambda r: f"{r['load_s']:.2f} s"),
              row("ingest wall (CPU)", lambda r: f"{r['ingest_wall_s']:.0f} s ({r['ingest_cpu_s']:.0f} s)"),
@@ -274,11 +314,14 @@ def main():
     parser.add_argument("--langchain-path", help="a folder holding langchain_community and rank_bm25 (pip --target)")
     parser.add_argument("--langchain-questions", type=int, default=100,
                         help="questions timed with LangChain (it takes ~0.3 s a query at 100k)")
+    parser.add_argument("--approximate-from", type=int, help="QA_APPROXIMATE_FROM for the ingest (default: the project's)")
     parser.add_argument("--query-child", nargs=2, metavar=("INDEX", "QUESTIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.query_child:
         return query_child(*args.query_child, args.langchain_path, args.langchain_questions)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    if args.approximate_from:
+        env["QA_APPROXIMATE_FROM"] = str(args.approximate_from)
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
         results.append(bench_size(size, args, env))
