@@ -36,7 +36,7 @@ import shutil
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -227,9 +227,9 @@ def _write_build(tmp: Path, index: Index, embedder_dir: Path | None, faiss) -> N
     index.manifest.counts = {"documents": len(index.documents), "passages": len(index.passages)}
     (tmp / "manifest.json").write_text(json.dumps(asdict(index.manifest), ensure_ascii=False, indent=2),
                                        encoding="utf-8")
-    _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in index.documents.values()))
+    _write_jsonl(tmp / "documents.jsonl", (_row(d) for d in index.documents.values()))
     _write_jsonl(tmp / "passages.jsonl",
-                 ({**asdict(p), "key": int(k)} for p, k in zip(index.passages, index.ids)))
+                 ({**_row(p), "key": int(k)} for p, k in zip(index.passages, index.ids.tolist())))
     np.save(tmp / "passage_ids.npy", np.asarray(index.ids, dtype=np.int64))
     np.save(tmp / "passage_docs.npy", index.doc_rows().astype(np.int32))
     faiss.write_index(index.dense, str(tmp / "dense.faiss"))
@@ -241,7 +241,7 @@ def _write_build(tmp: Path, index: Index, embedder_dir: Path | None, faiss) -> N
 def save_documents(index: Index) -> None:
     """Rewrite the build's documents.jsonl after their metadata was corrected (qa docs set)."""
     tmp = index.folder / f".documents.{os.getpid()}.tmp"
-    _write_jsonl(tmp, (asdict(d) for d in index.documents.values()))
+    _write_jsonl(tmp, (_row(d) for d in index.documents.values()))
     with tmp.open("rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, index.folder / "documents.jsonl")
@@ -367,6 +367,12 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _row(record) -> dict:
+    """A dataclass's fields as a dict, for JSON: what asdict gives for these flat records, without
+    its deep copy (a tenth of the time at 100k passages)."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
 def _write_jsonl(path: Path, rows) -> None:
