@@ -28,7 +28,7 @@ from qa.chunking import chunk
 from qa.cleaning import clean, clean_pages
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
 from qa.embedding import CORPUS_MODEL, ModelUnavailable, load_index_model, load_model, train_corpus_model
-from qa.lexical import BM25, tokenize_all
+from qa.lexical import BM25, MAX_PROCESSES, tokenize_all
 from qa.reports import documents_from, load_catalog
 from qa.types import Document, Passage
 
@@ -144,19 +144,18 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     corrections = overrides.load(settings.index_dir)
     made: list[tuple[str, list[Document], list[Passage]]] = []
     moved: set[str] = set()
-    for source, name, renamed in changed:
-        folder = source.path.parent
-        if folder not in catalogs:
-            catalogs[folder] = _catalog(folder, report)
+    for source, _, _ in changed:
+        if source.path.parent not in catalogs:
+            catalogs[source.path.parent] = _catalog(source.path.parent, report)
+    jobs = [(source, name, catalogs[source.path.parent], corrections, settings) for source, name, _ in changed]
+    for (source, name, renamed), described in zip(changed, _described(jobs)):
         for n, conf in enumerate((p.ocr for p in source.pages), start=1):
             if conf is not None and conf < LOW_CONFIDENCE:
                 report.low_confidence.append((name, n, conf))
-        try:
-            found, parts = _documents(source, name, catalogs[folder], corrections, settings)
-        except Exception as exc:  # noqa: BLE001 - one file that breaks a stage must not stop the others
-            report.skipped.append(loading.Skipped(source.path, f"could not be processed ({type(exc).__name__}: "
-                                                  f"{str(exc)[:120]})"))
+        if isinstance(described, str):  # one file that breaks a stage must not stop the others
+            report.skipped.append(loading.Skipped(source.path, f"could not be processed ({described})"))
             continue
+        found, parts = described
         (report.updated if name in old_hash or renamed else report.added).append(name)
         if renamed:
             moved.add(renamed)
@@ -221,6 +220,31 @@ def _tokens(old, kept: np.ndarray, passages: list[Passage], progress: bool = Fal
         carried = []
     fresh = tokenize_all([f"{p.section}\n{p.text}" for p in passages[len(carried):]], progress)
     return carried + fresh
+
+
+POOL_FILES = 500  # changed files from which they are cleaned, described and chunked in a process per core
+
+
+def _described(jobs: list[tuple]):
+    """_describe of each job, in order: in this process for a few files, else in a pool of
+    processes, one per core (spawned: a worker needs no torch); chunks of jobs share one catalog."""
+    processes = min(os.cpu_count() or 1, MAX_PROCESSES)
+    if len(jobs) < POOL_FILES or processes < 2:
+        return map(_describe, jobs)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_describe, jobs, chunksize=max(1, len(jobs) // (processes * 8))))
+
+
+def _describe(job: tuple):
+    """(documents, passages) of one read file, or why it could not be processed."""
+    source, name, catalog, corrections, settings = job
+    try:
+        return _documents(source, name, catalog, corrections, settings)
+    except Exception as exc:  # noqa: BLE001 - reported for this file, the others go on
+        return f"{type(exc).__name__}: {str(exc)[:120]}"
 
 
 def _documents(source: loading.SourceFile, name: str, catalog: dict, corrections: dict, settings: Settings):
