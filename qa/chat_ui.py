@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 
 from qa import followup, loading, render
 from qa.answerers import Turn
@@ -398,9 +399,8 @@ def _doc_table(a, lang: str) -> dict:
 
 
 def _doc_rows(a) -> list[list]:
-    counts: dict[str, int] = {}
-    for p in a.index.passages:
-        counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+    per_doc = np.bincount(a.index.doc_rows(), minlength=len(a.index.documents))
+    counts = {doc_id: int(n) for doc_id, n in zip(a.index.documents, per_doc)}
     # shown by the table component as text, never as HTML
     return [[d.title, d.date or "", d.place or "", d.speaker or "", d.kind or "", counts.get(d.doc_id, 0),
              Path(d.source).name]  # the file's name: the server's folders are nobody's business

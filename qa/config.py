@@ -33,6 +33,7 @@ ENV = {
     "embed_device": "QA_EMBED_DEVICE",
     "embed_batch_size": "QA_EMBED_BATCH_SIZE",
     "embed_max_length": "QA_EMBED_MAX_LENGTH",
+    "approximate_from": "QA_APPROXIMATE_FROM",
 }
 OCR_MODES = ("auto", "always", "never")  # qa/ocr.py MODES
 OCR_ENGINES = ("rapidocr", "tesseract")  # qa/ocr.py ENGINES
@@ -82,6 +83,8 @@ class Settings:
     embed_device: str | None = None
     embed_batch_size: int = 32
     embed_max_length: int | None = None
+    # Passages from which an ingest stores the vectors in an approximate index (qa/dense.py).
+    approximate_from: int = 200_000
 
     def embed_options(self) -> dict:
         return {"device": self.embed_device, "batch_size": self.embed_batch_size, "max_length": self.embed_max_length}
@@ -114,6 +117,8 @@ class Settings:
             raise ConfigError(f"chunk overlap must be 0 or more sentences, got {self.chunk_overlap}")
         if self.embed_batch_size < 1:
             raise ConfigError(f"embedding batch size must be at least 1, got {self.embed_batch_size}")
+        if self.approximate_from < 1:
+            raise ConfigError(f"approximate_from must be at least 1 passage, got {self.approximate_from}")
         if self.answerer not in ANSWERERS:
             raise ConfigError(f"unknown answerer {self.answerer!r}: choose one of {', '.join(ANSWERERS)}")
         if self.llm_timeout <= 0:
@@ -123,7 +128,7 @@ class Settings:
 def _convert(name: str, value):
     kind = {"index_dir": Path, "top_k": int, "chunk_size": int, "chunk_overlap": int,
             "dense_weight": float, "min_confidence": float, "llm_timeout": float, "llm_max_tokens": int, "embed_batch_size": int, "embed_max_length": int,
-            "llm_stream": true_or_false}.get(name, str)
+            "approximate_from": int, "llm_stream": true_or_false}.get(name, str)
     try:
         return kind(value)
     except (TypeError, ValueError):

@@ -31,6 +31,10 @@ QUERY_PROMPTS = {"bge-small-zh": "为这个句子生成表示以用于检索相�
                  "e5-": "query: "}
 # Document prefixes likewise: e5 models were trained with "passage: " before every passage.
 DOCUMENT_PROMPTS = {"e5-": "passage: "}
+# The fallback model learns from at most this many passages, drawn with the seed: its tokenizer,
+# SVD and tuning cost grow with the corpus, and a sample of reports says as much about their words.
+MAX_TRAIN_TEXTS = 20000
+ENCODE_BATCH = 1000  # texts the static model tokenizes at a time
 MODEL_CACHE = Path(os.environ.get("QA_MODEL_CACHE", Path.home() / ".cache" / "qa" / "models"))
 
 
@@ -164,7 +168,22 @@ class StaticEmbedder:
         self.name, self.dim, self.query_prompt = name, self.weights.shape[1], None
 
     def encode_passages(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        return self._encode([for_search(t) for t in texts])
+        out = np.zeros((len(texts), self.dim), np.float32)
+        bar = None
+        if progress:
+            import sys
+
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(texts), desc="向量 embedding", unit="passage", file=sys.stderr)
+        # a batch at a time: the tokenizer's Encoding objects are large, keeping all alive takes gigabytes
+        for start in range(0, len(texts), ENCODE_BATCH):
+            out[start:start + ENCODE_BATCH] = self._encode([for_search(t) for t in texts[start:start + ENCODE_BATCH]])
+            if bar is not None:
+                bar.update(min(ENCODE_BATCH, len(texts) - start))
+        if bar is not None:
+            bar.close()
+        return out
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode([for_search(t) for t in texts])
@@ -172,8 +191,9 @@ class StaticEmbedder:
     def _encode(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), np.float32)
         for i, enc in enumerate(self.tokenizer.encode_batch(texts, add_special_tokens=False)):
-            if enc.ids:
-                out[i] = self.weights[enc.ids].mean(axis=0)
+            ids = enc.ids
+            if ids:
+                out[i] = self.weights[ids].mean(axis=0)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return np.ascontiguousarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
 
@@ -222,13 +242,15 @@ def load_model(spec: str, name: str | None = None, device: str | None = None, ba
 
 
 def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_size: int = 8000,
-                       steps: int = 200, seed: int = 0) -> Embedder:
-    """Train a static-embedding model on the passages themselves and save it to out_dir.
+                       steps: int = 200, seed: int = 0, max_texts: int = MAX_TRAIN_TEXTS) -> "StaticEmbedder":
+    """Train a static-embedding model on the passages themselves and save it to out_dir; returns
+    the saved model as StaticEmbedder reads it (numpy, what questions will be embedded with).
 
     Tokens come from a BPE tokenizer trained on the normalised corpus; their vectors start from a
     latent semantic analysis (SVD of the TF-IDF token-passage matrix, so tokens that occur in the
     same passages start close) and are then tuned with in-batch negatives on inverse-cloze pairs:
-    a sentence against the rest of its passage.
+    a sentence against the rest of its passage. A corpus of more than max_texts passages is
+    learnt from a seeded sample of max_texts of them.
     """
     _offline()
     import torch
@@ -239,6 +261,8 @@ def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_si
 
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
+    if len(texts) > max_texts:
+        texts = [texts[i] for i in np.sort(rng.choice(len(texts), max_texts, replace=False))]
     docs = [for_search(t) for t in texts]
     tokenizer = _train_tokenizer(docs, vocab_size)
     weights = _lsa_weights(tokenizer, docs, dim, seed)
@@ -255,7 +279,7 @@ def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_si
         _tune(model, _Pairs(docs, spans, pairs), steps, rng)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
-    return Embedder(model, CORPUS_MODEL)
+    return StaticEmbedder(out_dir)
 
 
 def _train_tokenizer(docs: list[str], vocab_size: int):

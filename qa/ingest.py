@@ -21,13 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import dense as dense_index
 from qa import loading, overrides, store
 from qa.ocr import LOW_CONFIDENCE, Ocr
 from qa.chunking import chunk
 from qa.cleaning import clean, clean_pages
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
 from qa.embedding import CORPUS_MODEL, ModelUnavailable, load_index_model, load_model, train_corpus_model
-from qa.lexical import BM25, tokenize
+from qa.lexical import BM25, MAX_PROCESSES, tokenize_all
 from qa.reports import documents_from, load_catalog
 from qa.types import Document, Passage
 
@@ -145,19 +146,18 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     corrections = overrides.load(settings.index_dir)
     made: list[tuple[str, list[Document], list[Passage]]] = []
     moved: set[str] = set()
-    for source, name, renamed in changed:
-        folder = source.path.parent
-        if folder not in catalogs:
-            catalogs[folder] = _catalog(folder, report)
+    for source, _, _ in changed:
+        if source.path.parent not in catalogs:
+            catalogs[source.path.parent] = _catalog(source.path.parent, report)
+    jobs = [(source, name, catalogs[source.path.parent], corrections, settings) for source, name, _ in changed]
+    for (source, name, renamed), described in zip(changed, _described(jobs)):
         for n, conf in enumerate((p.ocr for p in source.pages), start=1):
             if conf is not None and conf < LOW_CONFIDENCE:
                 report.low_confidence.append((name, n, conf))
-        try:
-            found, parts = _documents(source, name, catalogs[folder], corrections, settings)
-        except Exception as exc:  # noqa: BLE001 - one file that breaks a stage must not stop the others
-            report.skipped.append(loading.Skipped(source.path, f"could not be processed ({type(exc).__name__}: "
-                                                  f"{str(exc)[:120]})"))
+        if isinstance(described, str):  # one file that breaks a stage must not stop the others
+            report.skipped.append(loading.Skipped(source.path, f"could not be processed ({described})"))
             continue
+        found, parts = described
         (report.updated if name in old_hash or renamed else report.added).append(name)
         if renamed:
             moved.add(renamed)
@@ -166,9 +166,12 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
 
     documents: dict[str, Document] = {}
     passages: list[Passage] = []
+    kept = np.zeros(0, np.int64)  # rows of the old index's passages carried over
     if old:
         documents = {k: d for k, d in old.documents.items() if d.source not in replaced}
-        passages = [p for p in old.passages if p.doc_id in documents]
+        kept = np.flatnonzero(np.array([d in documents for d in old.documents], dtype=bool)[old.doc_rows()]) \
+            if len(old.ids) else kept
+        passages = [old.passages[int(i)] for i in kept]
     new_passages: list[Passage] = []
     for name, found, parts in made:
         clash = next((d for d in found if d.doc_id in documents and documents[d.doc_id].source != name), None)
@@ -190,14 +193,14 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     tmp = Path(tempfile.mkdtemp(prefix=store.TEMP_PREFIX, dir=root))  # removed by the next writer if killed
     try:
         embedder, embedder_dir, weight = _embedder(old, settings, passages, tmp, report)
-        dense = _dense(old, replaced, documents, new_passages, embedder, progress)
+        dense = _dense(old, replaced, documents, new_passages, embedder, progress, settings.approximate_from)
         index = store.Index(
             store.Manifest(embed_model=embedder.name, dim=embedder.dim, chunk_size=settings.chunk_size,
                            chunk_overlap=settings.chunk_overlap, dense_weight=weight,
                            documents={d.source: d.content_hash for d in documents.values()}),
             documents, passages, np.array([store.passage_key(p.passage_id) for p in passages],
                                                 dtype=np.int64),
-            dense, BM25.build(_tokens(passages)))
+            dense, BM25.build(_tokens(old, kept, passages, progress)))
         if len(np.unique(index.ids)) != len(index.ids):
             raise RuntimeError("two passages share an id; this is a bug, please report it")
         if written:
@@ -211,11 +214,39 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     return report
 
 
-def _tokens(passages: list[Passage]) -> list[list[str]]:
-    """The BM25 tokens of every passage, each distinct token one string object: a big corpus has
-    millions of tokens but few distinct ones, and a copy of each would take gigabytes."""
-    same: dict[str, str] = {}
-    return [[same.setdefault(t, t) for t in tokenize(f"{p.section}\n{p.text}")] for p in passages]
+def _tokens(old, kept: np.ndarray, passages: list[Passage], progress: bool = False) -> list[list[str]]:
+    """The BM25 tokens of every passage: those carried over from the old index as it kept them,
+    the others segmented (qa.lexical.tokenize_all: shared strings, a process per core for many)."""
+    carried = old.bm25.tokens_of(kept) if old is not None and len(kept) else None
+    if carried is None:
+        carried = []
+    fresh = tokenize_all([f"{p.section}\n{p.text}" for p in passages[len(carried):]], progress)
+    return carried + fresh
+
+
+POOL_FILES = 500  # changed files from which they are cleaned, described and chunked in a process per core
+
+
+def _described(jobs: list[tuple]):
+    """_describe of each job, in order: in this process for a few files, else in a pool of
+    processes, one per core (spawned: a worker needs no torch); chunks of jobs share one catalog."""
+    processes = min(os.cpu_count() or 1, MAX_PROCESSES)
+    if len(jobs) < POOL_FILES or processes < 2:
+        return map(_describe, jobs)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_describe, jobs, chunksize=max(1, len(jobs) // (processes * 8))))
+
+
+def _describe(job: tuple):
+    """(documents, passages) of one read file, or why it could not be processed."""
+    source, name, catalog, corrections, settings = job
+    try:
+        return _documents(source, name, catalog, corrections, settings)
+    except Exception as exc:  # noqa: BLE001 - reported for this file, the others go on
+        return f"{type(exc).__name__}: {str(exc)[:120]}"
 
 
 def _documents(source: loading.SourceFile, name: str, catalog: dict, corrections: dict, settings: Settings):
@@ -283,22 +314,20 @@ def _embedder(old, settings: Settings, passages: list[Passage], tmp: Path, repor
                 folder, CORPUS_MODEL_WEIGHT)
 
 
-def _dense(old, replaced: set[str], documents, new_passages, embedder, progress: bool):
+def _dense(old, replaced: set[str], documents, new_passages, embedder, progress: bool, approximate_from: int):
     import faiss
 
-    if old is not None:
-        dense = faiss.clone_index(old.dense)
-        drop = [int(k) for p, k in zip(old.passages, old.ids) if p.doc_id not in documents
-                or documents[p.doc_id].source in replaced]
-        if drop:
-            dense.remove_ids(np.array(drop, dtype=np.int64))
-    else:
-        dense = store.new_dense(embedder.dim)
-    if new_passages:
-        vectors = embedder.encode_passages([f"{p.section}\n{p.text}" for p in new_passages], progress=progress)
-        dense.add_with_ids(vectors, np.array([store.passage_key(p.passage_id) for p in new_passages],
-                                                   dtype=np.int64))
-    return dense
+    vectors = embedder.encode_passages([f"{p.section}\n{p.text}" for p in new_passages], progress=progress) \
+        if new_passages else np.zeros((0, embedder.dim), np.float32)
+    keys = np.array([store.passage_key(p.passage_id) for p in new_passages], dtype=np.int64)
+    if old is None:
+        return dense_index.build(vectors, keys, embedder.dim, approximate_from)
+    dense = faiss.clone_index(old.dense)
+    gone = np.array([d not in documents or documents[d].source in replaced for d in old.documents], dtype=bool)
+    drop = old.ids[gone[old.doc_rows()]] if len(old.ids) else old.ids
+    if len(drop):
+        dense.remove_ids(np.asarray(drop, dtype=np.int64))
+    return dense_index.grow(dense, vectors, keys, embedder.dim, approximate_from)
 
 
 def _within(name: str, scope: str) -> bool:

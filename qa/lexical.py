@@ -101,6 +101,64 @@ def tokenize(text: str) -> list[str]:
     return [w for w in words if TOKEN.search(w) and w not in STOPWORDS and not QUESTION_PART.search(w)]
 
 
+def tokenize_all(texts: list[str], progress: bool = False, processes: int | None = None) -> list[list[str]]:
+    """tokenize() of every text, each distinct token one string object (a big corpus has millions
+    of tokens but few distinct ones, and a copy of each would take gigabytes). Above POOL_MIN texts
+    the work is shared by a pool of processes, one per core (jieba holds the GIL); progress shows a
+    bar with passages per second."""
+    same: dict[str, str] = {}
+    out: list[list[str]] = []
+    bar = _bar(len(texts), progress)
+    processes = processes or min(os.cpu_count() or 1, MAX_PROCESSES)
+    if len(texts) < POOL_MIN or processes < 2:
+        for text in texts:
+            out.append([same.setdefault(t, t) for t in tokenize(text)])
+            if bar is not None and len(out) % 500 == 0:
+                bar.update(500)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunks = [texts[i:i + POOL_CHUNK] for i in range(0, len(texts), POOL_CHUNK)]
+        # spawn, not fork: the parent may hold torch's threads, and a worker needs only jieba
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for packed in pool.map(_tokenize_packed, chunks):
+                rows = packed if isinstance(packed, list) else \
+                    [row.split("\x1f") if row else [] for row in packed.split("\x1e")]
+                out += [[same.setdefault(t, t) for t in row] for row in rows]
+                if bar is not None:
+                    bar.update(len(out) - bar.n)
+    if bar is not None:
+        bar.update(len(texts) - bar.n)
+        bar.close()
+    return out
+
+
+POOL_MIN = 20000  # texts below which starting worker processes (about a second each) does not pay
+POOL_CHUNK = 1000
+MAX_PROCESSES = 4
+
+
+def _tokenize_packed(texts: list[str]) -> str | list[list[str]]:
+    """A chunk's tokens as one string, pickled in a fraction of the time lists of strings take;
+    as lists in the rare chunk whose tokens hold the separators."""
+    rows = [tokenize(t) for t in texts]
+    packed = "\x1e".join("\x1f".join(row) for row in rows)
+    clean = (packed.count("\x1e") == len(rows) - 1
+             and packed.count("\x1f") == sum(max(len(row) - 1, 0) for row in rows))
+    return packed if clean else rows
+
+
+def _bar(total: int, enabled: bool):
+    if not enabled:
+        return None
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="分词 tokenizing", unit="passage", file=sys.stderr)
+
+
 def segment(text: str) -> list[str]:
     """jieba's words of text, as written (no normalising, no stopwords dropped)."""
     return _jieba().lcut(text)
@@ -117,10 +175,13 @@ def general_frequency(word: str) -> int:
 
 
 class BM25:
-    """bm25s index over passage tokens; scores every passage for a query."""
+    """bm25s index over passage tokens; scores every passage for a query. It keeps each passage's
+    tokens too (ids into its vocabulary, tokens.npy and token_starts.npy beside bm25s' arrays), so
+    that an ingest that changes a few reports does not segment the others again."""
 
-    def __init__(self, retriever):
+    def __init__(self, retriever, token_ids: np.ndarray | None = None, token_starts: np.ndarray | None = None):
         self.retriever = retriever
+        self.token_ids, self.token_starts = token_ids, token_starts
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> "BM25":
@@ -129,16 +190,39 @@ class BM25:
         retriever = bm25s.BM25()
         # bm25s cannot index an empty corpus or an empty document; a placeholder token keeps rows aligned
         retriever.index([tokens or ["\x00"] for tokens in token_lists] or [["\x00"]], show_progress=False)
-        return cls(retriever)
+        vocab = retriever.vocab_dict
+        ids = np.fromiter((vocab[t] for tokens in token_lists for t in tokens), dtype=np.int32)
+        starts = np.cumsum([0] + [len(tokens) for tokens in token_lists], dtype=np.int64)
+        return cls(retriever, ids, starts)
 
     def save(self, folder: Path) -> None:
         self.retriever.save(str(folder), show_progress=False)
+        if self.token_ids is not None:
+            np.save(Path(folder) / "tokens.npy", self.token_ids)
+            np.save(Path(folder) / "token_starts.npy", self.token_starts)
 
     @classmethod
     def load(cls, folder: Path) -> "BM25":
         import bm25s
 
-        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
+        # mapped, not read: a question touches the postings of its own words only
+        retriever = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0, mmap=True)
+        folder = Path(folder)
+        if (folder / "tokens.npy").is_file() and (folder / "token_starts.npy").is_file():
+            return cls(retriever, np.load(folder / "tokens.npy", mmap_mode="r", allow_pickle=False),
+                       np.load(folder / "token_starts.npy", mmap_mode="r", allow_pickle=False))
+        return cls(retriever)
+
+    def tokens_of(self, rows) -> list[list[str]] | None:
+        """The tokens of these passage rows as they were indexed; None when they were not kept."""
+        if self.token_ids is None:
+            return None
+        vocab = self.retriever.vocab_dict
+        words = [""] * (max(vocab.values(), default=-1) + 1)
+        for word, i in vocab.items():
+            words[i] = word
+        starts = self.token_starts
+        return [[words[i] for i in self.token_ids[starts[r]:starts[r + 1]].tolist()] for r in rows]
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         known = [t for t in tokens if t in self.retriever.vocab_dict]

@@ -76,9 +76,10 @@ def detect(text: str, file_name: str = "", title: str | None = None, properties:
         _dated_meeting_line(meta, ln)
         _speaker(meta, ln)
     _kind(meta, text)
-    _place(meta, for_search(text[:20000]))
+    searchable = for_search(text[:20000])  # once: NFKC of a long text is a good part of an ingest
+    _place(meta, searchable)
     _file_properties(meta, properties or {})
-    _inferred_year(meta, for_search(text[:20000]))
+    _inferred_year(meta, searchable)
     _inferred_title(meta, for_search(text[:5000]), head)
     _file_name_year(meta, file_name)
     return meta

@@ -7,6 +7,8 @@ import time
 import unicodedata
 from pathlib import Path
 
+import numpy as np
+
 from qa import store
 from qa.answering import answer as extract_answer
 from qa.config import Settings
@@ -43,9 +45,10 @@ class Assistant:
     def __init__(self, settings: Settings, embed_model_given: bool = False):
         self.settings = settings
         self.index, self.embedder = _load(settings, embed_model_given)
-        self._heads = {}  # each report's first passage, which holds its title, date and speaker lines
-        for p in self.index.passages:
-            self._heads.setdefault(p.doc_id, p)
+        # each report's first passage, which holds its title, date and speaker lines: its row, read when asked for
+        doc_ids = list(self.index.documents)
+        positions, rows = np.unique(self.index.doc_rows(), return_index=True)
+        self._heads = {doc_ids[d]: int(row) for d, row in zip(positions, rows)}
         self.retriever = Retriever(self.index, self.embedder, settings.dense_weight)
         self._answerers = {}
         self.reranker = None
@@ -55,7 +58,8 @@ class Assistant:
             self.reranker = Reranker(settings.rerank)
 
     def head_passage(self, doc_id: str):
-        return self._heads.get(doc_id)
+        row = self._heads.get(doc_id)
+        return None if row is None else self.index.passages[row]
 
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                doc_ids: list[str] | None = None, years: list[int] | None = None) -> list[Hit]:

@@ -8,6 +8,7 @@ meeting, a kind of report or a speaker, passages of the reports that match get a
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -57,74 +58,105 @@ def years_in(text: str) -> set[int]:
 
 
 class Retriever:
+    """Searches an index. Everything per passage is a numpy array made once here; a query touches
+    Python objects only for its candidates (a few hundred) and for the reports' metadata it names."""
+
     def __init__(self, index: Index, embedder=None, dense_weight: float | None = None):
         self.index = index
         self.embedder = embedder
         self.dense_weight = index.manifest.dense_weight if dense_weight is None else dense_weight
-        self.doc_of = np.array([p.doc_id for p in index.passages])
-        self._row_of = {int(key): row for row, key in enumerate(index.ids)}  # FAISS id → passage row
         docs = list(index.documents.values())
         self._doc_ids = [d.doc_id for d in docs]
-        position = {doc_id: n for n, doc_id in enumerate(self._doc_ids)}
-        self._doc_row = np.array([position[p.doc_id] for p in index.passages], dtype=np.int64)  # passage → doc
+        self._doc_row = index.doc_rows()  # passage row → position of its report in docs
+        self._key_order = np.argsort(index.ids, kind="stable")  # FAISS id → passage row, by binary search
+        self._sorted_keys = index.ids[self._key_order]
         self._doc_year = np.array([d.year if d.year else np.nan for d in docs], dtype=np.float64)
-        self._doc_places = [place_names(d.place) for d in docs]
-        self._all_places = sorted(set().union(*self._doc_places), key=len, reverse=True) if docs else []
-        self._meta_tokens = [set(tokenize(" ".join(filter(None, (d.title, d.meeting, d.kind, d.speaker)))))
-                             for d in docs]
+        self._no_place = np.array([not place_names(d.place) for d in docs], dtype=bool)
+        self._place_docs = _postings(place_names(d.place) for d in docs)  # place name → its reports
+        self._all_places = sorted(self._place_docs, key=len, reverse=True)
+        self._meta_docs = _postings(set(tokenize(" ".join(filter(None, (d.title, d.meeting, d.kind, d.speaker)))))
+                                    for d in docs)  # token of a title, meeting, kind or speaker → reports
+        self._source_docs = _postings({d.source} for d in docs)
+        self._position = {doc_id: n for n, doc_id in enumerate(self._doc_ids)}
+
+    @property
+    def doc_of(self) -> np.ndarray:
+        """The document id of each passage row."""
+        return np.array(self._doc_ids, dtype=object)[self._doc_row] if len(self._doc_row) else np.zeros(0, object)
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid", doc_ids: list[str] | None = None,
                years: list[int] | None = None) -> list[Hit]:
-        n = len(self.index.passages)
+        n = len(self._doc_row)
         if n == 0:
             return []
         tokens = tokenize(query)
         bm25 = self.index.bm25.scores(tokens)
-        dense = np.full(n, np.nan, dtype=np.float32)
-        rankings, weights = [], []
+        rankings, weights, dense_rows, dense_scores = [], [], None, None
         if mode in ("hybrid", "bm25"):
-            order = top(bm25, CANDIDATES)
-            rankings.append(order[bm25[order] > 0])
+            matching = np.flatnonzero(bm25)  # ascending, so ties stay in passage order
+            rankings.append(matching[top(bm25[matching], CANDIDATES)])
             weights.append(1.0)
         if mode in ("hybrid", "dense"):
             if self.embedder is None:
                 raise RuntimeError("dense retrieval needs the embedding model, which is not loaded")
             qv = self.embedder.encode_queries([query])
-            scores, keys = self.index.dense.search(qv, min(CANDIDATES, n))
-            rows = self._rows(keys[0])
-            dense[rows] = scores[0][: len(rows)]
-            rankings.append(rows)
+            with one_thread():
+                scores, keys = self.index.dense.search(qv, min(CANDIDATES, n))
+            dense_rows = self._rows(keys[0])
+            dense_scores = scores[0][: len(dense_rows)]
+            rankings.append(dense_rows)
             weights.append(self.dense_weight if mode == "hybrid" else 1.0)
-        fused = rrf(rankings, weights, n)
-        fused += self.report_bonus(query, tokens) * (max(weights) / (RRF_K + 1)) * (fused > 0)
-        allowed = self._allowed(doc_ids, years)
+        rows = np.unique(np.concatenate(rankings)) if rankings else np.zeros(0, np.int64)
+        fused = np.zeros(len(rows), dtype=np.float64)  # rrf over the candidates only, in the same order of sums
+        for ranking, weight in zip(rankings, weights):
+            fused[np.searchsorted(rows, ranking)] += weight / (RRF_K + 1 + np.arange(len(ranking)))
+        bonus = self.doc_bonus(query, tokens)
+        if bonus is not None:
+            fused += bonus[self._doc_row[rows]] * (max(weights) / (RRF_K + 1)) * (fused > 0)
+        allowed = self._allowed_docs(doc_ids, years)
         if allowed is not None:
-            fused[~allowed] = 0
-        scored = np.flatnonzero(fused > 0)  # a few hundred candidates at most, whatever the corpus size
-        best = [int(i) for i in scored[top(fused[scored], k)]]
-        return [Hit(self.index.passages[i], float(fused[i]),
-                    {"bm25": float(bm25[i]), "dense": None if np.isnan(dense[i]) else float(dense[i])})
+            fused[~allowed[self._doc_row[rows]]] = 0
+        scored = np.flatnonzero(fused > 0)
+        best = scored[top(fused[scored], k)]
+        dense_of = dict(zip(dense_rows.tolist(), dense_scores.tolist())) if dense_rows is not None else {}
+        passages = self.index.passages
+        return [Hit(passages[int(rows[i])], float(fused[i]),
+                    {"bm25": float(bm25[rows[i]]), "dense": dense_of.get(int(rows[i]))})
                 for i in best]
 
     def report_bonus(self, query: str, tokens: list[str]) -> np.ndarray:
-        """Per passage: bonus for the reports that match the question's year, place, meeting or speaker.
+        """Per passage: bonus for the reports that match the question's year, place, meeting or speaker."""
+        bonus = self.doc_bonus(query, tokens)
+        if bonus is None:
+            return np.zeros(len(self._doc_row))
+        return bonus[self._doc_row] if len(self._doc_row) else np.zeros(0)
 
-        Computed per document, then spread to passages with one index array. A report of unknown
-        year or place gets a quarter of the bonus when the question names one: it may well be that report.
-        A year no report is of gives no bonus at all.
+    def doc_bonus(self, query: str, tokens: list[str]) -> np.ndarray | None:
+        """Per report: bonus for matching the question's year, place, meeting or speaker; None when
+        no report matches anything the question names.
+
+        A report of unknown year or place gets a quarter of the bonus when the question names one:
+        it may well be that report. A year no report is of gives no bonus at all.
         """
         years = years_in(query)
         places = self.places_in(query)
         wanted = set(tokens) - {str(y) for y in years}
-        doc_bonus = np.array([bool(wanted & meta) for meta in self._meta_tokens], dtype=np.float64)
-        matching = np.isin(self._doc_year, list(years)) if years else np.zeros(len(self._doc_ids), bool)
-        if matching.any():  # a year no report is of ("到2021年") is a target, not a report's year
+        named = [self._meta_docs[t] for t in wanted if t in self._meta_docs]
+        matching = np.isin(self._doc_year, list(years)) if years else None
+        if not named and not places and (matching is None or not matching.any()):
+            return None
+        doc_bonus = np.zeros(len(self._doc_ids), dtype=np.float64)
+        for docs in named:
+            doc_bonus[docs] = 1.0
+        if matching is not None and matching.any():  # a year no report is of ("到2021年") is a target, not a report's year
             doc_bonus += np.where(np.isnan(self._doc_year), UNKNOWN_SHARE, matching)
         doc_bonus *= REPORT_BONUS
         if places:
-            doc_bonus += PLACE_BONUS * np.array([(1.0 if names & places else 0.0) if names else UNKNOWN_SHARE
-                                                 for names in self._doc_places])
-        return doc_bonus[self._doc_row] if len(self._doc_row) else np.zeros(0)
+            place = np.where(self._no_place, UNKNOWN_SHARE, 0.0)
+            for name in places:
+                place[self._place_docs[name]] = 1.0
+            doc_bonus += PLACE_BONUS * place
+        return doc_bonus
 
     def places_in(self, query: str) -> set[str]:
         """The indexed reports' places the question names ("广东", "拱墅区", "上海市")."""
@@ -132,12 +164,44 @@ class Retriever:
         return {name for name in self._all_places if name in q}
 
     def _rows(self, keys: np.ndarray) -> np.ndarray:
-        return np.array([self._row_of[int(key)] for key in keys if key >= 0], dtype=np.int64)
+        keys = keys[keys >= 0]
+        return self._key_order[np.searchsorted(self._sorted_keys, keys)].astype(np.int64)
 
-    def _allowed(self, doc_ids, years) -> np.ndarray | None:
+    def _allowed_docs(self, doc_ids, years) -> np.ndarray | None:
+        """Per report: whether the filters let it through; None without filters."""
         if not doc_ids and not years:
             return None
-        docs = self.index.documents
-        ok = np.array([(not doc_ids or d in doc_ids or docs[d].source in doc_ids)
-                       and (not years or docs[d].year in years) for d in self._doc_ids], dtype=bool)
-        return ok[self._doc_row] if len(self._doc_row) else np.zeros(0, dtype=bool)
+        ok = np.ones(len(self._doc_ids), dtype=bool)
+        if doc_ids:
+            named = np.zeros(len(self._doc_ids), dtype=bool)
+            for d in doc_ids:
+                if d in self._position:
+                    named[self._position[d]] = True
+                if d in self._source_docs:
+                    named[self._source_docs[d]] = True
+            ok &= named
+        if years:
+            ok &= np.isin(self._doc_year, list(years))
+        return ok
+
+
+def _postings(name_sets) -> dict[str, np.ndarray]:
+    """name → positions of the sets that hold it."""
+    out: dict[str, list[int]] = {}
+    for n, names in enumerate(name_sets):
+        for name in names:
+            out.setdefault(name, []).append(n)
+    return {name: np.array(rows, dtype=np.int64) for name, rows in out.items()}
+
+
+@contextmanager
+def one_thread():
+    """FAISS with one OpenMP thread: one query is faster without the threads' start and join."""
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)

@@ -255,3 +255,21 @@ def test_asking_with_the_corpus_model_imports_neither_torch_nor_sentence_transfo
     assert out.returncode == 0, out.stderr
     assert "地铁" in out.stdout
     assert "HEAVY []" in out.stdout
+
+
+def test_train_corpus_model_learns_from_a_seeded_sample_of_a_big_corpus(tmp_path):
+    many = [f"{p}第{n}次。" for n in range(4) for p in PASSAGES]
+    a = train_corpus_model(many, tmp_path / "a", dim=16, vocab_size=300, steps=5, max_texts=len(PASSAGES))
+    b = train_corpus_model(many, tmp_path / "b", dim=16, vocab_size=300, steps=5, max_texts=len(PASSAGES))
+    vectors = a.encode_passages(many)
+    check_vectors(vectors, len(many), 16)  # every passage is embedded, sampled or not
+    np.testing.assert_array_equal(vectors, b.encode_passages(many))
+
+
+def test_static_embedder_encodes_in_batches_as_one(tmp_path, monkeypatch):
+    from qa import embedding as module
+
+    trained = train_corpus_model(PASSAGES, tmp_path / "m", dim=16, vocab_size=300, steps=5)
+    whole = trained.encode_passages(PASSAGES)
+    monkeypatch.setattr(module, "ENCODE_BATCH", 3)
+    np.testing.assert_array_equal(trained.encode_passages(PASSAGES), whole)

@@ -320,3 +320,43 @@ def test_reingest_unchanged_loads_no_model(corpus, settings, monkeypatch):
     report = ingest([corpus], settings)
     assert report.unchanged == 3 and report.documents == 3 and report.passages > 3
     assert report.model == settings.embed_model
+
+
+def test_an_incremental_ingest_segments_only_the_changed_reports(corpus, settings, tmp_path, monkeypatch):
+    ingest([corpus], settings)
+    (corpus / "c.md").write_text("五水共治成效明显，河道水质全面改善。\n新建公园绿地十二处。", encoding="utf-8")
+    segmented = []
+    real = ingest_module.tokenize_all
+    monkeypatch.setattr(ingest_module, "tokenize_all", lambda texts, progress=False: segmented.extend(texts) or real(texts))
+    ingest([corpus], settings)
+    assert segmented and all("公园" in t or "五水共治" in t for t in segmented)  # only c.md's passages
+    again = store.load(settings.index_dir)
+    fresh_settings = Settings(index_dir=tmp_path / "fresh", embed_model=settings.embed_model, chunk_size=100)
+    ingest([corpus], fresh_settings, rebuild=True)
+    fresh = store.load(fresh_settings.index_dir)
+    by_id = {p.passage_id: i for i, p in enumerate(fresh.passages)}
+    order = [by_id[p.passage_id] for p in again.passages]
+    for query in (["城中村", "改造"], ["公园", "绿地"], ["河道"], ["没有的词"]):
+        np.testing.assert_allclose(again.bm25.scores(query), fresh.bm25.scores(query)[order], rtol=1e-6)
+    assert again.bm25.tokens_of(range(len(again.passages))) == [fresh.bm25.tokens_of([i])[0] for i in order]
+
+
+def test_many_files_are_described_in_a_pool_as_in_one_process(corpus, settings, tmp_path, monkeypatch):
+    ingest([corpus], settings)
+    alone = store.load(settings.index_dir)
+    monkeypatch.setattr(ingest_module, "POOL_FILES", 1)
+    pooled_settings = Settings(index_dir=tmp_path / "pooled", embed_model=settings.embed_model, chunk_size=100)
+    report = ingest([corpus], pooled_settings)
+    pooled = store.load(pooled_settings.index_dir)
+    assert list(pooled.passages) == list(alone.passages)
+    assert {k: (d.title, d.date, d.text) for k, d in pooled.documents.items()} == \
+        {k: (d.title, d.date, d.text) for k, d in alone.documents.items()}
+    assert {s.path.name for s in report.skipped} == {"empty.txt", "image.txt"}
+
+
+def test_a_file_that_breaks_a_stage_is_skipped_with_why(monkeypatch):
+    def broken(*args):
+        raise ValueError("bad table")
+
+    monkeypatch.setattr(ingest_module, "_documents", broken)
+    assert ingest_module._describe((None, "a.txt", {}, {}, None)) == "ValueError: bad table"

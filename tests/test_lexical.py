@@ -182,3 +182,24 @@ def test_dictionary_cache_is_not_written_from_a_jieba_that_has_other_words(tmp_p
     root = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-c", code], cwd=root, env=env, check=True, capture_output=True)
     assert not list(tmp_path.glob("qa-jieba-*.cache"))
+
+
+def test_tokenize_all_in_a_pool_equals_one_process(monkeypatch):
+    from qa import lexical
+
+    texts = ["城中村改造完成拆迁和整治5500户。", "", "地铁 line 5 号线 2024", "全區經濟穩步增長 😀", "的了和"] * 7
+    alone = lexical.tokenize_all(texts)
+    assert alone == [lexical.tokenize(t) for t in texts]
+    monkeypatch.setattr(lexical, "POOL_MIN", 10)
+    monkeypatch.setattr(lexical, "POOL_CHUNK", 4)
+    pooled = lexical.tokenize_all(texts, processes=2)
+    assert pooled == alone
+    assert pooled[0][0] is pooled[5][0]  # one string object per distinct token
+
+
+def test_packed_tokens_fall_back_to_lists_when_a_token_holds_a_separator(monkeypatch):
+    from qa import lexical
+
+    monkeypatch.setattr(lexical, "tokenize", lambda text: text.split(" ") if text else [])
+    assert lexical._tokenize_packed(["a b", "", "c"]) == "a\x1fb\x1e\x1ec"
+    assert lexical._tokenize_packed(["a\x1fb c"]) == [["a\x1fb", "c"]]

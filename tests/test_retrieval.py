@@ -7,6 +7,7 @@ from qa import store
 from qa.config import Settings
 from qa.embedding import load_model
 from qa.ingest import ingest, source_name
+from qa.lexical import tokenize
 from qa.retrieval import RRF_K, Retriever, rrf, years_in
 
 # Two reports of different years that say nearly the same thing; the 2017 one matches the
@@ -236,3 +237,82 @@ def test_top_is_a_stable_argsort_without_the_sort(n, m):
     rng = np.random.default_rng(n + m)
     for scores in (rng.random(n), rng.integers(0, 4, n).astype(float), np.zeros(n)):  # ties, all ties
         assert top(scores, m).tolist() == np.argsort(-scores, kind="stable")[:m].tolist()
+
+
+# --- the vectorised query path gives what the per-passage one gave --------------------------------
+
+def reference_search(r: Retriever, query, k=5, mode="hybrid", doc_ids=None, years=None):
+    """The search as it was before the query path was vectorised: every array over all passages,
+    the report bonus a Python loop over the reports."""
+    from qa.places import place_names
+    from qa.retrieval import CANDIDATES, PLACE_BONUS, REPORT_BONUS, UNKNOWN_SHARE, top
+    from qa.lexical import tokenize
+
+    index = r.index
+    passages = list(index.passages)
+    n = len(passages)
+    if n == 0:
+        return []
+    docs = list(index.documents.values())
+    position = {d.doc_id: i for i, d in enumerate(docs)}
+    doc_row = np.array([position[p.doc_id] for p in passages], dtype=np.int64)
+    row_of = {int(key): row for row, key in enumerate(index.ids)}
+    tokens = tokenize(query)
+    bm25 = index.bm25.scores(tokens)
+    dense = np.full(n, np.nan, dtype=np.float32)
+    rankings, weights = [], []
+    if mode in ("hybrid", "bm25"):
+        order = top(bm25, CANDIDATES)
+        rankings.append(order[bm25[order] > 0])
+        weights.append(1.0)
+    if mode in ("hybrid", "dense"):
+        scores, keys = index.dense.search(r.embedder.encode_queries([query]), min(CANDIDATES, n))
+        rows = np.array([row_of[int(key)] for key in keys[0] if key >= 0], dtype=np.int64)
+        dense[rows] = scores[0][: len(rows)]
+        rankings.append(rows)
+        weights.append(r.dense_weight if mode == "hybrid" else 1.0)
+    fused = rrf(rankings, weights, n)
+    ys = years_in(query)
+    q = for_search(query)
+    all_places = set().union(*(place_names(d.place) for d in docs))
+    places = {name for name in all_places if name in q}
+    wanted = set(tokens) - {str(y) for y in ys}
+    meta = [set(tokenize(" ".join(filter(None, (d.title, d.meeting, d.kind, d.speaker))))) for d in docs]
+    doc_bonus = np.array([bool(wanted & m) for m in meta], dtype=np.float64)
+    doc_year = np.array([d.year if d.year else np.nan for d in docs], dtype=np.float64)
+    matching = np.isin(doc_year, list(ys)) if ys else np.zeros(len(docs), bool)
+    if matching.any():
+        doc_bonus += np.where(np.isnan(doc_year), UNKNOWN_SHARE, matching)
+    doc_bonus *= REPORT_BONUS
+    if places:
+        doc_bonus += PLACE_BONUS * np.array([(1.0 if place_names(d.place) & places else 0.0)
+                                             if place_names(d.place) else UNKNOWN_SHARE for d in docs])
+    fused += doc_bonus[doc_row] * (max(weights) / (RRF_K + 1)) * (fused > 0)
+    if doc_ids or years:
+        ok = np.array([(not doc_ids or d.doc_id in doc_ids or d.source in doc_ids)
+                       and (not years or d.year in years) for d in docs], dtype=bool)
+        fused[~ok[doc_row]] = 0
+    scored = np.flatnonzero(fused > 0)
+    best = [int(i) for i in scored[top(fused[scored], k)]]
+    return [(passages[i].passage_id, float(fused[i]), float(bm25[i]),
+             None if np.isnan(dense[i]) else float(dense[i])) for i in best], doc_bonus[doc_row]
+
+
+from qa.normalize import for_search  # noqa: E402
+
+QUESTIONS = ["城中村改造拆迁了多少户？", "2018年城中村改造拆迁了多少户？", "许明讲的治水", "地铁站点建设",
+             "广东省今年地区生产总值增长目标是多少？", "2025年江苏的目标", "拱墅区今年地区生产总值增长目标是多少？",
+             "政府工作报告", "2019年工作情况", "到2030年", "河道水质", "宁波的港口吞吐量", ""]
+
+
+@pytest.mark.parametrize("which", ["retriever", "place_retriever"])
+@pytest.mark.parametrize("mode", ["bm25", "hybrid", "dense"])
+def test_vectorised_search_equals_the_per_passage_one(request, which, mode):
+    r = request.getfixturevalue(which)
+    filters = [(None, None), (["metro", "gd"], None), (None, [2016, 2025]), (["r2018", "js"], [2018, 2025])]
+    for question in QUESTIONS:
+        for doc_ids, years in filters:
+            expected, bonus = reference_search(r, question, 4, mode, doc_ids, years)
+            got = r.search(question, 4, mode, doc_ids, years)
+            assert [(h.passage.passage_id, h.score, h.scores["bm25"], h.scores["dense"]) for h in got] == expected
+            np.testing.assert_array_equal(r.report_bonus(question, tokenize(question)), bonus)

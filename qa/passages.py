@@ -1,0 +1,84 @@
+"""The passages of a loaded index, read from passages.jsonl when asked for, not all at load.
+
+A question needs the texts of its top passages only. Holding every Passage of a big index as
+Python objects costs gigabytes and seconds of JSON parsing at start; instead the file is mapped
+into memory, the start of each line is found once (a numpy scan for newlines; JSON escapes every
+newline inside a string, so each line is one passage), and a row is parsed when it is read.
+The passage → document array and the FAISS ids come from .npy files beside it (store.py).
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qa.types import Passage
+
+SCAN_BYTES = 1 << 26  # newline scan in slices of 64 MB: no temporary array of the whole file's size
+
+
+def lines(data) -> tuple[np.ndarray, np.ndarray]:
+    """(start, end) byte offsets of each non-empty line of data, end excluding the newline."""
+    size = len(data)
+    newlines = [np.flatnonzero(np.frombuffer(data, np.uint8, count=min(SCAN_BYTES, size - at), offset=at) == 10) + at
+                for at in range(0, size, SCAN_BYTES)]
+    newlines = np.concatenate(newlines).astype(np.int64) if newlines else np.zeros(0, np.int64)
+    starts = np.concatenate([[0], newlines + 1]).astype(np.int64)
+    ends = np.append(newlines, size).astype(np.int64)
+    keep = ends > starts  # blank lines and the empty one after the last newline are no rows
+    return starts[keep], ends[keep]
+
+
+def parse(line: bytes | str) -> Passage:
+    row = json.loads(line)
+    return Passage(**{k: v for k, v in row.items() if k != "key"})
+
+
+class PassageTable(Sequence):
+    """A read-only list of Passages backed by a passages.jsonl file; `doc_rows[i]` is the position,
+    in the index's documents, of passage i's document."""
+
+    def __init__(self, path: Path, doc_rows: np.ndarray):
+        self.path = Path(path)
+        self.doc_rows = doc_rows
+        with self.path.open("rb") as f:
+            size = f.seek(0, 2)
+            self._data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        self._starts, self._ends = lines(self._data)
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        i = int(i)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"passage row {i} of {n}")
+        return self.read(i)
+
+    def read(self, i: int) -> Passage:
+        line = self._data[self._starts[i]:self._ends[i]]
+        try:
+            return parse(line)
+        except (ValueError, TypeError) as exc:
+            from qa.store import IndexUnusable
+
+            raise IndexUnusable(f"index {self.path.parent} is damaged (passage row {i}: {type(exc).__name__}): "
+                                f"rebuild it with `qa ingest PATH --index {self.path.parent.parent} --rebuild`") from None
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self.read(i)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and len(other) == len(self) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None

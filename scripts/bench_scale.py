@@ -1,0 +1,349 @@
+"""Benchmark at scale: synthetic report-like corpora of 10k and 100k passages, fallback model.
+
+    python scripts/bench_scale.py [--sizes 10000,100000] [--questions 421] [--langchain-path DIR]
+
+For each size, in a fresh temporary folder:
+1. writes a corpus made deterministically (seed 0) from the sentences of data/corpus: one report
+   per file, each with a head ("2021年温州市政府工作报告", a meeting line, a date line, a speaker),
+   numbered headings and paragraphs of recombined sentences, and a catalog.json describing them;
+2. ingests it with `qa ingest` in a child process (the fallback model: no model is installed here),
+   recording wall time, CPU time and the peak memory of its process tree (sampled /proc);
+3. in another child process loads the index as `qa ask` does, records its resident memory, and
+   times per query (median, ms): retrieval in bm25 and hybrid mode, the bm25s scoring the project
+   calls, and LangChain's BM25Retriever (rank_bm25) over the same jieba tokens when
+   langchain_community and rank_bm25 can be imported (measurement only, not a dependency:
+   `pip install --target DIR langchain-community rank_bm25`, then pass --langchain-path DIR);
+4. runs `qa ask --json --questions FILE` and takes the median of each answer's timings_ms.total.
+
+The questions (--questions, default 421) are made from the corpus' sentences, a third of them
+naming the report's year, a third its place and year. Timings vary with the machine's load:
+compare rows within one run. Prints a Markdown table and writes bench/results/bench_scale.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACES = ["杭州市", "宁波市", "温州市", "嘉兴市", "湖州市", "绍兴市", "金华市", "衢州市", "舟山市", "台州市",
+          "丽水市", "广州市", "深圳市", "珠海市", "汕头市", "佛山市", "南京市", "苏州市", "无锡市", "常州市",
+          "合肥市", "福州市", "厦门市", "济南市", "青岛市", "郑州市", "武汉市", "长沙市", "成都市", "西安市"]
+KINDS = ["政府工作报告", "党代会报告", "全会报告"]
+MEETINGS = {"政府工作报告": "{place}第十{n}届人民代表大会第{m}次会议", "党代会报告": "中国共产党{place}第{n}次代表大会",
+            "全会报告": "中共{place}委{n}届{m}次全体(扩大)会议"}
+SPEAKERS = ["王建国", "李明华", "张卫东", "刘志强", "陈海波", "杨光明", "赵新民", "黄立平", "周文斌", "吴永刚"]
+NUMERALS = "一二三四五六七八九"
+SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]")
+REPORT_CHARS = 6600  # characters of paragraphs per report: about 25 passages at the default chunk size
+LANGCHAIN_SECONDS = 60  # most time spent timing LangChain's queries, per size
+PASSAGE_CHARS = 260  # new characters of report text per passage (400 a passage, less the overlap), measured
+
+
+def sentences() -> list[str]:
+    """The sentences of the bundled corpus, in a fixed order, each once."""
+    seen, out = set(), []
+    for path in sorted((ROOT / "data" / "corpus").glob("*.txt")):
+        for s in SENTENCE.findall(path.read_text(encoding="utf-8")):
+            s = s.strip()
+            if 8 <= len(s) <= 160 and s not in seen:
+                seen.add(s)
+                out.append(s)
+    return out
+
+
+def make_corpus(folder: Path, passages: int, seed: int = 0) -> list[dict]:
+    """Write about `passages` passages' worth of reports into folder; returns their catalog rows."""
+    rng = random.Random(seed)
+    pool = sentences()
+    per_report = REPORT_CHARS
+    catalog = []
+    for r in range(max(1, passages * PASSAGE_CHARS // per_report)):
+        year, place, kind = 2000 + r % 25, PLACES[(r // 25) % len(PLACES)], KINDS[r % len(KINDS)]
+        meeting = MEETINGS[kind].format(place=place, n=NUMERALS[r % 9], m=NUMERALS[(r // 9) % 9])
+        speaker = SPEAKERS[r % len(SPEAKERS)]
+        title = f"{year}年{place}{kind}"
+        date = f"{year}-0{1 + r % 9}-{10 + r % 18}"
+        lines = [title, f"——在{meeting}上的报告", f"（{year}年{1 + r % 9}月{10 + r % 18}日）", speaker, ""]
+        size, heading = 0, 0
+        while size < per_report:
+            heading += 1
+            lines.append(f"{NUMERALS[(heading - 1) % 9]}、{rng.choice(pool).rstrip('。！？；')[:20]}")
+            for _ in range(rng.randint(2, 4)):
+                para = "".join(rng.choice(pool) for _ in range(rng.randint(3, 7)))
+                lines.append(para)
+                size += len(para)
+        name = f"{r:06d}-{year}-{kind}.txt"
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        catalog.append({"file": name, "part": 1, "title": title, "date": date, "speaker": speaker, "kind": kind,
+                        "meeting": meeting, "place": place, "text": lines})
+    (folder / "catalog.json").write_text(json.dumps(
+        {"documents": [{k: v for k, v in c.items() if k != "text"} for c in catalog]}, ensure_ascii=False),
+        encoding="utf-8")
+    return catalog
+
+
+def make_questions(catalog: list[dict], count: int, seed: int = 1) -> list[str]:
+    """Questions from the reports' sentences: a fragment, with the report's year or place and year."""
+    rng = random.Random(seed)
+    out = []
+    while len(out) < count:
+        report = rng.choice(catalog)
+        para = rng.choice([line for line in report["text"][5:] if len(line) > 40])
+        s = rng.choice(SENTENCE.findall(para) or [para])
+        start = rng.randint(0, max(0, len(s) - 14))
+        fragment = s[start:start + rng.randint(8, 14)].strip("，、。；：")
+        year, place = report["date"][:4], report["place"]
+        form = len(out) % 3
+        out.append(f"{fragment}？" if form == 0 else f"{year}年{fragment}是怎样的？" if form == 1
+                   else f"{place}{year}年报告里{fragment}的情况？")
+    return out
+
+
+# --- measuring a child process ------------------------------------------------------------------
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (Linux /proc/PID/task/TID/children)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def run_measured(args: list[str], env: dict) -> dict:
+    """Run a child; its wall and CPU seconds (with its children's), peak tree RSS and stdout."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+        peak = [0]
+
+        def sample():
+            while proc.poll() is None:
+                peak[0] = max(peak[0], _tree_rss(proc.pid))
+                time.sleep(0.5)
+
+        watcher = threading.Thread(target=sample, daemon=True)
+        watcher.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        watcher.join()
+        wall = time.perf_counter() - started
+        out.seek(0)
+        text = out.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:4])}… failed with exit code {proc.returncode}")
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_bytes": peak[0], "stdout": text}
+
+
+# --- the query child ----------------------------------------------------------------------------
+
+def _rss() -> int:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+
+
+def _median_ms(fn, items) -> float:
+    times = []
+    for item in items:
+        t = time.perf_counter()
+        fn(item)
+        times.append(time.perf_counter() - t)
+    return 1000 * statistics.median(times)
+
+
+def query_child(index_dir: str, questions_file: str, langchain_path: str | None, langchain_questions: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    from qa.config import Settings
+    from qa.lexical import tokenize
+    from qa.pipeline import Assistant
+
+    questions = [json.loads(line)["question"] for line in Path(questions_file).read_text(encoding="utf-8").splitlines()]
+    before = _rss()
+    t = time.perf_counter()
+    assistant = Assistant(Settings(index_dir=Path(index_dir)))
+    result = {"load_s": time.perf_counter() - t, "rss_loaded": _rss(), "rss_before": before}
+    retriever, index = assistant.retriever, assistant.index
+    retriever.search(questions[0], 5, "hybrid")  # warm: jieba's dictionary, the first FAISS call
+    result["bm25_ms"] = _median_ms(lambda q: retriever.search(q, 5, "bm25"), questions)
+    result["hybrid_ms"] = _median_ms(lambda q: retriever.search(q, 5, "hybrid"), questions)
+    tokens = [tokenize(q) for q in questions]
+    result["bm25s_ms"] = _median_ms(index.bm25.scores, tokens)
+    result["rss_after_queries"] = _rss()
+    result.update(dense_child(index, assistant.embedder, questions, retriever))
+    if langchain_path:
+        sys.path.append(langchain_path)  # after the project's own packages: it only adds what is missing
+    try:
+        from langchain_community.retrievers import BM25Retriever
+        import rank_bm25  # noqa: F401
+    except ImportError as exc:
+        result["langchain"] = f"not measured ({exc})"
+    else:
+        kept = index.bm25.tokens_of(range(len(index.passages)))  # the very tokens the index was built from
+        texts = [" ".join(t) or "\x00" for t in kept] if kept is not None else \
+            [" ".join(tokenize(f"{p.section}\n{p.text}")) or "\x00" for p in index.passages]
+        del kept
+        lc = BM25Retriever.from_texts(texts, preprocess_func=str.split, k=5)
+        subset, times, stop = [], [], time.perf_counter() + LANGCHAIN_SECONDS
+        for q in questions[:langchain_questions]:  # rank_bm25 takes ~0.3 s a query at 100k: capped in time
+            t = time.perf_counter()
+            lc.invoke(" ".join(tokenize(q)) or "\x00")
+            times.append(time.perf_counter() - t)
+            subset.append(q)
+            if time.perf_counter() > stop:
+                break
+        result["langchain_ms"] = 1000 * statistics.median(times)
+        result["langchain_questions"] = len(subset)
+        result["bm25_ms_same_subset"] = _median_ms(lambda q: retriever.search(q, 5, "bm25"), subset)
+    print(json.dumps(result))
+
+
+def dense_child(index, embedder, questions: list[str], retriever) -> dict:
+    """Single-query dense search times, exact and approximate, and the approximate one's recall@10
+    of the exact top 10 on the questions (an approximate index is built here when the stored one is exact)."""
+    import faiss
+
+    from qa import dense
+    from qa.retrieval import one_thread
+
+    vectors = index.vectors()
+    queries = embedder.encode_queries(questions)
+    exact_keys = index.ids[dense.exact_top(vectors, queries, 10)]
+    stored = index.dense
+    approximate = stored if dense.is_approximate(stored) else None
+    t = time.perf_counter()
+    if approximate is None:
+        approximate = dense.build(vectors, index.ids, vectors.shape[1], approximate_from=1)
+    built = time.perf_counter() - t
+    exact = dense.build(vectors, index.ids, vectors.shape[1], approximate_from=len(vectors) + 1)
+    index.dense = approximate  # the whole hybrid search with the approximate index
+    hybrid_approx = _median_ms(lambda q: retriever.search(q, 5, "hybrid"), questions)
+    index.dense = stored
+
+    def timed(ix):
+        with one_thread():
+            return _median_ms(lambda q: ix.search(q[None, :], 200), queries)
+
+    def timed_threads(ix):
+        return _median_ms(lambda q: ix.search(q[None, :], 200), queries)
+
+    return {"hybrid_approx_ms": hybrid_approx, "dense_exact_ms": timed(exact), "dense_exact_default_threads_ms": timed_threads(exact),
+            "dense_approx_ms": timed(approximate), "dense_approx_nprobe": int(approximate.nprobe),
+            "dense_approx_nlist": int(approximate.nlist), "dense_approx_build_s": built,
+            "dense_approx_recall10": dense.recall(approximate.search(queries, 10)[1], exact_keys),
+            "dense_stored_approximate": dense.is_approximate(stored), "faiss_threads": faiss.omp_get_max_threads()}
+
+
+# --- one size -----------------------------------------------------------------------------------
+
+def bench_size(size: int, args, env: dict) -> dict:
+    with tempfile.TemporaryDirectory(prefix=f"bench-scale-{size}-") as tmp:
+        corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
+        corpus.mkdir()
+        catalog = make_corpus(corpus, size)
+        qfile = Path(tmp) / "questions.jsonl"
+        qfile.write_text("".join(json.dumps({"question": q}, ensure_ascii=False) + "\n"
+                                 for q in make_questions(catalog, args.questions)), encoding="utf-8")
+        py = sys.executable
+        ingest = run_measured([py, "-m", "qa", "ingest", str(corpus), "--index", str(index), "--json"], env)
+        summary = json.loads(ingest["stdout"])
+        print(f"[{size}] ingested {summary['passages']} passages in {ingest['wall_s']:.1f} s", file=sys.stderr)
+        child = [py, __file__, "--query-child", str(index), str(qfile), "--langchain-questions",
+                 str(args.langchain_questions)] + (["--langchain-path", args.langchain_path] if args.langchain_path else [])
+        query = run_measured(child, env)
+        q = json.loads(query["stdout"].strip().splitlines()[-1])
+        ask = run_measured([py, "-m", "qa", "ask", "--json", "--questions", str(qfile), "--index", str(index)], env)
+        timings = [json.loads(line)["timings_ms"] for line in ask["stdout"].splitlines() if line.strip()]
+        totals = [t["total"] for t in timings]
+        disk = {p.name: p.stat().st_size for p in next(index.glob("build-*")).iterdir() if p.is_file()}
+        disk["bm25"] = sum(p.stat().st_size for p in next(index.glob("build-*")).glob("bm25/*"))
+    return {"size": size, "documents": summary["documents"], "passages": summary["passages"],
+            "ingest_wall_s": ingest["wall_s"], "ingest_cpu_s": ingest["cpu_s"], "ingest_peak_bytes": ingest["peak_bytes"],
+            "ingest_passages_per_s": summary["passages"] / ingest["wall_s"], **q,
+            "ask_ms_median": statistics.median(totals), "ask_retrieve_ms_median": statistics.median(t["retrieve"] for t in timings), "ask_wall_per_question_ms": 1000 * ask["wall_s"] / len(totals),
+            "disk_bytes": disk}
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+
+
+def table(results: list[dict]) -> str:
+    def row(name, fn):
+        return f"| {name} | " + " | ".join(fn(r) for r in results) + " |"
+
+    lc = lambda r: f"{r['langchain_ms']:.1f} ms ({r['langchain_questions']} q)" if "langchain_ms" in r else "–"
+    lines = ["| | " + " | ".join(f"{r['passages']:,} passages" for r in results) + " |",
+             "|---|" + "---|" * len(results),
+             row("bm25 search", lambda r: f"{r['bm25_ms']:.2f} ms"),
+             row("hybrid search", lambda r: f"{r['hybrid_ms']:.2f} ms"),
+             row("hybrid search with an IVF fp16 index (recall below)", lambda r: f"{r['hybrid_approx_ms']:.2f} ms"),
+             row("`qa ask` batch, per question (median total)", lambda r: f"{r['ask_ms_median']:.1f} ms"),
+             row("… of which retrieval (median)", lambda r: f"{r['ask_retrieve_ms_median']:.1f} ms"),
+             row("`qa ask` process wall / questions", lambda r: f"{r['ask_wall_per_question_ms']:.1f} ms"),
+             row("LangChain BM25Retriever (rank_bm25), same tokens", lc),
+             row("bm25 search on the LangChain questions", lambda r: f"{r['bm25_ms_same_subset']:.2f} ms"
+                 if "bm25_ms_same_subset" in r else "–"),
+             row("raw bm25s, as the project calls it", lambda r: f"{r['bm25s_ms']:.2f} ms"),
+             row("dense search alone, exact: 1 thread (default threads)",
+                 lambda r: f"{r['dense_exact_ms']:.2f} ms ({r['dense_exact_default_threads_ms']:.2f} ms)"),
+             row("dense search alone, IVF fp16: time, recall@10 on the questions",
+                 lambda r: f"{r['dense_approx_ms']:.2f} ms, {r['dense_approx_recall10']:.3f} "
+                           f"(nprobe {r['dense_approx_nprobe']}/{r['dense_approx_nlist']})"),
+             row("dense index stored by ingest", lambda r: "IVF fp16" if r["dense_stored_approximate"] else "exact"),
+             row("RAM with the index loaded (RSS)", lambda r: _mb(r["rss_loaded"])),
+             row("index load", lambda r: f"{r['load_s']:.2f} s"),
+             row("ingest wall (CPU)", lambda r: f"{r['ingest_wall_s']:.0f} s ({r['ingest_cpu_s']:.0f} s)"),
+             row("ingest passages/s (wall)", lambda r: f"{r['ingest_passages_per_s']:.0f}"),
+             row("ingest peak memory (process tree)", lambda r: _mb(r["ingest_peak_bytes"])),
+             row("on disk", lambda r: ", ".join(f"{k} {_mb(v)}" for k, v in sorted(r["disk_bytes"].items())
+                                                if v > 1e6))]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="passages per corpus, comma separated")
+    parser.add_argument("--questions", type=int, default=421)
+    parser.add_argument("--langchain-path", help="a folder holding langchain_community and rank_bm25 (pip --target)")
+    parser.add_argument("--langchain-questions", type=int, default=100,
+                        help="questions timed with LangChain (it takes ~0.3 s a query at 100k)")
+    parser.add_argument("--approximate-from", type=int, help="QA_APPROXIMATE_FROM for the ingest (default: the project's)")
+    parser.add_argument("--query-child", nargs=2, metavar=("INDEX", "QUESTIONS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.query_child:
+        return query_child(*args.query_child, args.langchain_path, args.langchain_questions)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    if args.approximate_from:
+        env["QA_APPROXIMATE_FROM"] = str(args.approximate_from)
+    results = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        results.append(bench_size(size, args, env))
+        print(table(results), file=sys.stderr)
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_scale.json").write_text(json.dumps(results, indent=2))
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

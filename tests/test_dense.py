@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+
+from qa import dense, store
+from qa.config import Settings
+from qa.ingest import ingest
+
+
+def vectors(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((20, dim))
+    x = (centers[rng.integers(0, 20, n)] + 0.3 * rng.standard_normal((n, dim))).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_exact_below_the_size_approximate_from_it():
+    x, ids = vectors(2000), np.arange(2000, dtype=np.int64) * 7 + 3
+    exact = dense.build(x, ids, 16, approximate_from=2001)
+    approx = dense.build(x, ids, 16, approximate_from=2000)
+    assert not dense.is_approximate(exact) and dense.is_approximate(approx)
+    assert approx.ntotal == exact.ntotal == 2000
+    _, want = exact.search(x[:50], 10)
+    _, got = approx.search(x[:50], 10)
+    assert dense.recall(got, want) >= 0.9
+    assert set(got.ravel()) <= set(ids.tolist())
+    np.testing.assert_allclose(approx.reconstruct(int(ids[5])), x[5], atol=1e-3)  # half precision
+
+
+def test_nprobe_is_the_smallest_that_reaches_the_recall(monkeypatch):
+    import faiss
+
+    x, ids = vectors(4000, seed=1), np.arange(4000, dtype=np.int64)
+    ivf = dense.build(x, ids, 16, approximate_from=1)
+    monkeypatch.setattr(dense, "PROBE_SAMPLE", len(x))  # every vector a query: no sampling
+    chosen = dense.choose_nprobe(ivf, x, ids, np.random.default_rng(0))
+    want = dense.exact_top(x, x, 10)
+
+    def recall_at(nprobe):
+        probe = faiss.clone_index(ivf)
+        probe.nprobe = nprobe
+        return dense.recall(probe.search(x, 10)[1], ids[want])
+
+    assert chosen < ivf.nlist and recall_at(chosen) >= dense.RECALL
+    if chosen > 1:
+        assert recall_at(dense.NPROBES[dense.NPROBES.index(chosen) - 1]) < dense.RECALL
+
+
+def test_recall():
+    assert dense.recall(np.array([[1, 2, -1]]), np.array([[1, 2, 3]])) == pytest.approx(2 / 3)
+
+
+def test_an_exact_index_that_grows_past_the_size_becomes_approximate():
+    x, ids = vectors(600), np.arange(600, dtype=np.int64) + 100
+    small = dense.build(x[:300], ids[:300], 16, approximate_from=500)
+    assert not dense.is_approximate(small)
+    grown = dense.grow(small, x[300:], ids[300:], 16, approximate_from=500)
+    assert dense.is_approximate(grown) and grown.ntotal == 600
+    _, found = grown.search(x[450:451], 1)
+    assert found[0][0] == ids[450]
+
+
+def test_ingest_above_the_size_stores_an_approximate_index_and_answers(tmp_path, tiny_st_model):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for n in range(6):
+        (corpus / f"r{n}.txt").write_text("".join(f"第{n}号报告第{i}条：城中村改造完成拆迁{i * 100 + n}户。" for i in range(40)),
+                                          encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "index", embed_model=str(tiny_st_model), chunk_size=60,
+                        approximate_from=10)
+    ingest([corpus], settings)
+    index = store.load(settings.index_dir)
+    assert dense.is_approximate(index.dense) and index.dense.ntotal == len(index.passages) >= 10
+    from qa.embedding import load_model
+    from qa.retrieval import Retriever
+
+    hits = Retriever(index, load_model(str(tiny_st_model))).search("城中村改造拆迁", k=3, mode="dense")
+    assert len(hits) == 3
+    (corpus / "r0.txt").write_text("地铁5号线站点建设全面开工。", encoding="utf-8")
+    ingest([corpus], settings)  # an incremental ingest keeps the approximate index, less r0's old passages
+    again = store.load(settings.index_dir)
+    assert dense.is_approximate(again.dense) and again.dense.ntotal == len(again.passages) < len(index.passages)
