@@ -91,7 +91,14 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     started = time.perf_counter()
     report = IngestReport()
     root = settings.index_dir
-    old = None if rebuild else _existing(settings, embed_model_given)
+    try:
+        old = None if rebuild else _existing(settings, embed_model_given)
+    except store.OlderFormat as exc:  # built by an earlier version: made again from its files and these
+        old = None
+        recorded = [p for p in store.recorded_sources(root, exc.build) if p.is_file()]
+        paths = list(paths) + recorded
+        report.notice = (f"索引 {root} 由旧版本建立（{exc}），现按其记录的 {len(recorded)} 个文件和本次给出的路径重建"
+                         f" / the index was built by an earlier version; rebuilt from its {len(recorded)} recorded files")
     files, report.skipped = loading.find_files(paths)
     old_hash = old.manifest.documents if old else {}
     # documents of an index built before metadata had provenance are described again when ingested
@@ -306,7 +313,7 @@ def _embedder(old, settings: Settings, passages: list[Passage], tmp: Path, repor
         return load_model(settings.embed_model, **settings.embed_options()), None, REAL_MODEL_WEIGHT
     except ModelUnavailable as exc:
         folder = tmp / "embedder"
-        report.notice = (f"{exc}\n→ 改用在本语料上训练的离线向量模型 ({CORPUS_MODEL})；"
+        report.notice = (f"{report.notice}\n" if report.notice else "") + (f"{exc}\n→ 改用在本语料上训练的离线向量模型 ({CORPUS_MODEL})；"
                          f"using a static model trained on this corpus instead ({CORPUS_MODEL}). "
                          f"Install {DEFAULT_EMBED_MODEL} as above and ingest with --rebuild for better "
                          f"results on paraphrased questions.")

@@ -58,6 +58,33 @@ class IndexUnusable(Exception):
     """The index folder is missing, damaged or incompatible; the message says what to do."""
 
 
+class OlderFormat(IndexUnusable):
+    """An index written by an earlier version of the program. Readers say to rebuild it; ingest
+    rebuilds it from the files it records (`recorded_sources`) and the ones it is given."""
+
+    def __init__(self, message: str, build: Path):
+        super().__init__(message)
+        self.build = build
+
+
+def recorded_sources(root: Path, build: Path) -> list[Path]:
+    """The files an index build was made from, as far as its documents.jsonl can still be read."""
+    sources = []
+    try:
+        with (build / "documents.jsonl").open(encoding="utf-8") as f:
+            for line in f:
+                try:
+                    source = json.loads(line).get("source")
+                except (ValueError, AttributeError):
+                    continue
+                if source:
+                    path = Path(source)
+                    sources.append(path if path.is_absolute() else Path(root).resolve().parent / path)
+    except OSError:
+        pass
+    return list(dict.fromkeys(sources))
+
+
 class IndexBusy(RuntimeError):
     """Another process is writing the index and did not finish within the timeout."""
 
@@ -149,8 +176,11 @@ def _load_build(root: Path, build: Path | None, expect_model: str | None) -> Ind
                           f"`qa ingest PATH --index {root} --rebuild`") from None
     if not isinstance(raw, dict) or raw.get("format_version") != FORMAT_VERSION:
         version = raw.get("format_version") if isinstance(raw, dict) else None
-        raise IndexUnusable(f"index {root} has format version {version}, this program "
-                          f"reads version {FORMAT_VERSION}: rebuild it with `qa ingest PATH --index {root} --rebuild`")
+        message = (f"index {root} has format version {version}, this program reads version {FORMAT_VERSION}: "
+                   f"rebuild it with `qa ingest PATH --index {root} --rebuild`")
+        if isinstance(version, int) and version < FORMAT_VERSION:
+            raise OlderFormat(message, build)
+        raise IndexUnusable(message)
     try:
         index = _read_build(root, build, raw, expect_model)
     except (FileNotFoundError, IndexUnusable):

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -360,3 +362,23 @@ def test_a_file_that_breaks_a_stage_is_skipped_with_why(monkeypatch):
 
     monkeypatch.setattr(ingest_module, "_documents", broken)
     assert ingest_module._describe((None, "a.txt", {}, {}, None)) == "ValueError: bad table"
+
+
+def test_an_index_of_an_older_format_is_rebuilt_by_ingest_from_its_files(corpus, tmp_path, settings):
+    """A reader is told to rebuild; ingest rebuilds it, also from files an earlier ingest added."""
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "d.txt").write_text("新建口袋公园四十二个，引进高层次人才二百五十六名。", encoding="utf-8")
+    ingest([corpus], settings)
+    ingest([extra], settings)
+    build = store.current_build(settings.index_dir)
+    manifest = build / "manifest.json"
+    raw = manifest.read_text(encoding="utf-8")
+    manifest.write_text(raw.replace(f'"format_version": {store.FORMAT_VERSION}', '"format_version": 1'), encoding="utf-8")
+    with pytest.raises(store.OlderFormat, match="--rebuild"):
+        store.load(settings.index_dir)
+    report = ingest([corpus], settings)
+    assert "旧版本" in report.notice
+    index = store.load(settings.index_dir)
+    assert index.manifest.format_version == store.FORMAT_VERSION
+    assert {Path(d.source).name for d in index.documents.values()} >= {"a.txt", "b.txt", "c.md", "d.txt"}
