@@ -208,12 +208,20 @@ def _is_static(folder: Path) -> bool:
             and (folder / "tokenizer.json").exists() and (folder / "model.safetensors").exists())
 
 
-def load_index_model(name: str, build: Path, **options) -> Embedder | StaticEmbedder:
+def load_index_model(name: str, build: Path, queries: bool = False, **options):
     """The model an index build was made with: its own corpus-trained one (read without torch), or
-    a named model."""
+    a named model. With `queries`, a named model's ONNX export when ingest made one (qa/onnx_query.py:
+    questions without importing torch; passages still through the full model)."""
     if name == CORPUS_MODEL:
         folder = build / "embedder"
         return StaticEmbedder(folder, name) if _is_static(folder) else load_model(str(folder), name, **options)
+    if queries:
+        from qa import onnx_query
+
+        fast = onnx_query.load(resolve_model(name), name, options.get("max_length"),
+                               full=lambda: load_model(name, **options))
+        if fast is not None:
+            return fast
     return load_model(name, **options)
 
 

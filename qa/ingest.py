@@ -27,7 +27,9 @@ from qa.ocr import LOW_CONFIDENCE, Ocr
 from qa.chunking import chunk
 from qa.cleaning import clean, clean_pages
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
-from qa.embedding import CORPUS_MODEL, ModelUnavailable, load_index_model, load_model, train_corpus_model
+from qa import onnx_query
+from qa.embedding import (CORPUS_MODEL, Embedder, ModelUnavailable, load_index_model, load_model, resolve_model,
+                          train_corpus_model)
 from qa.lexical import BM25, MAX_PROCESSES, tokenize_all
 from qa.reports import documents_from, load_catalog
 from qa.types import Document, Passage
@@ -201,6 +203,8 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     try:
         embedder, embedder_dir, weight = _embedder(old, settings, passages, tmp, report)
         dense = _dense(old, replaced, documents, new_passages, embedder, progress, settings.approximate_from)
+        if isinstance(embedder, Embedder):  # questions will not need torch (qa/onnx_query.py)
+            onnx_query.export(embedder, resolve_model(embedder.name), settings.embed_max_length)
         index = store.Index(
             store.Manifest(embed_model=embedder.name, dim=embedder.dim, chunk_size=settings.chunk_size,
                            chunk_overlap=settings.chunk_overlap, dense_weight=weight,

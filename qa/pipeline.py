@@ -150,7 +150,8 @@ def _load(settings: Settings, embed_model_given: bool):
     for attempt in range(store.LOAD_TRIES):
         index = store.load(settings.index_dir, expect_model=settings.embed_model if embed_model_given else None)
         try:
-            return index, load_index_model(index.manifest.embed_model, index.folder, **settings.embed_options())
+            return index, load_index_model(index.manifest.embed_model, index.folder, queries=True,
+                                           **settings.embed_options())
         except ModelUnavailable:
             if attempt + 1 == store.LOAD_TRIES or store.current_build(settings.index_dir) == index.folder:
                 raise

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# unpacked model archives and ONNX exports of the tests' tiny models go to a temporary cache, not
+# the user's (~/.cache/qa/models)
+os.environ.setdefault("QA_MODEL_CACHE", tempfile.mkdtemp(prefix="qa-test-models-"))
 
 # A few sentences of the kind the corpus holds; the tiny tokenizer learns its vocabulary from them.
 TINY_MODEL_SENTENCES = [
