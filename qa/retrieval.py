@@ -45,12 +45,22 @@ def top(scores: np.ndarray, m: int) -> np.ndarray:
     return picked[np.lexsort((picked, -scores[picked]))]
 
 
-def rrf(rankings: list[np.ndarray], weights: list[float], n: int, k: int = RRF_K) -> np.ndarray:
-    """Weighted reciprocal rank fusion: score[i] = Σ w / (k + rank of i), ranks from 1."""
-    fused = np.zeros(n, dtype=np.float64)
+def fuse(rankings: list[np.ndarray], weights: list[float], k: int = RRF_K) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted reciprocal rank fusion over the ranked rows only: (rows, ascending; their scores),
+    score = Σ w / (k + rank), ranks from 1."""
+    rows = np.unique(np.concatenate(rankings)) if rankings else np.zeros(0, np.int64)
+    fused = np.zeros(len(rows), dtype=np.float64)
     for ranking, weight in zip(rankings, weights):
-        fused[ranking] += weight / (k + 1 + np.arange(len(ranking)))
-    return fused
+        fused[np.searchsorted(rows, ranking)] += weight / (k + 1 + np.arange(len(ranking)))
+    return rows, fused
+
+
+def rrf(rankings: list[np.ndarray], weights: list[float], n: int, k: int = RRF_K) -> np.ndarray:
+    """`fuse` as a score for each of n rows (0 for rows no ranking has)."""
+    rows, fused = fuse(rankings, weights, k)
+    out = np.zeros(n, dtype=np.float64)
+    out[rows.astype(np.int64)] = fused
+    return out
 
 
 def years_in(text: str) -> set[int]:
@@ -106,10 +116,7 @@ class Retriever:
             dense_scores = scores[0][: len(dense_rows)]
             rankings.append(dense_rows)
             weights.append(self.dense_weight if mode == "hybrid" else 1.0)
-        rows = np.unique(np.concatenate(rankings)) if rankings else np.zeros(0, np.int64)
-        fused = np.zeros(len(rows), dtype=np.float64)  # rrf over the candidates only, in the same order of sums
-        for ranking, weight in zip(rankings, weights):
-            fused[np.searchsorted(rows, ranking)] += weight / (RRF_K + 1 + np.arange(len(ranking)))
+        rows, fused = fuse(rankings, weights)  # the candidates only, whatever the corpus size
         bonus = self.doc_bonus(query, tokens)
         if bonus is not None:
             fused += bonus[self._doc_row[rows]] * (max(weights) / (RRF_K + 1)) * (fused > 0)
