@@ -37,8 +37,9 @@ def cache_dir(folder: Path, name: str, max_length: int | None) -> Path:
     return Path(os.environ.get("QA_MODEL_CACHE", MODEL_CACHE)) / "onnx" / key
 
 
-def _layout(st) -> tuple[str, bool] | None:
-    """(pooling, normalise) of a plain sentence-transformers model, else None."""
+def _layout(st) -> str | None:
+    """The pooling ("mean" or "cls") of a plain sentence-transformers model, else None. (Whether it
+    normalises does not matter: this project always normalises.)"""
     modules = list(st)
     if not modules or type(modules[0]).__name__ != "Transformer" or len(modules) > 3:
         return None
@@ -53,54 +54,30 @@ def _layout(st) -> tuple[str, bool] | None:
     rest = modules[2:]
     if rest and type(rest[0]).__name__ != "Normalize":
         return None
-    return mode, bool(rest)
+    return mode
 
 
 def export(embedder, folder: Path, max_length: int | None = None) -> Path | None:
     """Export `embedder`'s model (qa.embedding.Embedder over the model in `folder`, loaded with the
     max length setting `max_length`) for fast questions; the export folder, or None where the
     model's layout or the check does not allow it."""
-    try:
-        import torch
-    except ImportError:
-        return None
-    with warnings.catch_warnings():
-        return _export(embedder, folder, max_length, torch)
-
-
-def _export(embedder, folder: Path, max_length: int | None, torch) -> Path | None:
     st = embedder.model
-    layout = _layout(st)
+    pooling = _layout(st)
     tokenizer = getattr(st, "tokenizer", None)
-    if layout is None or not hasattr(tokenizer, "backend_tokenizer"):
+    if pooling is None or not hasattr(tokenizer, "backend_tokenizer"):
         return None
     out = cache_dir(folder, embedder.name, max_length)
     if (out / "meta.json").exists():
         return out
     tmp = out.with_name(out.name + f".tmp{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
-    encoder = st[0].auto_model
-
-    class Encoder(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder = encoder
-
-        def forward(self, input_ids, attention_mask):
-            return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-
     try:
-        warnings.simplefilter("ignore")  # the exporter's notes on operators are not the user's business
-        ids = torch.ones((2, 8), dtype=torch.long)
-        axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-                "hidden": {0: "batch", 1: "tokens"}}
-        with torch.no_grad():
-            torch.onnx.export(Encoder().eval().cpu(), (ids, torch.ones_like(ids)), str(tmp / "model.onnx"),
-                              input_names=["input_ids", "attention_mask"], output_names=["hidden"],
-                              dynamic_axes=axes, opset_version=17, dynamo=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the exporter's notes on operators are not the user's business
+            _write_onnx(st[0].auto_model, tmp / "model.onnx")
         (tmp / "tokenizer.json").write_text(tokenizer.backend_tokenizer.to_str(), encoding="utf-8")
-        meta = {"pooling": layout[0], "normalize": layout[1], "max_length": int(st.max_seq_length),
-                "query_prompt": embedder.query_prompt or "", "dim": int(embedder.dim), "name": embedder.name,
+        meta = {"pooling": pooling, "max_length": int(st.max_seq_length), "query_prompt": embedder.query_prompt or "",
+                "dim": int(embedder.dim), "name": embedder.name,
                 "pad_id": int(tokenizer.pad_token_id or 0), "pad_token": str(tokenizer.pad_token or "[PAD]")}
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         ours = OnnxQueries(tmp).encode_queries(CHECK_TEXTS)
@@ -109,11 +86,31 @@ def _export(embedder, folder: Path, max_length: int | None, torch) -> Path | Non
             raise ValueError("the exported model's vectors differ")
         os.replace(tmp, out)
         return out
-    except Exception:  # an architecture the exporter cannot take: questions use the full model
+    except Exception:  # no torch, or an architecture the exporter cannot take: questions use the full model
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)
         return None
+
+
+def _write_onnx(encoder, path: Path) -> None:
+    """The transformer's last hidden states for (input_ids, attention_mask), batch and length free."""
+    import torch
+
+    class Hidden(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids, attention_mask):
+            return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    ids = torch.ones((2, 8), dtype=torch.long)
+    axes = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "hidden")}
+    with torch.no_grad():
+        torch.onnx.export(Hidden().eval().cpu(), (ids, torch.ones_like(ids)), str(path),
+                          input_names=["input_ids", "attention_mask"], output_names=["hidden"],
+                          dynamic_axes=axes, opset_version=17, dynamo=False)
 
 
 class OnnxQueries:
