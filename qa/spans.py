@@ -54,7 +54,8 @@ ENTITY = {"nr": "person", "nrfg": "person", "nrt": "person", "ns": "place", "nt"
 QUOTED = re.compile(r"“([^”]{1,24})”|《([^》]{1,30})》|「([^」]{1,24})」")
 MAX_WORDS, MAX_CHARS = 6, 24
 MAX_CLAUSE = 40
-CLAUSE = re.compile(r"[^，,。：:；;！？!?]+")
+CLAUSE_ENDS = "，,。：:；;！？!?"
+CLAUSE = re.compile(f"[^{CLAUSE_ENDS}]+")
 CONNECTOR = re.compile(r"(?:由于|因为|因此|所以|而且|并且|但是|不过|其中|故|即|当|是|为|在|于|从|以)")
 
 
@@ -191,8 +192,8 @@ def _context(q: Question, wants: Asked, folded: str, a: int, b: int) -> list[flo
     head_after = float(bool(head) and folded.startswith(head, b))
     total = sum(q.weights.values()) or 1.0
     left, right = folded[max(0, a - 6):a], folded[b:b + 6]
-    lo = max(folded.rfind(c, 0, a) for c in "，,。：:；;！？!?") + 1
-    hi = min((i for c in "，,。：:；;！？!?" if (i := folded.find(c, b)) >= 0), default=len(folded))
+    lo = max(folded.rfind(c, 0, a) for c in CLAUSE_ENDS) + 1
+    hi = min((i for c in CLAUSE_ENDS if (i := folded.find(c, b)) >= 0), default=len(folded))
     clause = folded[lo:a] + " " + folded[b:hi]
     order_l = sum(t in folded[:a] for t in wants.before) / len(wants.before) if wants.before else 0.0
     order_r = sum(t in folded[b:] for t in wants.after) / len(wants.after) if wants.after else 0.0
