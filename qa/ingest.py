@@ -97,7 +97,7 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
         old = None if rebuild else _existing(settings, embed_model_given)
     except store.OlderFormat as exc:  # built by an earlier version: made again from its files and these
         old = None
-        recorded = [p for p in store.recorded_sources(root, exc.build) if p.is_file()]
+        recorded = [p for name in store.recorded_sources(exc.build) if (p := source_path(name, root)).is_file()]
         paths = list(paths) + recorded
         report.notice = (f"索引 {root} 由旧版本建立（{exc}），现按其记录的 {len(recorded)} 个文件和本次给出的路径重建"
                          f" / the index was built by an earlier version; rebuilt from its {len(recorded)} recorded files")
@@ -288,11 +288,15 @@ def _unlist(report: IngestReport, name: str) -> None:
             names.remove(name)
 
 
+def source_path(recorded: str, index_dir: Path) -> Path:
+    """The file a recorded name (`source_name`) stands for."""
+    path = Path(recorded)
+    return path if path.is_absolute() else Path(index_dir).resolve().parent / path
+
+
 def _same_or_gone(recorded: str, path: Path, index_dir: Path) -> bool:
     """Whether an indexed file's recorded name is this file, or a file that no longer exists."""
-    old = Path(recorded)
-    if not old.is_absolute():
-        old = Path(index_dir).resolve().parent / old
+    old = source_path(recorded, index_dir)
     return not os.path.lexists(old) or old.resolve() == path.resolve()
 
 

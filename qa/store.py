@@ -67,8 +67,9 @@ class OlderFormat(IndexUnusable):
         self.build = build
 
 
-def recorded_sources(root: Path, build: Path) -> list[Path]:
-    """The files an index build was made from, as far as its documents.jsonl can still be read."""
+def recorded_sources(build: Path) -> list[str]:
+    """The files an index build was made from, as recorded (qa.ingest.source_name), as far as its
+    documents.jsonl can still be read."""
     sources = []
     try:
         with (build / "documents.jsonl").open(encoding="utf-8") as f:
@@ -78,8 +79,7 @@ def recorded_sources(root: Path, build: Path) -> list[Path]:
                 except (ValueError, AttributeError):
                     continue
                 if source:
-                    path = Path(source)
-                    sources.append(path if path.is_absolute() else Path(root).resolve().parent / path)
+                    sources.append(source)
     except OSError:
         pass
     return list(dict.fromkeys(sources))
