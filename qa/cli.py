@@ -295,8 +295,8 @@ def cmd_search(args) -> int:
 
 def render_answer(assistant, result) -> str:
     from qa.cleaning import plain  # Markdown marks make the structure, not the text a reader sees
-    from qa.notices import claim_reason, notice_text
-    from qa.render import refusal_reason, section_path
+    from qa.notices import claim_reason, notice_text, refusal_reason
+    from qa.render import section_path
 
     lines = [plain(result.answer)]
     if result.notice:

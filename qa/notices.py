@@ -60,9 +60,35 @@ def notice_text(notice: str | None, lang: str = "zh") -> str:
 
 
 def _why(text: str) -> str:
-    for pattern, zh in WHY:
+    return _say(text, WHY, lambda zh, groups: zh.format(*groups))
+
+
+REASONS = [  # qa.answering._why's refusal reasons, in the user's language
+    (re.compile(r"^nothing about (.+)$"), {"zh": "资料中没有提到“{0}”", "en": "no passage mentions {0}"}),
+    (re.compile(r"^the reports found are about another place than (.+)$"),
+     {"zh": "找到的报告讲的是别的地方，不是{0}", "en": "the reports found are about another place than {0}"}),
+    (re.compile(r"^confidence ([\d.]+) below the threshold$"),
+     {"zh": "找到的句子不足以回答（置信度 {0}）", "en": "the best sentence found does not answer it surely enough "
+      "(confidence {0})"}),
+    (re.compile(r"^no passages retrieved$"), {"zh": "没有检索到任何段落", "en": "no passage was retrieved"}),
+    (re.compile(r"^the model found no answer in the passages$"),
+     {"zh": "大模型在给出的段落中没有找到答案", "en": "the model found no answer in the passages"}),
+]
+
+
+def refusal_reason(reason: str | None, lang: str = "zh") -> str:
+    """Why an answer was refused, said in lang (the reason as given when it is not one we know)."""
+    def say(said, groups):
+        words = groups if lang == "zh" else [g.replace("、", ", ") for g in groups]
+        return said.get(lang, said["zh"]).format(*words)
+    return _say(reason or "", REASONS, say)
+
+
+def _say(text: str, table, say) -> str:
+    """`say(translation, groups)` for the first pattern of table that matches text, else text."""
+    for pattern, said in table:
         if m := pattern.match(text):
-            return zh.format(*m.groups())
+            return say(said, m.groups())
     return text
 
 

@@ -11,7 +11,7 @@ import re
 
 from qa.answering import NOT_FOUND
 from qa.cleaning import plain
-from qa.notices import claim_reason, notice_text
+from qa.notices import claim_reason, notice_text, refusal_reason
 from qa.types import Answer, Document, Hit
 from qa.ui_text import t
 
@@ -107,28 +107,6 @@ def _confidence(result: Answer, lang: str) -> str:
 def _bracketed(inner: str, lang: str) -> str:
     """（…） after Chinese, " (…)" after English."""
     return f"（{inner}）" if lang == "zh" else f" ({inner})"
-
-
-REASONS = [  # answering._why's reasons, in the user's language
-    (re.compile(r"^nothing about (.+)$"), {"zh": "资料中没有提到“{0}”", "en": "no passage mentions {0}"}),
-    (re.compile(r"^the reports found are about another place than (.+)$"),
-     {"zh": "找到的报告讲的是别的地方，不是{0}", "en": "the reports found are about another place than {0}"}),
-    (re.compile(r"^confidence ([\d.]+) below the threshold$"),
-     {"zh": "找到的句子不足以回答（置信度 {0}）", "en": "the best sentence found does not answer it surely enough "
-      "(confidence {0})"}),
-    (re.compile(r"^no passages retrieved$"), {"zh": "没有检索到任何段落", "en": "no passage was retrieved"}),
-    (re.compile(r"^the model found no answer in the passages$"),
-     {"zh": "大模型在给出的段落中没有找到答案", "en": "the model found no answer in the passages"}),
-]
-
-
-def refusal_reason(reason: str | None, lang: str = "zh") -> str:
-    """Why an answer was refused, said in lang (the reason as given when it is not one we know)."""
-    for pattern, said in REASONS:
-        if m := pattern.match(reason or ""):
-            words = m.groups() if lang == "zh" else [g.replace("、", ", ") for g in m.groups()]
-            return said.get(lang, said["zh"]).format(*words)
-    return reason or ""
 
 
 def sources_html(result: Answer | None, documents: dict[str, Document], lang: str = "zh",
