@@ -27,8 +27,9 @@ STOPWORDS = set(
     "请问 请 一下 提出 提到 说 讲 报告 我们 要 年 月 日 时候 哪天 几月 几号 哪位 多久 多长 多大 几个 "
     "因为 为了 现在 大概 能 得 已经 还要 一共 具体 打算 是 有 让 了 就 还 再 又 啥 呀 些 吗 "
     "文章 里 当时 那年 这年 期间".split())
-# Words users type for what reports spell out.
-SYNONYM_OF = {"gdp": "地区生产总值"}
+# Words users type for what reports spell out: GDP is 国内生产总值 in national reports and
+# 地区生产总值 in a province's or a city's, so it stands for what both share.
+SYNONYM_OF = {"gdp": "生产总值"}
 SYNONYMS = re.compile("|".join(SYNONYM_OF))
 TOKEN = re.compile(r"[\w%]")
 QUESTION_PART = re.compile(r"^(?:哪|什么|多少|几|怎)|(?:哪些|什么|多少|吗|呢)$")

@@ -43,9 +43,12 @@ def test_tokenize_folds_traditional_and_full_width():
     assert tokenize("全區經濟穩步增長") == tokenize("全区经济稳步增长")
 
 
-def test_tokenize_gdp_synonym():
-    assert "地区生产总值" in tokenize("GDP增长了多少")
-    assert "地区生产总值" in tokenize("ＧＤＰ增长了多少")
+@pytest.mark.parametrize("report_words", ["国内生产总值增长", "地区生产总值增长"])
+def test_tokenize_gdp_synonym_matches_national_and_regional_reports(report_words):
+    for question in ("GDP增长了多少", "ＧＤＰ增长了多少"):
+        asked = set(tokenize(question))
+        assert {"生产", "总值", "增长"} <= asked & set(tokenize(report_words))
+        assert "地区" not in asked and "国内" not in asked
 
 
 @pytest.mark.parametrize("text", ["", "？！。，", "的了吗", "🎉"])
