@@ -133,6 +133,7 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
     doc_year = doc.year if doc is not None else None
     if doc_year:
         named_years |= {doc_year + shift for word, shift in RELATIVE_YEARS.items() if word in said}
+    doc_year = doc.plan_year if doc is not None else None  # the year it plans; it reviews the one before
     ys = q.years
     place_doc = place_other = place_said = 0.0
     if q.places:

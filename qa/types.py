@@ -6,6 +6,9 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 
+LAST_QUARTER = 10  # the month from which a report plans the next year
+
+
 @dataclass
 class Document:
     """One report: a whole file, or one report of a compilation file."""
@@ -32,6 +35,15 @@ class Document:
     @property
     def year(self) -> int | None:
         return int(self.date[:4]) if self.date else None
+
+    @property
+    def plan_year(self) -> int | None:
+        """The year the report looks ahead to: its own, or the next for one given in the last
+        quarter (a year-end plenum or congress plans the coming year and reviews its own)."""
+        year = self.year
+        if year and len(self.date) >= 7 and self.date[5:7].isdigit() and int(self.date[5:7]) >= LAST_QUARTER:
+            return year + 1
+        return year
 
     def page_at(self, offset: int) -> int | None:
         """Number of the file page holding text[offset], or None for a format without pages."""

@@ -319,8 +319,10 @@ def test_features_see_another_year_a_plan_and_the_asked_unit():
     ask2 = make({"a": "明年，城中村改造计划拆迁4000户。", "b": "五年累计拆迁4874户，同比增长5%。",
                  "c": "开工地铁2号线、5号线相关站点。"}, a={"date": "2016-12-28"}, b={"date": "2016-12-28"})
     f = features_of(ask2.analysis("2016年计划拆迁多少户？"), "a")
-    assert f["year_other"] == 1 and f["year_doc"] == 1  # "明年" in a 2016 report is 2017
-    assert features_of(ask2.analysis("2017年计划拆迁多少户？"), "a")["year_other"] == 0
+    # "明年" in a 2016 report is 2017; a report of December 2016 plans 2017 and reviews 2016
+    assert f["year_other"] == 1 and f["year_doc_next"] == 1 and f["year_doc_other"] == 0
+    f = features_of(ask2.analysis("2017年计划拆迁多少户？"), "a")
+    assert f["year_other"] == 0 and f["year_doc"] == 1
     assert features_of(ask2.analysis("计划拆迁多少户？"), "b")["tense"] == -1  # a result, a plan asked
     assert features_of(ask2.analysis("累计拆迁了多少户？"), "b")["tense"] == 1
     assert features_of(ask2.analysis("地铁5号线设了几个站点？"), "c")["unit_ok"] == 0
