@@ -231,6 +231,21 @@ class BM25:
             return np.zeros(self.retriever.scores["num_docs"], dtype=np.float32)
         return self.retriever.get_scores(known).astype(np.float32)
 
+    def contains(self, tokens: list[str], rows: np.ndarray) -> np.ndarray:
+        """(rows × tokens) whether each passage row holds each token: a binary search in each
+        token's postings (bm25s keeps them token by token, passage rows ascending)."""
+        out = np.zeros((len(rows), len(tokens)), dtype=bool)
+        vocab, indptr, indices = self.retriever.vocab_dict, self.retriever.scores["indptr"], self.retriever.scores["indices"]
+        for j, token in enumerate(tokens):
+            i = vocab.get(token)
+            if i is None or i + 1 >= len(indptr):
+                continue
+            posting = indices[indptr[i]:indptr[i + 1]]
+            if len(posting):
+                at = np.minimum(np.searchsorted(posting, rows), len(posting) - 1)
+                out[:, j] = posting[at] == rows
+        return out
+
     def idf(self, token: str) -> float:
         """Inverse document frequency; a word no passage has gets the largest value."""
         n = self.retriever.scores["num_docs"]

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from qa import learned, ranking
 from qa.lexical import tokenize
 from qa.normalize import for_search
 from qa.places import place_names
@@ -71,8 +72,9 @@ class Retriever:
     """Searches an index. Everything per passage is a numpy array made once here; a query touches
     Python objects only for its candidates (a few hundred) and for the reports' metadata it names."""
 
-    def __init__(self, index: Index, embedder=None, dense_weight: float | None = None):
+    def __init__(self, index: Index, embedder=None, dense_weight: float | None = None, ranker="shipped"):
         self.index = index
+        self.ranker = ranking.load() if ranker == "shipped" else ranker  # None: fusion and report bonus alone
         self.embedder = embedder
         self.dense_weight = index.manifest.dense_weight if dense_weight is None else dense_weight
         docs = list(index.documents.values())
@@ -88,6 +90,8 @@ class Retriever:
                                     for d in docs)  # token of a title, meeting, kind or speaker → reports
         self._source_docs = _postings({d.source} for d in docs)
         self._position = {doc_id: n for n, doc_id in enumerate(self._doc_ids)}
+        plan_year = np.array([d.plan_year or np.nan for d in docs], dtype=np.float64)  # the year each plans
+        self._layout = ranking.Layout.of(self._doc_row, plan_year, index.bm25.token_starts)
 
     @property
     def doc_of(self) -> np.ndarray:
@@ -96,9 +100,28 @@ class Retriever:
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid", doc_ids: list[str] | None = None,
                years: list[int] | None = None) -> list[Hit]:
+        found = self.candidates(query, mode)
+        if found is None:
+            return []
+        rows, score, bm25, dense_of = found
+        allowed = self._allowed_docs(doc_ids, years)
+        if allowed is not None:
+            score[~allowed[self._doc_row[rows]]] = 0
+        scored = np.flatnonzero(score > 0)
+        best = scored[top(score[scored], k)]
+        passages = self.index.passages
+        return [Hit(passages[int(rows[i])], float(score[i]),
+                    {"bm25": float(bm25[rows[i]]), "dense": dense_of.get(int(rows[i]))})
+                for i in best]
+
+    def candidates(self, query: str, mode: str = "hybrid", features: bool = False):
+        """The candidate passage rows of a query (ascending) and their scores: the learned ranker's
+        probability that a passage answers, or without a ranker the fused score plus the report bonus.
+        Returns (rows, scores, BM25 scores of every passage, dense score by row), or None for an
+        empty index; with `features`, (rows, features, fused scores) for training the ranker."""
         n = len(self._doc_row)
         if n == 0:
-            return []
+            return None
         tokens = tokenize(query)
         bm25 = self.index.bm25.scores(tokens)
         rankings, weights, dense_rows, dense_scores = [], [], None, None
@@ -116,20 +139,56 @@ class Retriever:
             dense_scores = scores[0][: len(dense_rows)]
             rankings.append(dense_rows)
             weights.append(self.dense_weight if mode == "hybrid" else 1.0)
-        rows, fused = fuse(rankings, weights)  # the candidates only, whatever the corpus size
-        bonus = self.doc_bonus(query, tokens)
-        if bonus is not None:
-            fused += bonus[self._doc_row[rows]] * (max(weights) / (RRF_K + 1)) * (fused > 0)
-        allowed = self._allowed_docs(doc_ids, years)
-        if allowed is not None:
-            fused[~allowed[self._doc_row[rows]]] = 0
-        scored = np.flatnonzero(fused > 0)
-        best = scored[top(fused[scored], k)]
         dense_of = dict(zip(dense_rows.tolist(), dense_scores.tolist())) if dense_rows is not None else {}
-        passages = self.index.passages
-        return [Hit(passages[int(rows[i])], float(fused[i]),
-                    {"bm25": float(bm25[rows[i]]), "dense": dense_of.get(int(rows[i]))})
-                for i in best]
+        if self.ranker is None and not features:
+            rows, fused = fuse(rankings, weights)  # the candidates only, whatever the corpus size
+            bonus = self.doc_bonus(query, tokens)
+            if bonus is not None:
+                fused += bonus[self._doc_row[rows]] * (max(weights) / (RRF_K + 1)) * (fused > 0)
+            return rows, fused, bm25, dense_of
+        named = self.named(query, tokens)
+        extra = []
+        reports = named.focus
+        if reports is not None and 0 < len(reports) < len(self._doc_ids) and mode != "dense":  # the best passages of the reports named
+            inside = np.zeros(len(self._doc_ids), dtype=bool)
+            inside[reports] = True
+            hits = matching[inside[self._doc_row[matching]]]
+            extra = [hits[top(bm25[hits], ranking.RESTRICTED)]]
+        fused_rows, fused = fuse(rankings, weights)
+        rows = np.union1d(fused_rows[top(fused, ranking.POOL)], extra[0] if extra else []).astype(np.int64)
+        at = np.minimum(np.searchsorted(fused_rows, rows), max(len(fused_rows) - 1, 0))
+        fused = np.where(fused_rows[at] == rows, fused[at], 0.0) if len(fused_rows) else np.zeros(len(rows))
+        ranks = [_rank_of(rows, r) if r is not None else None
+                 for r in (rankings[0] if mode != "dense" else None, dense_rows)]
+        if ranks[0] is None:
+            ranks[0] = np.full(len(rows), float(CANDIDATES))
+        words = list(dict.fromkeys(t for t in tokens if self.index.bm25.knows(t)))
+        idf = np.array([self.index.bm25.idf(t) for t in words])
+        X = ranking.features(query, named, rows, fused, ranks, bm25[rows], self.index.bm25.contains(words, rows),
+                             idf, self._layout)
+        if features:
+            return rows, X, fused
+        return rows, learned.sigmoid(self.ranker.score(X)), bm25, dense_of
+
+    def named(self, query: str, tokens: list[str]) -> ranking.Named:
+        """What the query names of the indexed reports: years, places, title or meeting words."""
+        years = years_in(query)
+        places = self.places_in(query)
+        meta = np.zeros(len(self._doc_ids))
+        for t in set(tokens) - {str(y) for y in years}:
+            if t in self._meta_docs:
+                meta[self._meta_docs[t]] += 1
+        place = np.zeros(len(self._doc_ids))
+        if places:
+            place = np.where(self._no_place, 0.0, -1.0)
+            for name in places:
+                place[self._place_docs[name]] = 1.0
+        indexed = bool(years) and bool(np.isin(self._layout.doc_year, [y + d for y in years for d in (0, 1)]).any())
+        # the reports it names most clearly: by place, else by title or meeting words, else by year
+        of_year = np.isin(self._doc_year, list(years)) if years else np.zeros(len(meta), dtype=bool)
+        focus = np.flatnonzero(place > 0) if places else np.flatnonzero(meta == meta.max()) if meta.max() > 0 \
+            else np.flatnonzero(of_year) if of_year.any() else None
+        return ranking.Named(years, indexed, places, meta, place, focus)
 
     def report_bonus(self, query: str, tokens: list[str]) -> np.ndarray:
         """Per passage: bonus for the reports that match the question's year, place, meeting or speaker."""
@@ -190,6 +249,17 @@ class Retriever:
         if years:
             ok &= np.isin(self._doc_year, list(years))
         return ok
+
+
+def _rank_of(rows: np.ndarray, ranking: np.ndarray) -> np.ndarray:
+    """Each row's place in a ranking (from 0); the ranking's length for rows not in it."""
+    rank = np.full(len(rows), float(len(ranking)))
+    order = np.argsort(ranking, kind="stable")
+    at = np.searchsorted(ranking[order], rows)
+    found = (at < len(ranking)) & (ranking[order][np.minimum(at, max(len(ranking) - 1, 0))] == rows) if len(ranking) else \
+        np.zeros(len(rows), dtype=bool)
+    rank[found] = order[at[found]]
+    return rank
 
 
 def _postings(name_sets) -> dict[str, np.ndarray]:

@@ -185,15 +185,15 @@ def _pos(flag: str) -> list[float]:
 
 def _context(q: Question, wants: Asked, folded: str, a: int, b: int) -> list[float]:
     """Whether the span is (or is followed by) the noun asked about; the question's words close
-    before and after it, and in its clause; and whether the words the question puts before its
+    before and after it in its clause, and anywhere in its clause; and whether the words the question puts before its
     question word come before the span, those after it after."""
     head = wants.head
     head_in = float(bool(head) and (folded[a:b].endswith(head) or folded[a:b].endswith(head[-1])))
     head_after = float(bool(head) and folded.startswith(head, b))
     total = sum(q.weights.values()) or 1.0
-    left, right = folded[max(0, a - 6):a], folded[b:b + 6]
     lo = max(folded.rfind(c, 0, a) for c in CLAUSE_ENDS) + 1
     hi = min((i for c in CLAUSE_ENDS if (i := folded.find(c, b)) >= 0), default=len(folded))
+    left, right = folded[max(lo, a - 6):a], folded[b:min(hi, b + 6)]  # close by, in its own clause
     clause = folded[lo:a] + " " + folded[b:hi]
     order_l = sum(t in folded[:a] for t in wants.before) / len(wants.before) if wants.before else 0.0
     order_r = sum(t in folded[b:] for t in wants.after) / len(wants.after) if wants.after else 0.0

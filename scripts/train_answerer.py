@@ -35,6 +35,8 @@ from qa.evaluation import load_dataset, load_squad  # noqa: E402
 from qa.extract import numbers  # noqa: E402
 from qa.features import SENTENCE_FEATURES  # noqa: E402
 from qa.metrics import char_f1, normalize_answer  # noqa: E402
+from qa.lexical import segment  # noqa: E402
+from qa.places import place_key  # noqa: E402
 from qa.spans import ANSWERABLE_FEATURES, SPAN_FEATURES, span_matrix  # noqa: E402
 
 PROVINCES = ("北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 "
@@ -81,7 +83,8 @@ def mrc_rows(shared: Path):
 
 def synthetic(assistant, limit_per_doc: int = 30) -> list[dict]:
     """Number questions from report sentences: "…全年完成地区生产总值467.8亿元…" →
-    "<report title>中，全年完成地区生产总值多少？" with the answer 467.8亿元."""
+    "<report title>中，全年完成地区生产总值多少？" (or "<place>全年完成地区生产总值多少？") with the
+    answer 467.8亿元."""
     from qa.chunking import sentence_spans
 
     rows = []
@@ -96,11 +99,26 @@ def synthetic(assistant, limit_per_doc: int = 30) -> list[dict]:
                     found.append((subject, m.group().strip(), s))
         found.sort(key=lambda f: stable(doc.doc_id + f[0] + f[1]))
         title = re.sub(r"\s+", "", doc.title)[:30]
+        if doc.year and str(doc.year) not in title:  # "政府工作报告" → "2008年政府工作报告": as people name it
+            title = f"{doc.year}年{title}"
+        short = place_key(doc.place)  # "安徽省" → "安徽"; a body such as 国务院 has no shorter name
         for subject, number, sentence in found[:limit_per_doc]:
-            rows.append({"id": f"syn-{stable(doc.doc_id + subject + number)}", "question": f"{title}中，{subject}多少？",
+            key = stable(doc.doc_id + subject + number)
+            # the report named by its title, or as people often do, by its place alone ("安徽…多少？")
+            ref = f"{short}" if short and short != doc.place and key % 2 else f"{title}中，"
+            rows.append({"id": f"syn-{key}", "question": f"{ref}{reworded(subject, key)}多少？",
                          "answers": [number], "evidence": sentence, "doc": doc.source, "type": "number",
                          "answerable": True, "about": Path(doc.source).name})
     return rows
+
+
+def reworded(subject: str, key: int) -> str:
+    """A third of the subjects lose some of their words, the last (what is measured) kept: people
+    asking in their own words share fewer words with the report than its own clause does."""
+    if key % 3:
+        return subject
+    words = segment(subject)
+    return "".join(w for i, w in enumerate(words) if i == len(words) - 1 or stable(f"{key}:{i}") % 10 < 6)
 
 
 def moved(row: dict) -> dict | None:

@@ -308,7 +308,8 @@ QUESTIONS = ["城中村改造拆迁了多少户？", "2018年城中村改造拆�
 @pytest.mark.parametrize("which", ["retriever", "place_retriever"])
 @pytest.mark.parametrize("mode", ["bm25", "hybrid", "dense"])
 def test_vectorised_search_equals_the_per_passage_one(request, which, mode):
-    r = request.getfixturevalue(which)
+    learned = request.getfixturevalue(which)
+    r = Retriever(learned.index, learned.embedder, learned.dense_weight, ranker=None)  # fusion and bonus alone
     filters = [(None, None), (["metro", "gd"], None), (None, [2016, 2025]), (["r2018", "js"], [2018, 2025])]
     for question in QUESTIONS:
         for doc_ids, years in filters:
