@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from qa.extract import asked_unit, fits, question_kind
 from qa.lexical import general_frequency, tokenize, word_tag
 from qa.normalize import for_matching, for_search, to_simplified
+from qa.places import names_a_place
 from qa.retrieval import years_in
 
 RELATIVE_YEARS = {"去年": -1, "今年": 0, "明年": 1}
@@ -80,7 +81,7 @@ def read_question(question: str, idf, known, doc_meta: dict[str, str]) -> Questi
     naming = {t: w for t, w in weights.items() if cites_report and any(t in m for m in doc_meta.values())}
     content = {t: w for t, w in weights.items() if t not in naming} or weights
     plain = [c for c in folded if c not in STOP_CHARS and not c.isspace()]
-    places = [PLACE_SUFFIX.sub("", w) for w in weights if word_tag(w) == "ns" or PLACE_SUFFIX.search(w) and len(w) >= 3]
+    places = [PLACE_SUFFIX.sub("", w) for w in weights if names_a_place(w)]
     m = WH.search(folded)
     around = tokenize(folded[max(0, m.start() - 8):m.start()] + " " + folded[m.end():m.end() + 6]) if m else []
     anchors = ("", "")

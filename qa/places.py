@@ -47,6 +47,24 @@ def most_named_place(body: str) -> str | None:
     return best[1] if best else None
 
 
+def names_a_place(word: str) -> bool:
+    """Whether a word of a question names a province, city, county or district: a province (or
+    its short name), or a name jieba knows as a place once 省/市/区/县 is added ("宁波", "拱墅区",
+    "汶川") and that is no common word and starts like none (城镇, 城中村, 新建, 中心 are not
+    places; nor is 中国 or 中美, which name no report's place)."""
+    stem = SUFFIX.sub("", word)
+    if stem in SHORT_PLACE or word in PROVINCES:
+        return True
+    if len(stem) < 2 or NOT_PLACE.match(stem):
+        return False
+    from qa.lexical import _jieba
+
+    tags = _jieba().posseg.dt.word_tag_tab
+    if tags.get(word) not in (None, "ns"):  # an ordinary word first (中心, 和平): no place
+        return False
+    return any(tags.get(stem + suffix) == "ns" for suffix in "省市区县")
+
+
 def place_in(text: str) -> str | None:
     """The place a meeting name, role or title names: "广东省", "杭州市拱墅区", "国务院", "中共中央"."""
     if re.search(r"全国人民代表大会|国务院", text):
