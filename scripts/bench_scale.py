@@ -330,7 +330,9 @@ def main():
     args = parser.parse_args()
     if args.query_child:
         return query_child(*args.query_child, args.langchain_path, args.langchain_questions)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    # the project first, then what PYTHONPATH already names (jieba_fast installed with --target, say)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     if args.approximate_from:
         env["QA_APPROXIMATE_FROM"] = str(args.approximate_from)
     results = []
