@@ -208,14 +208,35 @@ class BM25:
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> "BM25":
+        vocab: dict[str, int] = {}
+        ids = np.fromiter((vocab.setdefault(t, len(vocab)) for tokens in token_lists for t in tokens),
+                          dtype=np.int32, count=sum(map(len, token_lists)))
+        starts = np.cumsum([0] + [len(tokens) for tokens in token_lists], dtype=np.int64)
+        return cls.from_ids(ids, starts, list(vocab))
+
+    @classmethod
+    def from_ids(cls, ids: np.ndarray, starts: np.ndarray, words: list[str]) -> "BM25":
+        """The index of passages whose tokens are words[ids[starts[i]:starts[i + 1]]] (qa/bm25_arrays.py
+        computes what bm25s would)."""
         import bm25s
 
+        from qa.bm25_arrays import score_arrays
+
+        # bm25s cannot index an empty corpus or an empty passage; a placeholder token keeps rows aligned
+        vocab = {word: i for i, word in enumerate(words)}
+        scored_ids, scored_starts = ids, starts
+        empty = np.flatnonzero(np.diff(starts) == 0) if len(starts) > 1 else np.zeros(1, np.int64)
+        if len(empty):
+            placeholder = vocab.setdefault("\x00", len(vocab))
+            scored_ids = np.insert(ids, starts[empty], placeholder).astype(np.int32)
+            scored_starts = (starts + np.searchsorted(empty, np.arange(len(starts)), side="left")
+                             if len(starts) > 1 else np.array([0, 1], np.int64))
         retriever = bm25s.BM25()
-        # bm25s cannot index an empty corpus or an empty document; a placeholder token keeps rows aligned
-        retriever.index([tokens or ["\x00"] for tokens in token_lists] or [["\x00"]], show_progress=False)
-        vocab = retriever.vocab_dict
-        ids = np.fromiter((vocab[t] for tokens in token_lists for t in tokens), dtype=np.int32)
-        starts = np.cumsum([0] + [len(tokens) for tokens in token_lists], dtype=np.int64)
+        retriever.scores = score_arrays(scored_ids, scored_starts, len(vocab))
+        retriever.nonoccurrence_array = None
+        vocab.setdefault("", len(vocab))  # bm25s' empty token, which no passage has
+        retriever.vocab_dict = vocab
+        retriever.unique_token_ids_set = set(vocab.values())
         return cls(retriever, ids, starts)
 
     def save(self, folder: Path) -> None:
