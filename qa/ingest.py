@@ -211,7 +211,7 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
                            documents={d.source: d.content_hash for d in documents.values()}),
             documents, passages, np.array([store.passage_key(p.passage_id) for p in passages],
                                                 dtype=np.int64),
-            dense, BM25.build(_tokens(old, kept, passages, progress)))
+            dense, _bm25(old, kept, passages, progress))
         if len(np.unique(index.ids)) != len(index.ids):
             raise RuntimeError("two passages share an id; this is a bug, please report it")
         if written:
@@ -225,14 +225,13 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     return report
 
 
-def _tokens(old, kept: np.ndarray, passages: list[Passage], progress: bool = False) -> list[list[str]]:
-    """The BM25 tokens of every passage: those carried over from the old index as it kept them,
-    the others segmented (qa.lexical.tokenize_all: shared strings, a process per core for many)."""
-    carried = old.bm25.tokens_of(kept) if old is not None and len(kept) else None
-    if carried is None:
-        carried = []
-    fresh = tokenize_all([f"{p.section}\n{p.text}" for p in passages[len(carried):]], progress)
-    return carried + fresh
+def _bm25(old, kept: np.ndarray, passages: list[Passage], progress: bool = False) -> BM25:
+    """The BM25 index of every passage: those carried over from the old index with the tokens it
+    kept (ids, not segmented again nor turned back into strings), the others segmented
+    (qa.lexical.tokenize_all: shared strings, a process per core for many)."""
+    carried = len(kept) if old is not None and old.bm25.token_ids is not None else 0
+    fresh = tokenize_all([f"{p.section}\n{p.text}" for p in passages[carried:]], progress)
+    return old.bm25.carry(kept, fresh) if carried else BM25.build(fresh)
 
 
 POOL_FILES = 500  # changed files from which they are cleaned, described and chunked in a process per core

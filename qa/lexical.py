@@ -239,6 +239,35 @@ class BM25:
         retriever.unique_token_ids_set = set(vocab.values())
         return cls(retriever, ids, starts)
 
+    def carry(self, rows: np.ndarray, token_lists: list[list[str]]) -> "BM25 | None":
+        """The index of these passage rows of this one, as they were indexed, followed by passages
+        of these tokens; None when this index did not keep its tokens. Words no passage has any
+        more leave the vocabulary, as in an index built from all the tokens."""
+        if self.token_ids is None:
+            return None
+        rows = np.asarray(rows, dtype=np.int64)
+        starts, lengths = self.token_starts[rows], self.token_starts[rows + 1] - self.token_starts[rows]
+        offsets = np.cumsum(np.r_[0, lengths]).astype(np.int64)
+        kept = np.asarray(self.token_ids)[np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])]
+        words = self._words()
+        used = np.zeros(len(words), bool)
+        used[kept] = True
+        new_id = np.cumsum(used) - 1
+        words = [w for w, u in zip(words, used.tolist()) if u]
+        vocab = {w: i for i, w in enumerate(words)}
+        fresh = np.fromiter((vocab.setdefault(t, len(vocab)) for tokens in token_lists for t in tokens),
+                            dtype=np.int32, count=sum(map(len, token_lists)))
+        ids = np.concatenate([new_id[kept].astype(np.int32), fresh])
+        fresh_starts = offsets[-1] + np.cumsum([len(tokens) for tokens in token_lists], dtype=np.int64)
+        return BM25.from_ids(ids, np.concatenate([offsets, fresh_starts]), list(vocab))
+
+    def _words(self) -> list[str]:
+        vocab = self.retriever.vocab_dict
+        words = [""] * (max(vocab.values(), default=-1) + 1)
+        for word, i in vocab.items():
+            words[i] = word
+        return words
+
     def save(self, folder: Path) -> None:
         self.retriever.save(str(folder), show_progress=False)
         if self.token_ids is not None:
@@ -261,10 +290,7 @@ class BM25:
         """The tokens of these passage rows as they were indexed; None when they were not kept."""
         if self.token_ids is None:
             return None
-        vocab = self.retriever.vocab_dict
-        words = [""] * (max(vocab.values(), default=-1) + 1)
-        for word, i in vocab.items():
-            words[i] = word
+        words = self._words()
         starts = self.token_starts
         return [[words[i] for i in self.token_ids[starts[r]:starts[r + 1]].tolist()] for r in rows]
 

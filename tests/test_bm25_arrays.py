@@ -83,3 +83,20 @@ def test_saved_and_loaded_it_searches_the_same(tmp_path):
     query = tokenize("地区生产总值增长多少")
     np.testing.assert_array_equal(loaded.scores(query), ours.scores(query))
     assert loaded.tokens_of([3]) == [token_lists[3]]
+
+
+def test_carried_rows_and_new_passages_index_as_one_built_from_all_their_tokens(tmp_path):
+    token_lists = [tokenize(t) for t in passages_of_the_corpus(120)]
+    token_lists[7] = []
+    old = BM25.build(token_lists)
+    old.save(tmp_path)
+    old = BM25.load(tmp_path)  # mapped, as ingest finds it
+    rows = np.array([i for i in range(len(token_lists)) if i % 3], dtype=np.int64)
+    fresh = [["新词甲", "地铁"], [], tokenize("城中村改造完成拆迁和整治5500户")]
+    carried = old.carry(rows, fresh)
+    expected = [token_lists[i] for i in rows] + fresh
+    same_index(carried.retriever, bm25s_own(expected))
+    assert carried.tokens_of(range(len(expected))) == expected
+    gone = set(t for i in range(0, len(token_lists), 3) for t in token_lists[i]) - set(t for e in expected for t in e)
+    assert gone and not any(carried.knows(t) for t in gone)  # words only dropped passages had are unknown now
+    assert BM25(old.retriever).carry(rows, fresh) is None  # an index that kept no tokens
