@@ -13,7 +13,7 @@ import json
 import mmap
 from pathlib import Path
 
-from qa.passages import lines
+from qa.passages import file_lines
 from qa.types import Document
 
 TEXTS = "texts.jsonl"
@@ -27,7 +27,7 @@ class TextTable:
         with self.path.open("rb") as f:
             size = f.seek(0, 2)
             self._data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        self._starts, self._ends = lines(self._data)
+        self._starts, self._ends = file_lines(self.path)
 
     def __len__(self) -> int:
         return len(self._starts)

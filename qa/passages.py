@@ -24,8 +24,23 @@ SCAN_BYTES = 1 << 26  # newline scan in slices of 64 MB: no temporary array of t
 def lines(data) -> tuple[np.ndarray, np.ndarray]:
     """(start, end) byte offsets of each non-empty line of data, end excluding the newline."""
     size = len(data)
-    newlines = [np.flatnonzero(np.frombuffer(data, np.uint8, count=min(SCAN_BYTES, size - at), offset=at) == 10) + at
-                for at in range(0, size, SCAN_BYTES)]
+    return _rows([np.flatnonzero(np.frombuffer(data, np.uint8, count=min(SCAN_BYTES, size - at), offset=at) == 10) + at
+                  for at in range(0, size, SCAN_BYTES)], size)
+
+
+def file_lines(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """lines() of a file, read in slices rather than through its mapping: a scan through the
+    mapping would leave every page of the file resident in the process (counted in its memory)
+    although a question reads a few lines."""
+    newlines, size = [], 0
+    with Path(path).open("rb") as f:
+        while block := f.read(SCAN_BYTES):
+            newlines.append(np.flatnonzero(np.frombuffer(block, np.uint8) == 10) + size)
+            size += len(block)
+    return _rows(newlines, size)
+
+
+def _rows(newlines: list[np.ndarray], size: int) -> tuple[np.ndarray, np.ndarray]:
     newlines = np.concatenate(newlines).astype(np.int64) if newlines else np.zeros(0, np.int64)
     starts = np.concatenate([[0], newlines + 1]).astype(np.int64)
     ends = np.append(newlines, size).astype(np.int64)
@@ -48,7 +63,7 @@ class PassageTable(Sequence):
         with self.path.open("rb") as f:
             size = f.seek(0, 2)
             self._data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        self._starts, self._ends = lines(self._data)
+        self._starts, self._ends = file_lines(self.path)
 
     def __len__(self) -> int:
         return len(self._starts)
