@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
 from qa import onnx_query
 from qa.embedding import (CORPUS_MODEL, Embedder, ModelUnavailable, load_index_model, load_model, resolve_model,
                           train_corpus_model)
-from qa.lexical import BM25, MAX_PROCESSES, tokenize_all
+from qa.lexical import BM25, MAX_PROCESSES, token_rows
 from qa.reports import documents_from, load_catalog
 from qa.types import Document, Passage
 
@@ -171,6 +172,7 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
         if renamed:
             moved.add(renamed)
         made.append((name, found, parts))
+    del changed, jobs  # the files' own texts: not needed any more (half a gigabyte a million passages)
     replaced = gone | moved | set(report.updated)
 
     documents: dict[str, Document] = {}
@@ -225,12 +227,29 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     return report
 
 
+class PassageTexts(Sequence):
+    """What is embedded and segmented of each passage (its section path, then its text), made
+    when asked for: a million of them at once would take a gigabyte."""
+
+    def __init__(self, passages: list[Passage], start: int = 0):
+        self.passages, self.start = passages, start
+
+    def __len__(self) -> int:
+        return len(self.passages) - self.start
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        p = self.passages[self.start + i if i >= 0 else i]
+        return f"{p.section}\n{p.text}"
+
+
 def _bm25(old, kept: np.ndarray, passages: list[Passage], progress: bool = False) -> BM25:
     """The BM25 index of every passage: those carried over from the old index with the tokens it
-    kept (ids, not segmented again nor turned back into strings), the others segmented
-    (qa.lexical.tokenize_all: shared strings, a process per core for many)."""
+    kept (ids, not segmented again nor turned back into strings), the others segmented as they are
+    indexed (qa.lexical.token_rows: a process per core for many)."""
     carried = len(kept) if old is not None and old.bm25.token_ids is not None else 0
-    fresh = tokenize_all([f"{p.section}\n{p.text}" for p in passages[carried:]], progress)
+    fresh = token_rows(PassageTexts(passages, carried), len(passages) - carried, progress)
     return old.bm25.carry(kept, fresh) if carried else BM25.build(fresh)
 
 
@@ -324,14 +343,14 @@ def _embedder(old, settings: Settings, passages: list[Passage], tmp: Path, repor
                          f"using a static model trained on this corpus instead ({CORPUS_MODEL}). "
                          f"Install {DEFAULT_EMBED_MODEL} as above and ingest with --rebuild for better "
                          f"results on paraphrased questions.")
-        return (train_corpus_model([f"{p.section}\n{p.text}" for p in passages], folder),
+        return (train_corpus_model(PassageTexts(passages), folder),
                 folder, CORPUS_MODEL_WEIGHT)
 
 
 def _dense(old, replaced: set[str], documents, new_passages, embedder, progress: bool, approximate_from: int):
     import faiss
 
-    vectors = embedder.encode_passages([f"{p.section}\n{p.text}" for p in new_passages], progress=progress) \
+    vectors = embedder.encode_passages(PassageTexts(new_passages), progress=progress) \
         if new_passages else np.zeros((0, embedder.dim), np.float32)
     keys = np.array([store.passage_key(p.passage_id) for p in new_passages], dtype=np.int64)
     if old is None:

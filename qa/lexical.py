@@ -125,36 +125,51 @@ def tokenize(text: str) -> list[str]:
 
 
 def tokenize_all(texts: list[str], progress: bool = False, processes: int | None = None) -> list[list[str]]:
-    """tokenize() of every text, each distinct token one string object (a big corpus has millions
-    of tokens but few distinct ones, and a copy of each would take gigabytes). Above POOL_MIN texts
-    the work is shared by a pool of processes, one per core (jieba holds the GIL); progress shows a
-    bar with passages per second."""
+    """tokenize() of every text, each distinct token one string object (token_rows)."""
+    return list(token_rows(texts, len(texts), progress, processes))
+
+
+def token_rows(texts, total: int, progress: bool = False, processes: int | None = None):
+    """tokenize() of each of `total` texts (any iterable), in order, as they are made: a big
+    corpus is indexed without holding all its texts or all its token lists at once. Each distinct
+    token is one string object (a big corpus has millions of tokens but few distinct ones, and a
+    copy of each would take gigabytes). Above POOL_MIN texts the work is shared by a pool of
+    processes, one per core (jieba holds the GIL); progress shows a bar with passages per second."""
     same: dict[str, str] = {}
-    out: list[list[str]] = []
-    bar = _bar(len(texts), progress)
+    bar = _bar(total, progress)
     processes = processes or min(os.cpu_count() or 1, MAX_PROCESSES)
-    if len(texts) < POOL_MIN or processes < 2:
+    done = 0
+    if total < POOL_MIN or processes < 2:
         for text in texts:
-            out.append([same.setdefault(t, t) for t in tokenize(text)])
-            if bar is not None and len(out) % 500 == 0:
+            yield [same.setdefault(t, t) for t in tokenize(text)]
+            done += 1
+            if bar is not None and done % 500 == 0:
                 bar.update(500)
     else:
+        import itertools
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        chunks = [texts[i:i + POOL_CHUNK] for i in range(0, len(texts), POOL_CHUNK)]
+        texts = iter(texts)
+        chunks = iter(lambda: list(itertools.islice(texts, POOL_CHUNK)), [])
         # spawn, not fork: the parent may hold torch's threads, and a worker needs only jieba
         with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for packed in pool.map(_tokenize_packed, chunks):
+            pending = [pool.submit(_tokenize_packed, chunk) for chunk in itertools.islice(chunks, 2 * processes)]
+            while pending:
+                packed = pending.pop(0).result()
+                chunk = next(chunks, None)  # a few chunks in flight, not the whole corpus' texts
+                if chunk is not None:
+                    pending.append(pool.submit(_tokenize_packed, chunk))
                 rows = packed if isinstance(packed, list) else \
                     [row.split("\x1f") if row else [] for row in packed.split("\x1e")]
-                out += [[same.setdefault(t, t) for t in row] for row in rows]
+                for row in rows:
+                    yield [same.setdefault(t, t) for t in row]
+                done += len(rows)
                 if bar is not None:
-                    bar.update(len(out) - bar.n)
+                    bar.update(done - bar.n)
     if bar is not None:
-        bar.update(len(texts) - bar.n)
+        bar.update(total - bar.n)
         bar.close()
-    return out
 
 
 POOL_MIN = 20000  # texts below which starting worker processes (about a second each) does not pay
@@ -197,6 +212,18 @@ def general_frequency(word: str) -> int:
     return _jieba().dt.FREQ.get(word, 0)
 
 
+def _ids(token_lists, vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(token ids, start of each passage's ids) of token lists (any iterable), new words added to
+    vocab; 4 bytes a token, not a Python list's 8 and more."""
+    from array import array
+
+    ids, lengths = array("i"), array("q", [0])
+    for tokens in token_lists:
+        ids.extend([vocab.setdefault(t, len(vocab)) for t in tokens])
+        lengths.append(len(tokens))
+    return np.frombuffer(ids, np.int32).copy() if ids else np.zeros(0, np.int32), np.cumsum(lengths, dtype=np.int64)
+
+
 class BM25:
     """bm25s index over passage tokens; scores every passage for a query. It keeps each passage's
     tokens too (ids into its vocabulary, tokens.npy and token_starts.npy beside bm25s' arrays), so
@@ -207,11 +234,10 @@ class BM25:
         self.token_ids, self.token_starts = token_ids, token_starts
 
     @classmethod
-    def build(cls, token_lists: list[list[str]]) -> "BM25":
+    def build(cls, token_lists) -> "BM25":
+        """The index of passages of these tokens (lists of strings, any iterable)."""
         vocab: dict[str, int] = {}
-        ids = np.fromiter((vocab.setdefault(t, len(vocab)) for tokens in token_lists for t in tokens),
-                          dtype=np.int32, count=sum(map(len, token_lists)))
-        starts = np.cumsum([0] + [len(tokens) for tokens in token_lists], dtype=np.int64)
+        ids, starts = _ids(token_lists, vocab)
         return cls.from_ids(ids, starts, list(vocab))
 
     @classmethod
@@ -239,7 +265,7 @@ class BM25:
         retriever.unique_token_ids_set = set(vocab.values())
         return cls(retriever, ids, starts)
 
-    def carry(self, rows: np.ndarray, token_lists: list[list[str]]) -> "BM25 | None":
+    def carry(self, rows: np.ndarray, token_lists) -> "BM25 | None":
         """The index of these passage rows of this one, as they were indexed, followed by passages
         of these tokens; None when this index did not keep its tokens. Words no passage has any
         more leave the vocabulary, as in an index built from all the tokens."""
@@ -255,11 +281,9 @@ class BM25:
         new_id = np.cumsum(used) - 1
         words = [w for w, u in zip(words, used.tolist()) if u]
         vocab = {w: i for i, w in enumerate(words)}
-        fresh = np.fromiter((vocab.setdefault(t, len(vocab)) for tokens in token_lists for t in tokens),
-                            dtype=np.int32, count=sum(map(len, token_lists)))
+        fresh, fresh_starts = _ids(token_lists, vocab)
         ids = np.concatenate([new_id[kept].astype(np.int32), fresh])
-        fresh_starts = offsets[-1] + np.cumsum([len(tokens) for tokens in token_lists], dtype=np.int64)
-        return BM25.from_ids(ids, np.concatenate([offsets, fresh_starts]), list(vocab))
+        return BM25.from_ids(ids, np.concatenate([offsets, offsets[-1] + fresh_starts[1:]]), list(vocab))
 
     def _words(self) -> list[str]:
         vocab = self.retriever.vocab_dict
