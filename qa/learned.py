@@ -58,9 +58,56 @@ class Trees:
     def score(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         X = np.atleast_2d(x)
+        if not len(X):
+            return np.zeros(0)
+        # which way each row goes at every split of every tree, all in one comparison; a leaf is
+        # reached when every split on its path went its way: a count per leaf, small matrix
+        # products per tree. The same leaves as walking the trees (score_by_level), the same sum.
+        splits, coef, need, values = self._paths()
+        went_left = (X[:, splits[0]] <= splits[1]).astype(np.float64)  # rows × (trees · splits per tree)
+        went_left = went_left.reshape(len(X), len(coef), -1).transpose(1, 0, 2)  # trees × rows × splits
+        leaf = np.argmax(went_left @ coef == need[:, None, :], axis=2)  # trees × rows
+        out = np.ascontiguousarray(np.take_along_axis(values, leaf, axis=1).T).sum(axis=1)
+        return out if x.ndim > 1 else out[0]
+
+    def _paths(self):
+        """(split features and thresholds, flattened by tree; per tree a splits × leaves matrix, +1
+        where a leaf's path goes left at the split and -1 where it goes right; per leaf the number
+        of left turns on its path, which that matrix's product reaches only at the row's leaf; the
+        leaves' values), made once."""
+        if getattr(self, "_path_arrays", None) is None:
+            trees, n_splits = len(self.feature), max(1, int((self.feature >= 0).sum(axis=1).max()))
+            n_leaves = int((self.feature < 0).sum(axis=1).max())
+            features = np.zeros((trees, n_splits), np.int64)
+            thresholds = np.full((trees, n_splits), np.inf)  # padding: a split no leaf's path uses
+            coef = np.zeros((trees, n_splits, n_leaves))
+            need = np.full((trees, n_leaves), -1.0)  # padding leaves are never reached
+            values = np.zeros((trees, n_leaves))
+            for t in range(trees):
+                column = {}
+                stack, leaves = [(0, ())], 0
+                while stack:
+                    node, path = stack.pop()
+                    if self.feature[t, node] < 0:
+                        for j, sign in path:
+                            coef[t, j, leaves] = sign
+                        need[t, leaves] = sum(sign > 0 for _, sign in path)
+                        values[t, leaves] = self.value[t, node]
+                        leaves += 1
+                        continue
+                    j = column.setdefault(node, len(column))
+                    features[t, j], thresholds[t, j] = self.feature[t, node], self.threshold[t, node]
+                    stack += [(int(self.right[t, node]), path + ((j, -1.0),)), (int(self.left[t, node]), path + ((j, 1.0),))]
+            self._path_arrays = ((features.ravel(), thresholds.ravel()), coef, need, values)
+        return self._path_arrays
+
+    def score_by_level(self, x: np.ndarray) -> np.ndarray:
+        """score() as every pair descending every level: the reference it is tested against."""
+        x = np.asarray(x, dtype=np.float64)
+        X = np.atleast_2d(x)
         t, rows = np.arange(len(self.feature)), np.arange(len(X))[:, None]
         node = np.zeros((len(X), len(t)), dtype=np.int64)
-        for _ in range(self.depth):  # all trees and rows descend one level at a time
+        for _ in range(self.depth):
             f = self.feature[t, node]
             down = np.where(X[rows, np.maximum(f, 0)] <= self.threshold[t, node], self.left[t, node], self.right[t, node])
             node = np.where(f < 0, node, down)
