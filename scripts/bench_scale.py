@@ -13,7 +13,8 @@ For each size, in a fresh temporary folder:
    calls, and LangChain's BM25Retriever (rank_bm25) over the same jieba tokens when
    langchain_community and rank_bm25 can be imported (measurement only, not a dependency:
    `pip install --target DIR langchain-community rank_bm25`, then pass --langchain-path DIR);
-4. runs `qa ask --json --questions FILE` and takes the median of each answer's timings_ms.total.
+4. runs `qa ask --json --questions FILE` and takes the median of each answer's timings_ms.total;
+5. adds a paragraph to one report and runs `qa ingest` again (the incremental path), timed.
 
 The questions (--questions, default 421) are made from the corpus' sentences, a third of them
 naming the report's year, a third its place and year. Timings vary with the machine's load:
@@ -291,11 +292,18 @@ def bench_size(size: int, args, env: dict) -> dict:
         totals = [t["total"] for t in timings]
         disk = {p.name: p.stat().st_size for p in next(index.glob("build-*")).iterdir() if p.is_file()}
         disk["bm25"] = sum(p.stat().st_size for p in next(index.glob("build-*")).glob("bm25/*"))
+        changed = sorted(corpus.glob("*.txt"))[len(catalog) // 2]  # one report changed: a paragraph added
+        changed.write_text(changed.read_text(encoding="utf-8") + "新建口袋公园四十二个，引进高层次人才二百五十六名。\n",
+                           encoding="utf-8")
+        again = run_measured([py, "-m", "qa", "ingest", str(corpus), "--index", str(index), "--json"], env)
+        if json.loads(again["stdout"])["updated"] != [f"{corpus.name}/{changed.name}"]:
+            raise RuntimeError(f"re-ingest did not update just {changed.name}: {again['stdout'][:300]}")
     return {"size": size, "documents": summary["documents"], "passages": summary["passages"],
             "ingest_wall_s": ingest["wall_s"], "ingest_cpu_s": ingest["cpu_s"], "ingest_peak_bytes": ingest["peak_bytes"],
             "ingest_passages_per_s": summary["passages"] / ingest["wall_s"], **q,
             "ask_ms_median": statistics.median(totals), "ask_ms_p95": _p95(totals), "ask_retrieve_ms_median": statistics.median(t["retrieve"] for t in timings), "ask_wall_per_question_ms": 1000 * ask["wall_s"] / len(totals),
-            "disk_bytes": disk}
+            "disk_bytes": disk, "reingest_one_wall_s": again["wall_s"], "reingest_one_cpu_s": again["cpu_s"],
+            "reingest_one_inside_s": json.loads(again["stdout"])["seconds"]}
 
 
 def _get(r: dict, key: str, digits: int = 2) -> str:
@@ -338,6 +346,9 @@ def table(results: list[dict]) -> str:
              row("ingest wall (CPU)", lambda r: f"{r['ingest_wall_s']:.0f} s ({r['ingest_cpu_s']:.0f} s)"),
              row("ingest passages/s (wall)", lambda r: f"{r['ingest_passages_per_s']:.0f}"),
              row("ingest peak memory (process tree)", lambda r: _mb(r["ingest_peak_bytes"])),
+             row("`qa ingest` again, one report changed: process wall (CPU), inside ingest()",
+                 lambda r: f"{r['reingest_one_wall_s']:.1f} s ({r['reingest_one_cpu_s']:.1f} s), "
+                           f"{r['reingest_one_inside_s']:.1f} s" if "reingest_one_wall_s" in r else "–"),
              row("on disk", lambda r: ", ".join(f"{k} {_mb(v)}" for k, v in sorted(r["disk_bytes"].items())
                                                 if v > 1e6))]
     return "\n".join(lines)
