@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q 'jieba-fast==0.53' || echo "jieba-fast not installed (it compiles C: is a compiler there?); tokenizing with jieba, the same words, slower"
 	touch $(STAMP)
 
 index: setup
