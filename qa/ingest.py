@@ -25,6 +25,7 @@ import numpy as np
 from qa import dense as dense_index
 from qa import loading, overrides, store
 from qa.ocr import LOW_CONFIDENCE, Ocr
+from qa.passages import Carried, PassageTable
 from qa.chunking import chunk
 from qa.cleaning import clean, clean_pages
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
@@ -176,13 +177,11 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     replaced = gone | moved | set(report.updated)
 
     documents: dict[str, Document] = {}
-    passages: list[Passage] = []
     kept = np.zeros(0, np.int64)  # rows of the old index's passages carried over
     if old:
         documents = {k: d for k, d in old.documents.items() if d.source not in replaced}
         kept = np.flatnonzero(np.array([d in documents for d in old.documents], dtype=bool)[old.doc_rows()]) \
             if len(old.ids) else kept
-        passages = [old.passages[int(i)] for i in kept]
     new_passages: list[Passage] = []
     for name, found, parts in made:
         clash = next((d for d in found if d.doc_id in documents and documents[d.doc_id].source != name), None)
@@ -194,7 +193,7 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
         for doc in found:
             documents[doc.doc_id] = doc
         new_passages += parts
-    passages += new_passages
+    passages = _passages(old, kept, new_passages, documents)
     if old is None and not documents:  # an index that would answer every question with a refusal
         report.model = settings.embed_model
         report.seconds = time.perf_counter() - started
@@ -211,8 +210,9 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
             store.Manifest(embed_model=embedder.name, dim=embedder.dim, chunk_size=settings.chunk_size,
                            chunk_overlap=settings.chunk_overlap, dense_weight=weight,
                            documents={d.source: d.content_hash for d in documents.values()}),
-            documents, passages, np.array([store.passage_key(p.passage_id) for p in passages],
-                                                dtype=np.int64),
+            documents, passages, np.concatenate([old.ids[kept] if old is not None else np.zeros(0, np.int64),
+                                                 np.array([store.passage_key(p.passage_id) for p in new_passages],
+                                                          dtype=np.int64)]),
             dense, _bm25(old, kept, passages, progress))
         if len(np.unique(index.ids)) != len(index.ids):
             raise RuntimeError("two passages share an id; this is a bug, please report it")
@@ -225,6 +225,20 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     report.ocr_pages, report.ocr_cached = ocr.pages_done + ocr.pages_cached, ocr.pages_cached
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _passages(old, kept: np.ndarray, new: list[Passage], documents: dict):
+    """The new build's passages: the old build's kept rows (not parsed: carried as stored, when the
+    old build is a loaded one), then the new ones."""
+    if old is None:
+        return new
+    if not isinstance(old.passages, PassageTable):
+        return [old.passages[int(i)] for i in kept] + new
+    position = {doc_id: n for n, doc_id in enumerate(documents)}
+    moved = np.array([position.get(doc_id, -1) for doc_id in old.documents], dtype=np.int64)
+    doc_rows = np.concatenate([moved[old.doc_rows()[kept]] if len(kept) else np.zeros(0, np.int64),
+                               np.array([position[p.doc_id] for p in new], dtype=np.int64)])
+    return Carried(old.passages, kept, new, doc_rows)
 
 
 class PassageTexts(Sequence):

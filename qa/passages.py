@@ -79,8 +79,12 @@ class PassageTable(Sequence):
             raise IndexError(f"passage row {i} of {n}")
         return self.read(i)
 
+    def raw(self, i: int) -> bytes:
+        """Row i's line as stored, without its newline: copied as is into the next build."""
+        return self._data[self._starts[i]:self._ends[i]]
+
     def read(self, i: int) -> Passage:
-        line = self._data[self._starts[i]:self._ends[i]]
+        line = self.raw(i)
         try:
             return parse(line)
         except (ValueError, TypeError) as exc:
@@ -92,6 +96,35 @@ class PassageTable(Sequence):
     def __iter__(self):
         for i in range(len(self)):
             yield self.read(i)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and len(other) == len(self) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None
+
+
+class Carried(Sequence):
+    """The passages of a new build: rows of the previous build's table, kept as they are stored
+    (an ingest that changes a few reports neither parses nor writes again the others'), then the
+    new passages. `doc_rows[i]` is the position of passage i's document in the new build."""
+
+    def __init__(self, table: PassageTable, rows: np.ndarray, new: list[Passage], doc_rows: np.ndarray):
+        self.table, self.rows, self.new, self.doc_rows = table, np.asarray(rows, dtype=np.int64), list(new), doc_rows
+
+    def __len__(self) -> int:
+        return len(self.rows) + len(self.new)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i) + (len(self) if int(i) < 0 else 0)
+        if not 0 <= i < len(self):
+            raise IndexError(f"passage row {i} of {len(self)}")
+        return self.table.read(int(self.rows[i])) if i < len(self.rows) else self.new[i - len(self.rows)]
+
+    def stored_line(self, i: int) -> bytes | None:
+        """Passage i's line in the previous build; None for a new passage."""
+        return self.table.raw(int(self.rows[i])) if i < len(self.rows) else None
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Sequence) and len(other) == len(self) and all(a == b for a, b in zip(self, other))

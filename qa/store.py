@@ -262,8 +262,12 @@ def _write_build(tmp: Path, index: Index, embedder_dir: Path | None, faiss) -> N
     (tmp / "manifest.json").write_text(json.dumps(asdict(index.manifest), ensure_ascii=False, indent=2),
                                        encoding="utf-8")
     stored_documents.write(tmp, index.documents.values())
-    _write_jsonl(tmp / "passages.jsonl",
-                 ({**_row(p), "key": int(k)} for p, k in zip(index.passages, index.ids.tolist())))
+    stored = getattr(index.passages, "stored_line", lambda i: None)  # a carried passage's line as it was
+    with (tmp / "passages.jsonl").open("wb") as f:
+        for i, key in enumerate(index.ids.tolist()):
+            line = stored(i)
+            f.write((line if line is not None else
+                     json.dumps({**_row(index.passages[i]), "key": int(key)}, ensure_ascii=False).encode()) + b"\n")
     np.save(tmp / "passage_ids.npy", np.asarray(index.ids, dtype=np.int64))
     np.save(tmp / "passage_docs.npy", index.doc_rows().astype(np.int32))
     faiss.write_index(index.dense, str(tmp / "dense.faiss"))
