@@ -16,6 +16,8 @@ import numpy as np
 
 K1, B = 1.5, 0.75
 CHUNK_TOKENS = 1 << 22  # tokens per slice of passages: the temporary arrays stay at a few hundred MB
+KEEP_PAIRS_TOKENS = 50_000_000  # up to this many tokens (~330k passages) each slice's pairs, counted
+# for the document frequencies, are kept for the scores (12 bytes a pair) instead of counted again
 
 
 def _slices(starts: np.ndarray):
@@ -45,9 +47,12 @@ def score_arrays(ids: np.ndarray, starts: np.ndarray, n_vocab: int) -> dict:
     lengths = np.diff(starts)
     avg_len = lengths.mean()  # as bm25s takes it: numpy's mean of the int64 lengths
     df = np.zeros(n_vocab, np.int64)
+    kept = [] if len(ids) <= KEEP_PAIRS_TOKENS else None
     for first, last in _slices(starts):
-        tokens, _, _ = _pairs(ids, starts, first, last, n_docs)
+        tokens, docs, tf = _pairs(ids, starts, first, last, n_docs)
         df += np.bincount(tokens, minlength=n_vocab)
+        if kept is not None:
+            kept.append((tokens.astype(np.int32), docs.astype(np.int32), tf.astype(np.int32)))
     idf = np.zeros(n_vocab, np.float32)  # math.log, as bm25s, not numpy's: the same last bit
     for t, d in enumerate(df.tolist()):
         if d:
@@ -58,8 +63,9 @@ def score_arrays(ids: np.ndarray, starts: np.ndarray, n_vocab: int) -> dict:
     data = np.empty(int(indptr[-1]), np.float32)
     rows = np.empty(int(indptr[-1]), np.int32)
     cursor = indptr[:-1].copy()  # where each token's next passages go
-    for first, last in _slices(starts):
-        tokens, docs, tf = _pairs(ids, starts, first, last, n_docs)
+    slices = kept if kept is not None else (_pairs(ids, starts, first, last, n_docs) for first, last in _slices(starts))
+    for tokens, docs, tf in slices:
+        tokens, docs = tokens.astype(np.int64), docs.astype(np.int64)
         tf = tf.astype(np.float32).astype(np.float64)
         begins = np.flatnonzero(np.r_[True, tokens[1:] != tokens[:-1]])  # each token's first pair here
         at = cursor[tokens] + (np.arange(len(tokens)) - np.repeat(begins, np.diff(np.r_[begins, len(tokens)])))

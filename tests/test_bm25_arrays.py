@@ -60,12 +60,14 @@ def test_edge_cases_score_as_bm25s(token_lists):
             np.testing.assert_array_equal(ours.scores(known), bm25s_own(token_lists).get_scores(known).astype(np.float32))
 
 
-def test_the_bundled_corpus_scores_as_bm25s_in_small_slices(monkeypatch):
+@pytest.mark.parametrize("keep_pairs", [True, False])
+def test_the_bundled_corpus_scores_as_bm25s_in_small_slices(monkeypatch, keep_pairs):
     token_lists = [tokenize(t) for t in passages_of_the_corpus()]
     rng = random.Random(0)
     for i in rng.sample(range(len(token_lists)), 20):
         token_lists[i] = []
     monkeypatch.setattr(bm25_arrays, "CHUNK_TOKENS", 997)  # many slices, split at odd places
+    monkeypatch.setattr(bm25_arrays, "KEEP_PAIRS_TOKENS", 10**9 if keep_pairs else 0)  # counted once or twice
     ours = BM25.build(token_lists)
     theirs = bm25s_own(token_lists)
     same_index(ours.retriever, theirs)
