@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,13 +25,14 @@ import numpy as np
 from qa import dense as dense_index
 from qa import loading, overrides, store
 from qa.ocr import LOW_CONFIDENCE, Ocr
+from qa.passages import Carried, PassageTable
 from qa.chunking import chunk
 from qa.cleaning import clean, clean_pages
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
 from qa import onnx_query
 from qa.embedding import (CORPUS_MODEL, Embedder, ModelUnavailable, load_index_model, load_model, resolve_model,
                           train_corpus_model)
-from qa.lexical import BM25, MAX_PROCESSES, tokenize_all
+from qa.lexical import BM25, MAX_PROCESSES, token_rows
 from qa.reports import documents_from, load_catalog
 from qa.types import Document, Passage
 
@@ -171,16 +173,15 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
         if renamed:
             moved.add(renamed)
         made.append((name, found, parts))
+    del changed, jobs  # the files' own texts: not needed any more (half a gigabyte a million passages)
     replaced = gone | moved | set(report.updated)
 
     documents: dict[str, Document] = {}
-    passages: list[Passage] = []
     kept = np.zeros(0, np.int64)  # rows of the old index's passages carried over
     if old:
         documents = {k: d for k, d in old.documents.items() if d.source not in replaced}
         kept = np.flatnonzero(np.array([d in documents for d in old.documents], dtype=bool)[old.doc_rows()]) \
             if len(old.ids) else kept
-        passages = [old.passages[int(i)] for i in kept]
     new_passages: list[Passage] = []
     for name, found, parts in made:
         clash = next((d for d in found if d.doc_id in documents and documents[d.doc_id].source != name), None)
@@ -192,7 +193,7 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
         for doc in found:
             documents[doc.doc_id] = doc
         new_passages += parts
-    passages += new_passages
+    passages = _passages(old, kept, new_passages, documents)
     if old is None and not documents:  # an index that would answer every question with a refusal
         report.model = settings.embed_model
         report.seconds = time.perf_counter() - started
@@ -209,9 +210,10 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
             store.Manifest(embed_model=embedder.name, dim=embedder.dim, chunk_size=settings.chunk_size,
                            chunk_overlap=settings.chunk_overlap, dense_weight=weight,
                            documents={d.source: d.content_hash for d in documents.values()}),
-            documents, passages, np.array([store.passage_key(p.passage_id) for p in passages],
-                                                dtype=np.int64),
-            dense, BM25.build(_tokens(old, kept, passages, progress)))
+            documents, passages, np.concatenate([old.ids[kept] if old is not None else np.zeros(0, np.int64),
+                                                 np.array([store.passage_key(p.passage_id) for p in new_passages],
+                                                          dtype=np.int64)]),
+            dense, _bm25(old, kept, passages, progress))
         if len(np.unique(index.ids)) != len(index.ids):
             raise RuntimeError("two passages share an id; this is a bug, please report it")
         if written:
@@ -225,14 +227,44 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     return report
 
 
-def _tokens(old, kept: np.ndarray, passages: list[Passage], progress: bool = False) -> list[list[str]]:
-    """The BM25 tokens of every passage: those carried over from the old index as it kept them,
-    the others segmented (qa.lexical.tokenize_all: shared strings, a process per core for many)."""
-    carried = old.bm25.tokens_of(kept) if old is not None and len(kept) else None
-    if carried is None:
-        carried = []
-    fresh = tokenize_all([f"{p.section}\n{p.text}" for p in passages[len(carried):]], progress)
-    return carried + fresh
+def _passages(old, kept: np.ndarray, new: list[Passage], documents: dict):
+    """The new build's passages: the old build's kept rows (not parsed: carried as stored, when the
+    old build is a loaded one), then the new ones."""
+    if old is None:
+        return new
+    if not isinstance(old.passages, PassageTable):
+        return [old.passages[int(i)] for i in kept] + new
+    position = {doc_id: n for n, doc_id in enumerate(documents)}
+    moved = np.array([position.get(doc_id, -1) for doc_id in old.documents], dtype=np.int64)
+    doc_rows = np.concatenate([moved[old.doc_rows()[kept]] if len(kept) else np.zeros(0, np.int64),
+                               np.array([position[p.doc_id] for p in new], dtype=np.int64)])
+    return Carried(old.passages, kept, new, doc_rows)
+
+
+class PassageTexts(Sequence):
+    """What is embedded and segmented of each passage (its section path, then its text), made
+    when asked for: a million of them at once would take a gigabyte."""
+
+    def __init__(self, passages: list[Passage], start: int = 0):
+        self.passages, self.start = passages, start
+
+    def __len__(self) -> int:
+        return len(self.passages) - self.start
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        p = self.passages[self.start + i if i >= 0 else i]
+        return f"{p.section}\n{p.text}"
+
+
+def _bm25(old, kept: np.ndarray, passages: list[Passage], progress: bool = False) -> BM25:
+    """The BM25 index of every passage: those carried over from the old index with the tokens it
+    kept (ids, not segmented again nor turned back into strings), the others segmented as they are
+    indexed (qa.lexical.token_rows: a process per core for many)."""
+    carried = len(kept) if old is not None and old.bm25.token_ids is not None else 0
+    fresh = token_rows(PassageTexts(passages, carried), len(passages) - carried, progress)
+    return old.bm25.carry(kept, fresh) if carried else BM25.build(fresh)
 
 
 POOL_FILES = 500  # changed files from which they are cleaned, described and chunked in a process per core
@@ -325,14 +357,14 @@ def _embedder(old, settings: Settings, passages: list[Passage], tmp: Path, repor
                          f"using a static model trained on this corpus instead ({CORPUS_MODEL}). "
                          f"Install {DEFAULT_EMBED_MODEL} as above and ingest with --rebuild for better "
                          f"results on paraphrased questions.")
-        return (train_corpus_model([f"{p.section}\n{p.text}" for p in passages], folder),
+        return (train_corpus_model(PassageTexts(passages), folder),
                 folder, CORPUS_MODEL_WEIGHT)
 
 
 def _dense(old, replaced: set[str], documents, new_passages, embedder, progress: bool, approximate_from: int):
     import faiss
 
-    vectors = embedder.encode_passages([f"{p.section}\n{p.text}" for p in new_passages], progress=progress) \
+    vectors = embedder.encode_passages(PassageTexts(new_passages), progress=progress) \
         if new_passages else np.zeros((0, embedder.dim), np.float32)
     keys = np.array([store.passage_key(p.passage_id) for p in new_passages], dtype=np.int64)
     if old is None:

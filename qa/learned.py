@@ -80,6 +80,19 @@ class Trees:
                                 np.where(leaf, here, self.right + start[:, None]).ravel(), self.value.ravel(), start)
         return self._flat_cache
 
+    def score_by_level(self, x: np.ndarray) -> np.ndarray:
+        """score() as every pair descending every level: the reference it is tested against."""
+        x = np.asarray(x, dtype=np.float64)
+        X = np.atleast_2d(x)
+        t, rows = np.arange(len(self.feature)), np.arange(len(X))[:, None]
+        node = np.zeros((len(X), len(t)), dtype=np.int64)
+        for _ in range(self.depth):
+            f = self.feature[t, node]
+            down = np.where(X[rows, np.maximum(f, 0)] <= self.threshold[t, node], self.left[t, node], self.right[t, node])
+            node = np.where(f < 0, node, down)
+        out = self.value[t, node].sum(axis=1)
+        return out if x.ndim > 1 else out[0]
+
     def to_json(self) -> dict:
         trees = []
         for i in range(len(self.feature)):

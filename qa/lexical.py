@@ -15,8 +15,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
+from qa.bm25 import BM25  # noqa: F401  the index over these tokens, importable from here as before
 from qa.normalize import for_matching
 
 USER_DICT = Path(os.environ.get("QA_USER_DICT", Path(__file__).resolve().parent.parent / "data" / "userdict.txt"))
@@ -96,43 +95,83 @@ def _cache_path(jieba) -> Path:
     return folder / f"qa-jieba-{key.hexdigest()[:16]}.cache"
 
 
+def _cut_for_search():
+    """jieba's search-mode segmentation, from jieba_fast when it is installed (`pip install
+    jieba-fast`, the `fast` extra, not installed by `make setup`): the same algorithm and tables
+    with its inner loops in C, in under half the time, and the same words on the bundled corpus
+    (tests/test_lexical.py), though a few rare variant characters (鶏, 衞, 汚) are cut differently.
+    It is given jieba's dictionary, user words included, rather than loading its own; again when
+    words were added."""
+    jieba = _jieba()
+    fast = _fast_tokenizer()
+    if fast is None:
+        return jieba.lcut_for_search
+    if fast.FREQ is not jieba.dt.FREQ or fast.total != jieba.dt.total:
+        fast.FREQ, fast.total, fast.initialized = jieba.dt.FREQ, jieba.dt.total, True
+    return fast.lcut_for_search
+
+
+@lru_cache(maxsize=1)
+def _fast_tokenizer():
+    try:
+        import jieba_fast
+    except ImportError:
+        return None
+    return jieba_fast.Tokenizer()
+
+
 def tokenize(text: str) -> list[str]:
     """Search tokens of text: normalised, jieba search-mode segmented, without stopwords."""
-    words = _jieba().lcut_for_search(SYNONYMS.sub(lambda m: SYNONYM_OF[m.group()], for_matching(text)))
+    words = _cut_for_search()(SYNONYMS.sub(lambda m: SYNONYM_OF[m.group()], for_matching(text)))
     return [w for w in words if TOKEN.search(w) and w not in STOPWORDS and not QUESTION_PART.search(w)]
 
 
 def tokenize_all(texts: list[str], progress: bool = False, processes: int | None = None) -> list[list[str]]:
-    """tokenize() of every text, each distinct token one string object (a big corpus has millions
-    of tokens but few distinct ones, and a copy of each would take gigabytes). Above POOL_MIN texts
-    the work is shared by a pool of processes, one per core (jieba holds the GIL); progress shows a
-    bar with passages per second."""
+    """tokenize() of every text, each distinct token one string object (token_rows)."""
+    return list(token_rows(texts, len(texts), progress, processes))
+
+
+def token_rows(texts, total: int, progress: bool = False, processes: int | None = None):
+    """tokenize() of each of `total` texts (any iterable), in order, as they are made: a big
+    corpus is indexed without holding all its texts or all its token lists at once. Each distinct
+    token is one string object (a big corpus has millions of tokens but few distinct ones, and a
+    copy of each would take gigabytes). Above POOL_MIN texts the work is shared by a pool of
+    processes, one per core (jieba holds the GIL); progress shows a bar with passages per second."""
     same: dict[str, str] = {}
-    out: list[list[str]] = []
-    bar = _bar(len(texts), progress)
+    bar = _bar(total, progress)
     processes = processes or min(os.cpu_count() or 1, MAX_PROCESSES)
-    if len(texts) < POOL_MIN or processes < 2:
+    done = 0
+    if total < POOL_MIN or processes < 2:
         for text in texts:
-            out.append([same.setdefault(t, t) for t in tokenize(text)])
-            if bar is not None and len(out) % 500 == 0:
+            yield [same.setdefault(t, t) for t in tokenize(text)]
+            done += 1
+            if bar is not None and done % 500 == 0:
                 bar.update(500)
     else:
+        import itertools
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        chunks = [texts[i:i + POOL_CHUNK] for i in range(0, len(texts), POOL_CHUNK)]
+        texts = iter(texts)
+        chunks = iter(lambda: list(itertools.islice(texts, POOL_CHUNK)), [])
         # spawn, not fork: the parent may hold torch's threads, and a worker needs only jieba
         with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for packed in pool.map(_tokenize_packed, chunks):
+            pending = [pool.submit(_tokenize_packed, chunk) for chunk in itertools.islice(chunks, 2 * processes)]
+            while pending:
+                packed = pending.pop(0).result()
+                chunk = next(chunks, None)  # a few chunks in flight, not the whole corpus' texts
+                if chunk is not None:
+                    pending.append(pool.submit(_tokenize_packed, chunk))
                 rows = packed if isinstance(packed, list) else \
                     [row.split("\x1f") if row else [] for row in packed.split("\x1e")]
-                out += [[same.setdefault(t, t) for t in row] for row in rows]
+                for row in rows:
+                    yield [same.setdefault(t, t) for t in row]
+                done += len(rows)
                 if bar is not None:
-                    bar.update(len(out) - bar.n)
+                    bar.update(done - bar.n)
     if bar is not None:
-        bar.update(len(texts) - bar.n)
+        bar.update(total - bar.n)
         bar.close()
-    return out
 
 
 POOL_MIN = 20000  # texts below which starting worker processes (about a second each) does not pay
@@ -173,91 +212,3 @@ def word_tag(word: str) -> str | None:
 def general_frequency(word: str) -> int:
     """How common a word is in general Chinese (jieba's dictionary counts); 0 when unknown."""
     return _jieba().dt.FREQ.get(word, 0)
-
-
-class BM25:
-    """bm25s index over passage tokens; scores every passage for a query. It keeps each passage's
-    tokens too (ids into its vocabulary, tokens.npy and token_starts.npy beside bm25s' arrays), so
-    that an ingest that changes a few reports does not segment the others again."""
-
-    def __init__(self, retriever, token_ids: np.ndarray | None = None, token_starts: np.ndarray | None = None):
-        self.retriever = retriever
-        self.token_ids, self.token_starts = token_ids, token_starts
-
-    @classmethod
-    def build(cls, token_lists: list[list[str]]) -> "BM25":
-        import bm25s
-
-        retriever = bm25s.BM25()
-        # bm25s cannot index an empty corpus or an empty document; a placeholder token keeps rows aligned
-        retriever.index([tokens or ["\x00"] for tokens in token_lists] or [["\x00"]], show_progress=False)
-        vocab = retriever.vocab_dict
-        ids = np.fromiter((vocab[t] for tokens in token_lists for t in tokens), dtype=np.int32)
-        starts = np.cumsum([0] + [len(tokens) for tokens in token_lists], dtype=np.int64)
-        return cls(retriever, ids, starts)
-
-    def save(self, folder: Path) -> None:
-        self.retriever.save(str(folder), show_progress=False)
-        if self.token_ids is not None:
-            np.save(Path(folder) / "tokens.npy", self.token_ids)
-            np.save(Path(folder) / "token_starts.npy", self.token_starts)
-
-    @classmethod
-    def load(cls, folder: Path) -> "BM25":
-        import bm25s
-
-        # mapped, not read: a question touches the postings of its own words only
-        retriever = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0, mmap=True)
-        folder = Path(folder)
-        if (folder / "tokens.npy").is_file() and (folder / "token_starts.npy").is_file():
-            return cls(retriever, np.load(folder / "tokens.npy", mmap_mode="r", allow_pickle=False),
-                       np.load(folder / "token_starts.npy", mmap_mode="r", allow_pickle=False))
-        return cls(retriever)
-
-    def tokens_of(self, rows) -> list[list[str]] | None:
-        """The tokens of these passage rows as they were indexed; None when they were not kept."""
-        if self.token_ids is None:
-            return None
-        vocab = self.retriever.vocab_dict
-        words = [""] * (max(vocab.values(), default=-1) + 1)
-        for word, i in vocab.items():
-            words[i] = word
-        starts = self.token_starts
-        return [[words[i] for i in self.token_ids[starts[r]:starts[r + 1]].tolist()] for r in rows]
-
-    def scores(self, tokens: list[str]) -> np.ndarray:
-        known = [t for t in tokens if t in self.retriever.vocab_dict]
-        if not known:
-            return np.zeros(self.retriever.scores["num_docs"], dtype=np.float32)
-        return self.retriever.get_scores(known).astype(np.float32)
-
-    def contains(self, tokens: list[str], rows: np.ndarray) -> np.ndarray:
-        """(rows × tokens) whether each passage row holds each token: a binary search in each
-        token's postings (bm25s keeps them token by token, passage rows ascending)."""
-        out = np.zeros((len(rows), len(tokens)), dtype=bool)
-        vocab, indptr, indices = self.retriever.vocab_dict, self.retriever.scores["indptr"], self.retriever.scores["indices"]
-        for j, token in enumerate(tokens):
-            i = vocab.get(token)
-            if i is None or i + 1 >= len(indptr):
-                continue
-            posting = indices[indptr[i]:indptr[i + 1]]
-            if len(posting):
-                at = np.minimum(np.searchsorted(posting, rows), len(posting) - 1)
-                out[:, j] = posting[at] == rows
-        return out
-
-    def idf(self, token: str) -> float:
-        """Inverse document frequency; a word no passage has gets the largest value."""
-        n = self.retriever.scores["num_docs"]
-        df = self._df().get(token, 0)
-        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
-
-    def knows(self, token: str) -> bool:
-        return token in self.retriever.vocab_dict
-
-    def _df(self) -> dict[str, int]:
-        if not hasattr(self, "_df_cache"):
-            counts = np.diff(self.retriever.scores["indptr"])
-            self._df_cache = {tok: int(counts[i]) for tok, i in self.retriever.vocab_dict.items()
-                              if i < len(counts)}
-        return self._df_cache

@@ -24,8 +24,23 @@ SCAN_BYTES = 1 << 26  # newline scan in slices of 64 MB: no temporary array of t
 def lines(data) -> tuple[np.ndarray, np.ndarray]:
     """(start, end) byte offsets of each non-empty line of data, end excluding the newline."""
     size = len(data)
-    newlines = [np.flatnonzero(np.frombuffer(data, np.uint8, count=min(SCAN_BYTES, size - at), offset=at) == 10) + at
-                for at in range(0, size, SCAN_BYTES)]
+    return _rows([np.flatnonzero(np.frombuffer(data, np.uint8, count=min(SCAN_BYTES, size - at), offset=at) == 10) + at
+                  for at in range(0, size, SCAN_BYTES)], size)
+
+
+def file_lines(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """lines() of a file, read in slices rather than through its mapping: a scan through the
+    mapping would leave every page of the file resident in the process (counted in its memory)
+    although a question reads a few lines."""
+    newlines, size = [], 0
+    with Path(path).open("rb") as f:
+        while block := f.read(SCAN_BYTES):
+            newlines.append(np.flatnonzero(np.frombuffer(block, np.uint8) == 10) + size)
+            size += len(block)
+    return _rows(newlines, size)
+
+
+def _rows(newlines: list[np.ndarray], size: int) -> tuple[np.ndarray, np.ndarray]:
     newlines = np.concatenate(newlines).astype(np.int64) if newlines else np.zeros(0, np.int64)
     starts = np.concatenate([[0], newlines + 1]).astype(np.int64)
     ends = np.append(newlines, size).astype(np.int64)
@@ -48,7 +63,7 @@ class PassageTable(Sequence):
         with self.path.open("rb") as f:
             size = f.seek(0, 2)
             self._data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        self._starts, self._ends = lines(self._data)
+        self._starts, self._ends = file_lines(self.path)
 
     def __len__(self) -> int:
         return len(self._starts)
@@ -64,8 +79,12 @@ class PassageTable(Sequence):
             raise IndexError(f"passage row {i} of {n}")
         return self.read(i)
 
+    def raw(self, i: int) -> bytes:
+        """Row i's line as stored, without its newline: copied as is into the next build."""
+        return self._data[self._starts[i]:self._ends[i]]
+
     def read(self, i: int) -> Passage:
-        line = self._data[self._starts[i]:self._ends[i]]
+        line = self.raw(i)
         try:
             return parse(line)
         except (ValueError, TypeError) as exc:
@@ -77,6 +96,35 @@ class PassageTable(Sequence):
     def __iter__(self):
         for i in range(len(self)):
             yield self.read(i)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and len(other) == len(self) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None
+
+
+class Carried(Sequence):
+    """The passages of a new build: rows of the previous build's table, kept as they are stored
+    (an ingest that changes a few reports neither parses nor writes again the others'), then the
+    new passages. `doc_rows[i]` is the position of passage i's document in the new build."""
+
+    def __init__(self, table: PassageTable, rows: np.ndarray, new: list[Passage], doc_rows: np.ndarray):
+        self.table, self.rows, self.new, self.doc_rows = table, np.asarray(rows, dtype=np.int64), list(new), doc_rows
+
+    def __len__(self) -> int:
+        return len(self.rows) + len(self.new)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i) + (len(self) if int(i) < 0 else 0)
+        if not 0 <= i < len(self):
+            raise IndexError(f"passage row {i} of {len(self)}")
+        return self.table.read(int(self.rows[i])) if i < len(self.rows) else self.new[i - len(self.rows)]
+
+    def stored_line(self, i: int) -> bytes | None:
+        """Passage i's line in the previous build; None for a new passage."""
+        return self.table.raw(int(self.rows[i])) if i < len(self.rows) else None
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Sequence) and len(other) == len(self) and all(a == b for a, b in zip(self, other))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
@@ -159,20 +160,22 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
         m = next((m for m in numbers(sentence, q.text) if m.start() == span.start), None)
         unit_ok = float(bool(m and answers_count(sentence, m, q.text)))
     end_flag = next((flags[i] for i in range(span.end - 1, span.start - 1, -1) if i in flags), "")
+    offsets = list(flags)  # word starts, ascending: the words inside the span and the one before it by bisection
+    first, after = bisect_left(offsets, span.start), bisect_left(offsets, span.end)
     return [
         *types, match, unit_ok,
         sum(ch in q.chars for ch in text) / max(1, len(text)), float(text in q.folded),
         sum(t in left for t in ctx) / len(ctx) if ctx else 0.0,
         sum(t in right for t in ctx) / len(ctx) if ctx else 0.0,
         sum(w for t, w in q.weights.items() if t in before) / total,
-        1.0 / (1 + near / 5), math.log(1 + len(text)), float(len([i for i in flags if span.start <= i < span.end])),
+        1.0 / (1 + near / 5), math.log(1 + len(text)), float(after - first),
         float(span.start == 0 or sentence[span.start - 1] in PUNCT),
         float(span.end >= len(sentence) or sentence[span.end] in PUNCT),
         float(end_flag.startswith("n")), float(flags.get(span.start, "").startswith("v")),
         float(bool(re.search(r"\d", text))), span.start / max(1, len(sentence)),
         *_gaps(q, folded, a, b),
         *wants.wh, *_pos(flags.get(a, "")), *_pos(end_flag),
-        *_pos(flags[max((i for i in flags if i < a), default=-1)] if a > 0 else "x"), *_pos(flags.get(b, "x")),
+        *_pos(flags[offsets[bisect_left(offsets, a) - 1]] if a > 0 else "x"), *_pos(flags.get(b, "x")),
         *_context(q, wants, folded, a, b),
     ]
 

@@ -5,8 +5,10 @@
       build-<time>/
         manifest.json      format version, embedding model and dimension, chunk settings,
                            fusion weight, per-document content hashes
-        documents.jsonl    one document per line, with its cleaned text and metadata (and where
-                           each value came from); older builds without place/provenance load too
+        documents.jsonl    one document per line, its metadata (and where each value came from);
+                           older builds without place/provenance load too
+        texts.jsonl        the cleaned text of each document, one JSON string per line in the
+                           order of documents.jsonl, read on demand (qa/documents.py)
       overrides.json       the user's metadata corrections, kept across builds (qa/overrides.py)
       ocr-cache/           OCR results per page image, JSON, kept across builds (qa/ocr.py)
         passages.jsonl     one passage per line, read on demand (qa/passages.py)
@@ -41,13 +43,15 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import documents as stored_documents
 from qa import overrides
 from qa.lexical import BM25
 from qa.passages import PassageTable
 from qa.types import Document, Passage
 
 # 2: passage_ids.npy and passage_docs.npy beside passages.jsonl, which is read on demand (qa/passages.py)
-FORMAT_VERSION = 2
+# 3: the documents' texts apart from their metadata, in texts.jsonl, read on demand (qa/documents.py)
+FORMAT_VERSION = 3
 LOCK_NAME = "LOCK"
 LOCK_TIMEOUT = 600.0  # seconds a writer waits for another one ($QA_LOCK_TIMEOUT)
 TEMP_PREFIX = ".tmp-"  # temp folders of a writer, inside the index folder so that the next one removes them
@@ -203,7 +207,7 @@ def _read_build(root: Path, build: Path, raw: dict, expect_model: str | None) ->
         raise IndexUnusable(f"index {root} was built with embedding model {manifest.embed_model}, not "
                           f"{expect_model}: rebuild it with `qa ingest PATH --index {root} --rebuild "
                           f"--embed-model {expect_model}`, or drop --embed-model to use the index's model")
-    documents = {d["doc_id"]: Document(**d) for d in _read_jsonl(build / "documents.jsonl")}
+    documents = stored_documents.read(build)
     ids = np.load(build / "passage_ids.npy", allow_pickle=False).astype(np.int64, copy=False)
     doc_rows = np.load(build / "passage_docs.npy", allow_pickle=False).astype(np.int64)
     passages = PassageTable(build / "passages.jsonl", doc_rows)
@@ -257,9 +261,13 @@ def _write_build(tmp: Path, index: Index, embedder_dir: Path | None, faiss) -> N
     index.manifest.counts = {"documents": len(index.documents), "passages": len(index.passages)}
     (tmp / "manifest.json").write_text(json.dumps(asdict(index.manifest), ensure_ascii=False, indent=2),
                                        encoding="utf-8")
-    _write_jsonl(tmp / "documents.jsonl", (_row(d) for d in index.documents.values()))
-    _write_jsonl(tmp / "passages.jsonl",
-                 ({**_row(p), "key": int(k)} for p, k in zip(index.passages, index.ids.tolist())))
+    stored_documents.write(tmp, index.documents.values())
+    stored = getattr(index.passages, "stored_line", lambda i: None)  # a carried passage's line as it was
+    with (tmp / "passages.jsonl").open("wb") as f:
+        for i, key in enumerate(index.ids.tolist()):
+            line = stored(i)
+            f.write((line if line is not None else
+                     json.dumps({**_row(index.passages[i]), "key": int(key)}, ensure_ascii=False).encode()) + b"\n")
     np.save(tmp / "passage_ids.npy", np.asarray(index.ids, dtype=np.int64))
     np.save(tmp / "passage_docs.npy", index.doc_rows().astype(np.int32))
     faiss.write_index(index.dense, str(tmp / "dense.faiss"))
@@ -269,9 +277,10 @@ def _write_build(tmp: Path, index: Index, embedder_dir: Path | None, faiss) -> N
 
 
 def save_documents(index: Index) -> None:
-    """Rewrite the build's documents.jsonl after their metadata was corrected (qa docs set)."""
+    """Rewrite the build's documents.jsonl after their metadata was corrected (qa docs set); their
+    texts, in texts.jsonl, are unchanged."""
     tmp = index.folder / f".documents.{os.getpid()}.tmp"
-    _write_jsonl(tmp, (_row(d) for d in index.documents.values()))
+    _write_jsonl(tmp, (stored_documents.metadata_row(d) for d in index.documents.values()))
     with tmp.open("rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, index.folder / "documents.jsonl")
@@ -410,7 +419,3 @@ def _write_jsonl(path: Path, rows) -> None:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
-
-def _read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]

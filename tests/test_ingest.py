@@ -328,8 +328,9 @@ def test_an_incremental_ingest_segments_only_the_changed_reports(corpus, setting
     ingest([corpus], settings)
     (corpus / "c.md").write_text("五水共治成效明显，河道水质全面改善。\n新建公园绿地十二处。", encoding="utf-8")
     segmented = []
-    real = ingest_module.tokenize_all
-    monkeypatch.setattr(ingest_module, "tokenize_all", lambda texts, progress=False: segmented.extend(texts) or real(texts))
+    real = ingest_module.token_rows
+    monkeypatch.setattr(ingest_module, "token_rows",
+                        lambda texts, total, progress=False: real(segmented.extend(texts) or segmented[len(segmented) - total:], total))
     ingest([corpus], settings)
     assert segmented and all("公园" in t or "五水共治" in t for t in segmented)  # only c.md's passages
     again = store.load(settings.index_dir)
@@ -382,3 +383,34 @@ def test_an_index_of_an_older_format_is_rebuilt_by_ingest_from_its_files(corpus,
     index = store.load(settings.index_dir)
     assert index.manifest.format_version == store.FORMAT_VERSION
     assert {Path(d.source).name for d in index.documents.values()} >= {"a.txt", "b.txt", "c.md", "d.txt"}
+
+
+def test_an_incremental_ingest_carries_the_kept_passages_as_stored(corpus, settings, tmp_path, monkeypatch):
+    """The other reports' passages are neither parsed nor written anew: their lines are copied;
+    the index reads as one built from scratch."""
+    from qa import passages as passages_module
+
+    ingest([corpus], settings)
+    before = store.current_build(settings.index_dir)
+    old_lines = set((before / "passages.jsonl").read_bytes().splitlines())
+    (corpus / "c.md").write_text("五水共治成效明显，河道水质全面改善。\n新建公园绿地十二处。", encoding="utf-8")
+    (corpus / "d.txt").write_text("新建口袋公园四十二个，引进高层次人才二百五十六名。", encoding="utf-8")
+    parsed = []
+    real_parse = passages_module.parse
+    monkeypatch.setattr(passages_module, "parse", lambda line: parsed.append(line) or real_parse(line))
+    report = ingest([corpus], settings)
+    assert report.updated == ["corpus/c.md"] and report.added == ["corpus/d.txt"]
+    assert len(parsed) <= 2  # the first and last rows, checked when the old index is loaded
+    monkeypatch.undo()
+    again = store.load(settings.index_dir)
+    lines = store.current_build(settings.index_dir).joinpath("passages.jsonl").read_bytes().splitlines()
+    kept = [line for line in lines if line in old_lines]
+    assert kept and len(kept) == sum(1 for p in again.passages if not p.doc_id.startswith(("c", "d")))
+    fresh_settings = Settings(index_dir=tmp_path / "fresh", embed_model=settings.embed_model, chunk_size=100)
+    ingest([corpus], fresh_settings, rebuild=True)
+    fresh = store.load(fresh_settings.index_dir)
+    assert sorted(again.passages, key=lambda p: p.passage_id) == sorted(fresh.passages, key=lambda p: p.passage_id)
+    ids = list(again.documents)
+    assert [ids[r] for r in again.doc_rows()] == [p.doc_id for p in again.passages]
+    np.testing.assert_array_equal(again.ids, [store.passage_key(p.passage_id) for p in again.passages])
+    assert {d: again.documents[d].text for d in again.documents} == {d: fresh.documents[d].text for d in fresh.documents}

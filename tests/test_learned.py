@@ -101,3 +101,28 @@ def test_trees_learn_an_interaction_a_linear_model_cannot():
     right = lambda s: ((s > 0) == (y == 1)).mean()  # noqa: E731
     assert right(trees.score(X)) == 1.0
     assert right(line.score(X)) < 0.8
+
+
+def test_trees_by_their_paths_give_what_walking_them_gives_bit_for_bit():
+    """score() finds each leaf from all the splits at once; score_by_level walks the trees."""
+    models = learned.load()
+    rng = np.random.default_rng(5)
+    for trees in (models.span, models.answerable):
+        X = np.round(rng.normal(size=(300, len(trees.names))) * 2, 1)  # ties with thresholds too
+        X[rng.random(X.shape) < 0.3] = 0.0
+        X[rng.random(X.shape) < 0.05] = np.nan
+        X[:20] = trees.threshold[0, 0]  # exactly on a split
+        np.testing.assert_array_equal(trees.score(X), trees.score_by_level(X))
+        assert trees.score(X[7]) == trees.score_by_level(X[7])
+        assert trees.score(X[:0]).shape == (0,)
+
+
+def test_a_tree_that_is_one_leaf_and_an_unbalanced_one():
+    leaf_only = {"feature": [-1], "threshold": [0.0], "left": [0], "right": [0], "value": [0.25]}
+    # a chain: x0 <= 1 → leaf 1.0, else x1 <= 2 → leaf 2.0, else leaf 3.0
+    chain = {"feature": [0, -1, 1, -1, -1], "threshold": [1.0, 0, 2.0, 0, 0], "left": [1, 1, 3, 3, 4],
+             "right": [2, 1, 4, 3, 4], "value": [0, 1.0, 0, 2.0, 3.0]}
+    trees = learned.Trees.from_json({"features": ["a", "b"], "depth": 3, "trees": [leaf_only, chain]})
+    X = np.array([[0.0, 9.0], [1.0, 0.0], [1.5, 2.0], [1.5, 2.5], [np.nan, 0.0]])
+    np.testing.assert_array_equal(trees.score(X), [1.25, 1.25, 2.25, 3.25, 2.25])
+    np.testing.assert_array_equal(trees.score(X), trees.score_by_level(X))

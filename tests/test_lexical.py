@@ -70,7 +70,7 @@ def test_custom_user_dictionary(tmp_path, monkeypatch):
     monkeypatch.setattr(lexical, "USER_DICT", userdict)
     lexical._jieba.cache_clear()
     try:
-        assert term in tokenize(f"建设{term}")
+        assert term in tokenize(f"建设{term}")  # also from jieba_fast: it is given the new words
     finally:
         monkeypatch.undo()
         lexical._jieba.cache_clear()  # the next call loads the project's dictionary again
@@ -185,6 +185,24 @@ def test_dictionary_cache_is_not_written_from_a_jieba_that_has_other_words(tmp_p
     root = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-c", code], cwd=root, env=env, check=True, capture_output=True)
     assert not list(tmp_path.glob("qa-jieba-*.cache"))
+
+
+def test_jieba_fast_cuts_as_jieba_does(monkeypatch):
+    """With jieba_fast installed, tokenize uses its cut on jieba's dictionary: the same words on
+    the bundled corpus (not on every rare character: see qa.lexical._cut_for_search)."""
+    from pathlib import Path
+
+    pytest.importorskip("jieba_fast")
+    jieba = lexical._jieba()
+    corpus = sorted((Path(__file__).resolve().parent.parent / "data" / "corpus").glob("*.txt"))
+    texts = ["", "字", "拱墅区城中村改造完成拆迁和整治5500户", "全區經濟穩步增長，城中村改造完成拆遷。",
+             "GDP增长7.5%😀，许明强调运河财富小镇 mixed English 2024年", "那固定资产投资呢？"]
+    texts += [p.read_text(encoding="utf-8") for p in corpus[:20]]
+    fast = [lexical.tokenize(t) for t in texts]
+    assert lexical._cut_for_search() != jieba.lcut_for_search  # the fast one was used
+    monkeypatch.setattr(lexical, "_fast_tokenizer", lambda: None)
+    assert [lexical.tokenize(t) for t in texts] == fast
+    assert sum(map(len, fast)) > 1000
 
 
 def test_tokenize_all_in_a_pool_equals_one_process(monkeypatch):

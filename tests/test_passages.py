@@ -22,13 +22,16 @@ def test_lines(data, expected):
     assert [data[a:b] for a, b in zip(starts, ends)] == expected
 
 
-def test_lines_across_scan_slices(monkeypatch):
+@pytest.mark.parametrize("data", [b"", "城中村\n地铁5号线\n\n运河\n".encode(), "运河\n\n末行没有换行".encode()])
+def test_lines_across_scan_slices_and_read_from_a_file(monkeypatch, tmp_path, data):
     from qa import passages
 
-    monkeypatch.setattr(passages, "SCAN_BYTES", 3)
-    data = "城中村\n地铁5号线\n\n运河\n".encode()
-    starts, ends = lines(data)
-    assert [data[a:b].decode() for a, b in zip(starts, ends)] == ["城中村", "地铁5号线", "运河"]
+    expected = [line for line in data.split(b"\n") if line]
+    (tmp_path / "f.jsonl").write_bytes(data)
+    for size in (3, 1 << 26):
+        monkeypatch.setattr(passages, "SCAN_BYTES", size)
+        for starts, ends in (lines(data), passages.file_lines(tmp_path / "f.jsonl")):
+            assert [data[a:b] for a, b in zip(starts, ends)] == expected
 
 
 def test_loaded_passages_are_read_on_demand_and_equal_the_saved_ones(tmp_path):
