@@ -150,6 +150,12 @@ def current_build(root: Path) -> Path | None:
     return build if build.is_dir() else None
 
 
+# One build read at a time in a process: numpy reads each .npy header with ast.literal_eval, and
+# CPython 3.11 can fail when two threads build syntax trees at once (SystemError "AST constructor
+# recursion depth mismatch", seen once in tests/test_reliability.py with readers in threads).
+_READING = threading.Lock()
+
+
 def load(root: Path, expect_model: str | None = None) -> Index:
     """The build CURRENT names. A writer may replace and remove that build while it is read; then
     CURRENT names a newer one, which is read instead."""
@@ -186,7 +192,8 @@ def _load_build(root: Path, build: Path | None, expect_model: str | None) -> Ind
             raise OlderFormat(message, build)
         raise IndexUnusable(message)
     try:
-        index = _read_build(root, build, raw, expect_model)
+        with _READING:
+            index = _read_build(root, build, raw, expect_model)
     except (FileNotFoundError, IndexUnusable):
         raise
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RuntimeError, IndexError) as exc:
