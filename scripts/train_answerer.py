@@ -66,6 +66,19 @@ def index_of(name: str, paths: list[Path]):
     return Assistant(settings)
 
 
+def training_data(shared: Path):
+    """The indexes and questions both training scripts learn from: (bundled corpus, SQuAD train rows,
+    their index, every report question, the index of the tune reports)."""
+    print("indexing …", flush=True)
+    bundled = index_of("bundled", [ROOT / "data" / "corpus"])
+    mrc, mrc_folder = mrc_rows(shared)
+    mrc_index = index_of("mrc-train", [mrc_folder])
+    report_rows = [r for f in sorted((ROOT / "data" / "eval").glob("reports_*.jsonl")) for r in load_dataset(f)]
+    tune_reports = sorted(f for f in (shared / "reports").glob("*.txt")
+                          if splits.report_part({"about": f.name, "id": ""}) == "tune")
+    return bundled, mrc, mrc_index, report_rows, index_of("reports-tune", tune_reports)
+
+
 def mrc_rows(shared: Path):
     """The train part of the SQuAD sets as dev-set rows, with its paragraphs written as files."""
     data = splits.squad_subset(sorted((shared / "mrc").glob("*.json")), "train")
@@ -231,15 +244,7 @@ def main():
     parser.add_argument("--out", type=Path, default=learned.MODEL_FILE)
     args = parser.parse_args()
 
-    print("indexing …", flush=True)
-    bundled = index_of("bundled", [ROOT / "data" / "corpus"])
-    mrc, mrc_folder = mrc_rows(args.shared)
-    mrc_index = index_of("mrc-train", [mrc_folder])
-    report_rows = [r for f in sorted((ROOT / "data" / "eval").glob("reports_*.jsonl")) for r in load_dataset(f)]
-    tune_reports = sorted(f for f in (args.shared / "reports").glob("*.txt")
-                          if splits.report_part({"about": f.name, "id": ""}) == "tune")
-    reports = index_of("reports-tune", tune_reports)
-
+    bundled, mrc, mrc_index, report_rows, reports = training_data(args.shared)
     dev_tune = splits.select(load_dataset(ROOT / "data" / "eval" / "dev.jsonl"), "tune")
     rep_tune = splits.select(report_rows, "tune")
     syn = synthetic(reports)

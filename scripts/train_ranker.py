@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from qa import learned, ranking, splits  # noqa: E402
 from qa.evaluation import fold, load_dataset, relevant_folded  # noqa: E402
-from train_answerer import index_of, mrc_rows, source_id, stable, synthetic  # noqa: E402
+from train_answerer import source_id, stable, synthetic, training_data  # noqa: E402
 
 # What is known of a feature's direction, other things equal, is a constraint on the trees: a passage
 # with more of the question's words, of the place or year it names, is no less likely the answer.
@@ -95,14 +95,7 @@ def main():
     parser.add_argument("--out", type=Path, default=ranking.MODEL_FILE)
     args = parser.parse_args()
 
-    print("indexing …", flush=True)
-    bundled = index_of("bundled", [ROOT / "data" / "corpus"])
-    mrc, mrc_folder = mrc_rows(args.shared)
-    mrc_index = index_of("mrc-train", [mrc_folder])
-    report_rows = [r for f in sorted((ROOT / "data" / "eval").glob("reports_*.jsonl")) for r in load_dataset(f)]
-    tune_reports = sorted(f for f in (args.shared / "reports").glob("*.txt")
-                          if splits.report_part({"about": f.name, "id": ""}) == "tune")
-    reports = index_of("reports-tune", tune_reports)
+    bundled, mrc, mrc_index, report_rows, reports = training_data(args.shared)
     for a in (bundled, mrc_index, reports):
         a.retriever.ranker = None  # candidates and features do not depend on a model; fusion alone is the baseline
 
