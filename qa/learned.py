@@ -58,26 +58,28 @@ class Trees:
     def score(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         X = np.atleast_2d(x)
-        feature, threshold, left, right, value, start = self._flat()
+        feature, threshold, child, value, start = self._flat()
         flat_x = X.ravel()
         node = np.broadcast_to(start, (len(X), len(start))).copy()  # every tree's root, for every row
         offset = (np.arange(len(X)) * X.shape[1])[:, None]
         for _ in range(self.depth):  # all trees and rows descend one level at a time
-            node = np.where(flat_x[offset + feature[node]] <= threshold[node], left[node], right[node])
+            node = child[2 * node + ~(flat_x[offset + feature[node]] <= threshold[node])]
         out = value[node].sum(axis=1)
         return out if x.ndim > 1 else out[0]
 
     def _flat(self):
-        """The node arrays of all trees in one, children as positions in it; a leaf is a split on
-        feature 0 at +inf whose children are itself, so every row can descend `depth` levels."""
+        """The node arrays of all trees in one, and each node's two children side by side (left at
+        2·node, right at 2·node + 1) as positions in it; a leaf is a split on feature 0 at +inf
+        whose children are itself, so every row can descend `depth` levels."""
         if getattr(self, "_flat_cache", None) is None:
             width = self.feature.shape[1]
             start = np.arange(len(self.feature)) * width
             leaf = self.feature < 0
             here = start[:, None] + np.arange(width)[None, :]
+            left = np.where(leaf, here, self.left + start[:, None]).ravel()
+            right = np.where(leaf, here, self.right + start[:, None]).ravel()
             self._flat_cache = (np.where(leaf, 0, self.feature).ravel(), np.where(leaf, np.inf, self.threshold).ravel(),
-                                np.where(leaf, here, self.left + start[:, None]).ravel(),
-                                np.where(leaf, here, self.right + start[:, None]).ravel(), self.value.ravel(), start)
+                                np.stack([left, right], axis=1).ravel(), self.value.ravel(), start)
         return self._flat_cache
 
     def score_by_level(self, x: np.ndarray) -> np.ndarray:
