@@ -147,21 +147,19 @@ class Retriever:
                 fused += bonus[self._doc_row[rows]] * (max(weights) / (RRF_K + 1)) * (fused > 0)
             return rows, fused, bm25, dense_of
         named = self.named(query, tokens)
-        extra = []
+        extra = np.zeros(0, np.int64)
         reports = named.focus
         if reports is not None and 0 < len(reports) < len(self._doc_ids) and mode != "dense":  # the best passages of the reports named
             inside = np.zeros(len(self._doc_ids), dtype=bool)
             inside[reports] = True
             hits = matching[inside[self._doc_row[matching]]]
-            extra = [hits[top(bm25[hits], ranking.RESTRICTED)]]
+            extra = hits[top(bm25[hits], ranking.RESTRICTED)]
         fused_rows, fused = fuse(rankings, weights)
-        rows = np.union1d(fused_rows[top(fused, ranking.POOL)], extra[0] if extra else []).astype(np.int64)
-        at = np.minimum(np.searchsorted(fused_rows, rows), max(len(fused_rows) - 1, 0))
-        fused = np.where(fused_rows[at] == rows, fused[at], 0.0) if len(fused_rows) else np.zeros(len(rows))
-        ranks = [_rank_of(rows, r) if r is not None else None
-                 for r in (rankings[0] if mode != "dense" else None, dense_rows)]
-        if ranks[0] is None:
-            ranks[0] = np.full(len(rows), float(CANDIDATES))
+        rows = np.union1d(fused_rows[top(fused, ranking.POOL)], extra).astype(np.int64)
+        at, found = _find(fused_rows, rows)
+        fused = np.where(found, fused[at], 0.0) if len(fused_rows) else np.zeros(len(rows))
+        bm25_rank = _rank_of(rows, rankings[0]) if mode != "dense" else np.full(len(rows), float(CANDIDATES))
+        ranks = [bm25_rank, _rank_of(rows, dense_rows) if dense_rows is not None else None]
         words = list(dict.fromkeys(t for t in tokens if self.index.bm25.knows(t)))
         idf = np.array([self.index.bm25.idf(t) for t in words])
         X = ranking.features(query, named, rows, fused, ranks, bm25[rows], self.index.bm25.contains(words, rows),
@@ -251,13 +249,20 @@ class Retriever:
         return ok
 
 
+def _find(ascending: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each value is in an ascending array, and whether it is there at all (then its position
+    is only a valid index, for gathers masked by `found`)."""
+    if not len(ascending):
+        return np.zeros(len(values), np.int64), np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(ascending, values), len(ascending) - 1)
+    return at, ascending[at] == values
+
+
 def _rank_of(rows: np.ndarray, ranking: np.ndarray) -> np.ndarray:
     """Each row's place in a ranking (from 0); the ranking's length for rows not in it."""
     rank = np.full(len(rows), float(len(ranking)))
     order = np.argsort(ranking, kind="stable")
-    at = np.searchsorted(ranking[order], rows)
-    found = (at < len(ranking)) & (ranking[order][np.minimum(at, max(len(ranking) - 1, 0))] == rows) if len(ranking) else \
-        np.zeros(len(rows), dtype=bool)
+    at, found = _find(ranking[order], rows)
     rank[found] = order[at[found]]
     return rank
 

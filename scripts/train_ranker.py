@@ -25,6 +25,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from qa import learned, ranking, splits  # noqa: E402
 from qa.evaluation import fold, load_dataset, relevant_folded  # noqa: E402
+from qa.lexical import tokenize  # noqa: E402
+from qa.retrieval import RRF_K  # noqa: E402
 from train_answerer import source_id, stable, synthetic, training_data  # noqa: E402
 
 # What is known of a feature's direction, other things equal, is a constraint on the trees: a passage
@@ -36,8 +38,7 @@ WRITTEN_WEIGHT = 3.0  # questions people wrote about reports are what the produc
 
 def groups_of(assistant, rows: list[dict], domain: str) -> list[tuple]:
     """Per question with a relevant candidate: (domain, source id, features, labels, fusion-alone scores)."""
-    r = assistant.retriever
-    docs = list(assistant.index.documents.values())
+    r, docs = assistant.retriever, assistant.index.documents
     out = []
     for row in rows:
         if not row["answerable"]:
@@ -46,21 +47,13 @@ def groups_of(assistant, rows: list[dict], domain: str) -> list[tuple]:
         if found is None:
             continue
         rows_, X, fused = found
-        base = fused + _bonus(r, row["question"], rows_)
-        passages = assistant.index.passages
-        y = np.array([relevant_folded(row, fold(passages[int(i)].text), docs[r._doc_row[i]].source) for i in rows_],
-                     dtype=float)
+        bonus = r.report_bonus(row["question"], tokenize(row["question"]))[rows_] / (RRF_K + 1)
+        base = fused + bonus  # what fusion and the report bonus alone give: the baseline printed
+        passages = [assistant.index.passages[int(i)] for i in rows_]
+        y = np.array([relevant_folded(row, fold(p.text), docs[p.doc_id].source) for p in passages], dtype=float)
         if y.any() and len(y) > 1:
             out.append((domain, source_id(row), X, y, base))
     return out
-
-
-def _bonus(r, question, rows) -> np.ndarray:
-    from qa.lexical import tokenize
-    from qa.retrieval import RRF_K
-
-    bonus = r.doc_bonus(question, tokenize(question))
-    return np.zeros(len(rows)) if bonus is None else bonus[r._doc_row[rows]] / (RRF_K + 1)
 
 
 def fit(groups: list[tuple]) -> learned.Trees:
