@@ -15,12 +15,18 @@ from qa.normalize import for_search, to_simplified
 UNIT = (r"(?:平方米|平方公里|公里|千米|米|元|%|％|‰|户|人|名|个|家|所|条|项|件|起|次|倍|座|栋|幢|张|台|辆|"
         r"套|吨|亩|公顷|天|小时|年|期|批|处|戶|個|條|項|間)")
 NUMBER = re.compile(rf"\d+(?:[.,]\d+)*(?:\s*(?:多|余|以上))?\s*(?:(?:万亿|万|亿|萬)余?)?{UNIT}?(?:以上|左右|多|余)?")
-DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日|"
-                  r"\d{1,2}月份?(?:底|初|中旬|上旬|下旬)?(?:以前|之前|前)?|\d{4}年(?:底|初|前|内)?")
+_Y, _M, _D = r"(?:\d{4}|[一二][〇○零一二三四五六七八九]{3})", r"(?:\d{1,2}|十[一二]?|[一二三四五六七八九])", \
+    r"(?:\d{1,2}|[二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"  # digits or Chinese numerals (一九七九年十月一日)
+DATE = re.compile(rf"{_Y}年{_M}月{_D}日|{_Y}年{_M}月|{_M}月{_D}日|"
+                  rf"{_M}月份?(?:底|初|中旬|上旬|下旬)?(?:以前|之前|前)?|{_Y}年(?:底|初|前|内)?")
+# which way a quantity went, and the question that asks it ("是增加了还是减少了？", "涨了还是跌了")
+UP, DOWN = "增长|增加|上升|提高|上涨|上调|调高|扩大|加快|多了|涨", "下降|减少|降低|下调|调低|回落|收窄|缩小|放缓|少了|跌"
+DIRECTION = re.compile(rf"(?:有所)?(?:{UP}|{DOWN})了?(?:\d[\d,]*(?:\.\d+)?(?:%|％|个百分点|倍|[万亿]?[元人户吨件个项])?)?")
 ASKS = {  # question words → what kind of short answer is wanted, checked in this order
+    "direction": re.compile(rf"(?:{UP}|{DOWN})[了的]?还是[^，。？?]{{0,4}}?(?:{UP}|{DOWN})"),
     "date": re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间"),
     "list": re.compile(r"哪些|哪几|哪两|哪三|哪四|哪五|哪六|哪七|哪八|哪九|哪十"),
-    "number": re.compile(r"多少|几[个所条项件名户人家次年倍]|多大|多高|多长|比例|比重|百分之|增长了?几"),
+    "number": re.compile(r"多少|第几|几[个所条项件名户人家次年倍]|多大|多高|多长|比例|比重|百分之|增长了?几"),
     "person": re.compile(r"谁|哪位|什么人|姓名|名字"),
     "place": re.compile(r"哪里|哪儿|在哪|什么地方|哪个地方|地点|哪个区|哪个街道|何地"),
 }
@@ -135,6 +141,8 @@ def fits(kind: str | None, sentence: str, question: str = "") -> float:
         return float(bool(DATE.search(sentence)))
     if kind == "list":
         return float(bool(LIST.search(sentence)))
+    if kind == "direction":
+        return float(bool(DIRECTION.search(to_simplified(sentence))))
     return 0.0
 
 

@@ -149,7 +149,9 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
         float(bool(re.search(r"\d|[一二两三四五六七八九十百千万亿]+[个名人户家项条]", sentence))),
         float(bool(ys and named_years & ys)), float(bool(ys and named_years and not named_years & ys)),
         float(bool(ys and doc_year in ys)), float(bool(ys and doc_year and doc_year - 1 in ys)),
-        float(bool(ys and doc_year and doc_year not in ys and doc_year - 1 not in ys)),
+        # another year than the report's, and the sentence does not name it either (a 1982 report's
+        # target for 二○○○年 is about 2000)
+        float(bool(ys and doc_year and doc_year not in ys and doc_year - 1 not in ys and not named_years & ys)),
         float(bool(ys and not doc_year)),
         place_doc, place_other, place_said,
         q.plan * _tense(to_simplified(section + lead + sentence), PLAN_SAID, DONE_SAID),

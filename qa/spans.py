@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.extract import DATE, LIST, _trim_list, answers_count, asked_unit, numbers
+from qa.extract import DATE, DIRECTION, LIST, _trim_list, answers_count, asked_unit, numbers, question_kind
 from qa.features import SENTENCE_FEATURES, Question
 from qa.normalize import for_search
 
-TYPES = ("number", "date", "list", "quote", "person", "place", "org", "words", "clause")
+TYPES = ("number", "date", "list", "quote", "person", "place", "org", "words", "clause", "direction")
 # What the question asks with its question word (one-hot; the trees cross it with the span's form)
 WH_TYPES = {
     "who": r"谁|何人|哪位|什么人",
@@ -49,10 +49,11 @@ ANSWERABLE_FEATURES = (
     *(f"best_{f}" for f in SENTENCE_FEATURES), *(f"span_{f}" for f in SPAN_FEATURES),
 )
 PUNCT = set("，,。：:；;！？!?、（）()“”《》「」")
-KIND_TYPES = {"number": {"number"}, "date": {"date"}, "list": {"list"}, "person": {"person"},
+KIND_TYPES = {"number": {"number"}, "date": {"date"}, "list": {"list"}, "person": {"person"}, "direction": {"direction"},
               "place": {"place", "org"}}
 ENTITY = {"nr": "person", "nrfg": "person", "nrt": "person", "ns": "place", "nt": "org", "nz": "org"}
 QUOTED = re.compile(r"“([^”]{1,24})”|《([^》]{1,30})》|「([^」]{1,24})」")
+ORDINAL = re.compile(r"第(?:\d+|[一二三四五六七八九十百]+)[位名个次届]?")
 MAX_WORDS, MAX_CHARS = 6, 24
 MAX_CLAUSE = 40
 CLAUSE_ENDS = "，,。：:；;！？!?"
@@ -82,6 +83,9 @@ def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]
 
     for m in numbers(sentence, question):
         add(m.start(), m.start() + len(m.group().rstrip()), "number")
+    if "第几" in question:  # an ordinal is the answer only when one is asked for (第三十九位)
+        for m in ORDINAL.finditer(sentence):
+            add(m.start(), m.end(), "number")
     for m in DATE.finditer(sentence):
         add(m.start(), m.end(), "date")
     for m in LIST.finditer(sentence):
@@ -92,6 +96,11 @@ def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]
         add(m.start(), m.end(), "quote")
     simple = for_search(sentence)  # jieba knows simplified Chinese: 位於瓦倫 is cut as 於瓦倫, 位于瓦伦 right
     simple = simple if len(simple) == len(sentence) else sentence
+    if question_kind(question) == "direction":  # the way it went, with how much and alone: 下降40.5%, 下降
+        for m in DIRECTION.finditer(simple):
+            add(m.start(), m.end(), "direction")
+            word = re.match(r"[^\d]+", m.group()).group().rstrip("了")
+            add(m.start(), m.start() + len(word), "direction")
     words, pos = [], 0
     for w in _jieba().posseg.lcut(simple):
         words.append((pos, pos + len(w.word), w.flag))

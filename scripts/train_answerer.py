@@ -7,7 +7,8 @@ Trained only on the parts qa/splits.py marks for choosing (never on held-out par
 - the "train" part of CMRC 2018 trial and DRCD test (../shared/mrc), open-domain over its paragraphs;
 - the "tune" part of data/eval/dev.jsonl over data/corpus, and of data/eval/reports_*.jsonl over
   the tune reports of ../shared/reports;
-- synthetic number questions made from sentences of the tune reports;
+- synthetic number questions and which-way questions ("是增长了还是下降了？") made from sentences
+  of the tune reports;
 - constructed unanswerables: each answerable question asked again with its gold paragraph or report
   taken out of the results, and report questions moved to a province or year no report covers.
 Indexes are cached under build/train/ (delete it to rebuild them).
@@ -32,7 +33,7 @@ from qa import learned, splits  # noqa: E402
 from qa.answering import decide, read_candidates  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.evaluation import load_dataset, load_squad  # noqa: E402
-from qa.extract import numbers  # noqa: E402
+from qa.extract import DIRECTION, numbers  # noqa: E402
 from qa.features import SENTENCE_FEATURES  # noqa: E402
 from qa.metrics import char_f1, normalize_answer  # noqa: E402
 from qa.lexical import segment  # noqa: E402
@@ -125,6 +126,40 @@ def synthetic(assistant, limit_per_doc: int = 30) -> list[dict]:
     return rows
 
 
+PAIRS = (("增长", "下降"), ("增加", "减少"), ("上升", "下降"), ("提高", "降低"))
+
+
+def direction_questions(assistant, limit_per_doc: int = 8) -> list[dict]:
+    """Which-way questions from report sentences: "…居民消费价格下降0.1%…" → "<report>中，居民消费
+    价格是上升还是下降？" with the answers 下降0.1% and 下降 (the alternatives in either order)."""
+    from qa.chunking import sentence_spans
+
+    rows = []
+    for doc in assistant.index.documents.values():
+        found = []
+        for a, b in sentence_spans(doc.text):
+            s = doc.text[a:b]
+            for m in DIRECTION.finditer(s):
+                if not re.search(r"\d", m.group()):
+                    continue
+                start = max(s.rfind(c, 0, m.start()) for c in "，,；;：:。、") + 1
+                subject = s[start:m.start()].strip()
+                if len(re.findall(r"[\u4e00-\u9fff]", subject)) >= 4 and not re.search(r"\d|比|同", subject):
+                    word = re.match(r"[^\d]+", m.group()).group().rstrip("了")
+                    found.append((subject, m.group(), word, s))
+        found.sort(key=lambda f: stable(doc.doc_id + f[0] + f[1]))
+        title = re.sub(r"\s+", "", doc.title)[:30]
+        if doc.year and str(doc.year) not in title:
+            title = f"{doc.year}年{title}"
+        for subject, said, word, sentence in found[:limit_per_doc]:
+            key = stable(doc.doc_id + subject + said)
+            pair = PAIRS[key % len(PAIRS)][::1 if key % 2 else -1]
+            rows.append({"id": f"dir-{key}", "question": f"{title}中，{subject}是{pair[0]}了还是{pair[1]}了？",
+                         "answers": [said, word], "evidence": sentence, "doc": doc.source, "type": "number",
+                         "answerable": True, "about": Path(doc.source).name})
+    return rows
+
+
 def reworded(subject: str, key: int) -> str:
     """A third of the subjects lose some of their words, the last (what is measured) kept: people
     asking in their own words share fewer words with the report than its own clause does."""
@@ -200,11 +235,20 @@ def training_groups(items: list[Item], read: list) -> list[tuple]:
             if y.any():
                 sent = (np.array([c.x for c in a.candidates]), y)
                 spans, X = span_matrix(a.q, a.candidates[int(np.argmax(y))].sentence)
-                golds = {normalize_answer(g) for g in it.row["answers"]}
-                ys = np.array([normalize_answer(s.text) in golds for s in spans], dtype=float)
-                span = (X, ys) if ys.any() else None
+                span = (X, ys) if (ys := span_labels(spans, it.row["answers"])).any() else None
         out.append((sent, span, 1.0 if it.domain == "mrc" else 3.0))  # report questions are what the product is for
     return out
+
+
+def span_labels(spans, answers: list[str]) -> np.ndarray:
+    """Relevance of each candidate span: 3 for the exact answer; where no candidate is exact (the
+    answer crosses a clause, or the annotator's bounds are not a word's), 1 or 2 for the spans
+    closest to it by character F1, so that the question still teaches which span comes nearest."""
+    golds = {normalize_answer(g) for g in answers}
+    exact = np.array([normalize_answer(s.text) in golds for s in spans], dtype=float)
+    if exact.any():
+        return 3 * exact
+    return np.floor(3 * np.array([char_f1(s.text, answers) for s in spans])).clip(0, 2)
 
 
 def fit_choices(groups: list[tuple]) -> learned.Models:
@@ -249,10 +293,13 @@ def main():
     rep_tune = splits.select(report_rows, "tune")
     syn = synthetic(reports)
     moved_rows = [m for r in rep_tune + syn[::3] if r["answerable"] and (m := moved(r))]
+    which_way = direction_questions(reports)
     print(f"questions: mrc train {len(mrc)}, dev tune {len(dev_tune)}, report tune {len(rep_tune)}, "
-          f"synthetic {len(syn)}, moved {len(moved_rows)}", flush=True)
+          f"synthetic {len(syn)} and {len(which_way)} which-way, moved {len(moved_rows)}",
+          flush=True)
     items = (collect(mrc_index, mrc, "mrc") + collect(bundled, dev_tune, "dev") + collect(reports, rep_tune, "reports")
-             + collect(reports, syn, "synthetic") + collect(reports, moved_rows, "moved", construct=False))
+             + collect(reports, syn, "synthetic") + collect(reports, which_way, "synthetic-which-way")
+             + collect(reports, moved_rows, "moved", construct=False))
 
     read = read_all(items)
     print("features read", flush=True)
@@ -280,6 +327,7 @@ def main():
     models.short_threshold = choose_short_threshold(shorts)
     keep = np.array([bool(a.candidates) for a in read])
     Z, y, domains, fold = Z[keep], y[keep], np.array([it.domain for it in items])[keep], fold[keep]
+    asked = np.array([it.answerable for it in items])[keep]
     written = ~np.char.startswith(domains.astype(str), "mrc") & ~np.char.startswith(domains.astype(str), "synthetic")
 
     def refusal_model(rows):
@@ -290,7 +338,8 @@ def main():
     for f in (0, 1):
         p[fold == f] = learned.sigmoid(refusal_model(fold != f).score(Z[fold == f]))
     models.answerable = refusal_model(np.ones(len(y), dtype=bool))
-    models.threshold = choose_threshold(p, y, domains)
+    np.savez(ROOT / "build" / "train" / "refusal_oof.npz", p=p, y=y, domains=domains, asked=asked)
+    models.threshold = choose_threshold(p, y, domains, asked)
     models.vetoes = vetoes(Z, y)
     models.trained_on = {
         "data": "CMRC 2018 trial (CC BY-SA 4.0, Cui et al. 2019) and DRCD test (CC BY-SA 3.0, Shao et al. 2018), "
@@ -344,19 +393,26 @@ def choose_short_threshold(shorts: list[tuple]) -> float:
     return best_t
 
 
-def choose_threshold(p: np.ndarray, y: np.ndarray, domains: np.ndarray) -> float:
+def choose_threshold(p: np.ndarray, y: np.ndarray, domains: np.ndarray, asked: np.ndarray) -> float:
     """The threshold that maximises right answers plus right refusals on the questions people wrote
     about reports (dev and report tune parts, with their constructed unanswerables and moved
-    questions), answerable and unanswerable weighed equally; prints the curve."""
-    report = ~np.char.startswith(domains.astype(str), "mrc") & ~np.char.startswith(domains.astype(str), "synthetic")
-    pos, neg = report & (y == 1), report & (y == 0)
+    questions), answerable and unanswerable weighed equally; prints the curve. Each kind of wrong
+    answer weighs the same, however many there are: the unanswerables people wrote, answerable
+    questions the chosen sentence does not answer, questions without their gold report and moved
+    ones. The constructed kinds are many and easy to refuse; alone they would set the threshold."""
+    d = domains.astype(str)
+    written = np.isin(d, ["dev", "reports"])
+    pos = written & (y == 1)
+    kinds = {"written unanswerable": written & ~asked, "wrong sentence": written & asked & (y == 0),
+             "without gold": np.isin(d, ["dev-without-gold", "reports-without-gold"]), "moved": d == "moved"}
+    kinds = {k: m for k, m in kinds.items() if m.any()}
     best, best_t = -1.0, 0.5
-    print(f"{'threshold':>9} {'right answered':>14} {'wrong refused':>14}")
+    print(f"{'threshold':>9} {'right answered':>14} " + " ".join(f"{k + ' refused':>24}" for k in kinds))
     for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
-        kept, refused = (p[pos] >= t).mean(), (p[neg] < t).mean()
-        print(f"{t:9.2f} {kept:14.3f} {refused:14.3f}")
-        if kept + refused > best:
-            best, best_t = kept + refused, float(t)
+        kept, refused = (p[pos] >= t).mean(), [(p[m] < t).mean() for m in kinds.values()]
+        print(f"{t:9.2f} {kept:14.3f} " + " ".join(f"{r:24.3f}" for r in refused))
+        if kept + np.mean(refused) > best + 1e-9:
+            best, best_t = kept + float(np.mean(refused)), float(t)
     return best_t
 
 

@@ -76,10 +76,34 @@ def test_numbers_of_the_question_and_years_are_no_answer():
     ("要在10月底前完成全部拆迁。", "10月底前"),
     ("项目将于2018年6月开工。", "2018年6月"),
     ("今年没有安排。", None),
+    ("中美两国自从一九七九年建交以来", "一九七九年"),  # Chinese numerals, as older reports write dates
+    ("大会于一九八二年九月一日开幕。", "一九八二年九月一日"),
+    ("到二○○○年的二万八千亿元左右。", "二○○○年"),
+    ("要在三月底前完成。", "三月底前"),
+    ("二十一年来没有变化。", None),
 ])
 def test_dates_are_candidates(sentence, expected):
     found = typed(sentence, "什么时候？", "date")
     assert (expected in found) if expected else found == []
+
+
+def test_an_ordinal_is_a_candidate_only_when_one_is_asked():
+    sentence = "高速公路里程从居世界第三十九位跃升到第二位。"
+    assert "第三十九位" in typed(sentence, "五年前高速公路里程排在世界第几位？", "number")
+    assert typed(sentence, "高速公路里程有多少？", "number") == []
+    assert question_kind("排在世界第几位？") == "number"
+
+
+@pytest.mark.parametrize("question, sentence, expected", [
+    ("信访总量是增加了还是减少了？", "信访总量件次、人次分别下降40.5%、36.6%。", {"下降40.5%", "下降"}),
+    ("赤字率是调高了还是调低了？", "今年赤字率拟按3.2%左右安排、比去年有所下调。", {"有所下调"}),
+    ("中央财政赤字是多了还是少了？差多少？", "中央财政赤字1800亿元，比去年减少650亿元。", {"减少650亿元", "减少"}),
+    ("居民消费价格是涨了还是跌了？", "居民消费价格上涨0.2%。", {"上涨0.2%", "上涨"}),
+])
+def test_which_way_questions_have_the_way_as_candidates(question, sentence, expected):
+    assert question_kind(question) == "direction"
+    assert set(typed(sentence, question, "direction")) == expected
+    assert typed(sentence, "增长了多少？", "direction") == []  # only when the way is asked
 
 
 def test_people_places_lists_and_quotes_are_candidates():
@@ -337,6 +361,14 @@ def test_features_see_another_year_a_plan_and_the_asked_unit():
     assert features_of(ask2.analysis("累计拆迁了多少户？"), "b")["tense"] == 1
     assert features_of(ask2.analysis("地铁5号线设了几个站点？"), "c")["unit_ok"] == 0
     assert features_of(ask2.analysis("城中村改造拆迁了多少户？"), "b")["unit_ok"] == 1
+
+
+def test_a_year_the_sentence_names_is_no_other_year_of_the_report():
+    ask2 = make({"a": "力争使全国工农业的年总产值翻两番，到二○○○年达到二万八千亿元左右。"}, a={"date": "1982-09-01"})
+    f = features_of(ask2.analysis("到二○○○年工农业年总产值要达到多少？"), "a")
+    assert f["year_said"] == 1 and f["year_doc_other"] == 0 and f["year_other"] == 0
+    f = features_of(ask2.analysis("2001年工农业年总产值要达到多少？"), "a")
+    assert f["year_doc_other"] == 1 and f["year_other"] == 1
 
 
 def test_an_unknown_year_or_place_is_no_mismatch():

@@ -89,6 +89,10 @@ def test_rrf_empty():
     ("20170", set()),
     ("编号12017", set()),
     ("", set()),
+    ("一九七九年建交", {1979}),  # Chinese numerals, digit by digit
+    ("到二○○○年、二〇二〇年", {2000, 2020}),
+    ("十一年来", set()),
+    ("三一九七九年", set()),
 ])
 def test_years_in(text, years):
     assert years_in(text) == years
