@@ -21,9 +21,9 @@ from qa.retrieval import years_in
 
 RELATIVE_YEARS = {"去年": -1, "今年": 0, "明年": 1}
 PLAN_ASKED = re.compile(r"目标|计划|预期|打算|力争|确保|要求|今后|未来|将要|还要|准备|明年")
-DONE_ASKED = re.compile(r"过去|已经|累计|一共|共计|了多少|多了|完成了|实现了|建成了|来")
+DONE_ASKED = re.compile(r"过去|已经|累计|一共|共计|了多少|多了|完成了|实现了|建成了|来|去年|上年")
 PLAN_SAID = re.compile(r"目标|计划|预期|力争|确保|建议为|今后|未来|将|明年|争取|到20\d\d年")
-DONE_SAID = re.compile(r"同比|比上年|累计|已经|实现了|完成了|五年来|过去|成功|荣获")
+DONE_SAID = re.compile(r"同比|比上年|累计|已经|实现了|完成了|五年来|过去|成功|荣获|回顾")
 REPORT_ASKED = re.compile(r"报告|讲话|会议|全会|党代会|大会|文章")
 WH = re.compile(r"多少|多[长久大高远重]|几[个所条项件名户人家次年倍]?|什么|哪[些个里儿位年天]?|谁|何[时地]?|怎么|怎样|如何|为什么|为何")
 STOP_CHARS = set("的了和与及或是在有为以对把将被从向于也都而并等中上下里其之这那个吗呢吧啊么哪谁几多少什么请问？?，,。！!")
@@ -33,7 +33,8 @@ SENTENCE_FEATURES = (
     "cov", "cov_own", "cov_section", "cov_passage", "cov_partial", "char_cov", "bigram", "lcs",
     "wh_context", "rank", "rel_score", "fit", "unit_ok", "has_number",
     "year_said", "year_other", "year_doc", "year_doc_next", "year_doc_other", "year_unknown",
-    "place_doc", "place_other", "place_said", "tense", "report_match", "missing", "log_len", "first",
+    "place_doc", "place_other", "place_said", "tense", "section_year", "report_match", "missing", "log_len",
+    "first",
 )
 
 
@@ -155,6 +156,7 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
         float(bool(ys and not doc_year)),
         place_doc, place_other, place_said,
         q.plan * _tense(to_simplified(section + lead + sentence), PLAN_SAID, DONE_SAID),
+        _section_year(section, doc_year),
         float(bool(q.naming)) * _covered(q.naming, report_words(doc)) / (sum(q.naming.values()) or 1.0),
         float(missing), math.log(1 + len(sentence)) / 5, float(first),
     ]
@@ -168,6 +170,15 @@ def _unit_ok(q: Question, sentence: str) -> float:
 
 def _covered(weights: dict[str, float], text: str) -> float:
     return sum(w for t, w in weights.items() if t in text)
+
+
+def _section_year(section: str, plan_year: int | None) -> float:
+    """+1 when the sentence's section is headed by the year its report plans ("2025年目标任务"), -1
+    by the year it reviews ("2024年工作回顾"), else 0: a work report's two halves, by their headings."""
+    if not plan_year or not section:
+        return 0.0
+    years = years_in(section)
+    return 1.0 if plan_year in years else -1.0 if plan_year - 1 in years else 0.0
 
 
 def _tense(text: str, plan, done) -> int:

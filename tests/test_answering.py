@@ -371,6 +371,18 @@ def test_a_year_the_sentence_names_is_no_other_year_of_the_report():
     assert f["year_doc_other"] == 1 and f["year_other"] == 1
 
 
+def test_the_section_heading_says_which_half_of_a_work_report_a_sentence_is_in():
+    ask2 = make({"a": "城镇新增就业29.9万人。", "b": "城镇新增就业不少于26万人。", "c": "城镇新增就业30万人。"},
+                a={"date": "2025-01-14", "section": "一、2024年工作回顾"},
+                b={"date": "2025-01-14", "section": "二、2025年工作总体要求和重点任务"},
+                c={"section": "一、2024年工作回顾"})  # no date: which half is unknown
+    a = ask2.analysis("城镇新增就业的目标是多少人？")
+    assert features_of(a, "a")["section_year"] == -1 and features_of(a, "b")["section_year"] == 1
+    assert features_of(a, "c")["section_year"] == 0
+    # "回顾" in the heading says result, "去年" in the question asks one: they agree
+    assert features_of(ask2.analysis("去年城镇新增就业多少人？"), "a")["tense"] == 1
+
+
 def test_an_unknown_year_or_place_is_no_mismatch():
     ask2 = make({"a": "城中村改造完成拆迁和整治5500户。", "b": "城中村改造完成拆迁和整治3000户。"},
                 b={"date": "2012-01-05", "place": "宁波市"})
