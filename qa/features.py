@@ -133,12 +133,12 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
     char_cov = len(q.chars & chars) / (len(q.chars) or 1)
     bigram = sum(b in said for b in q.bigrams) / (len(q.bigrams) or 1)
     wh = sum(t in said for t in q.wh_context) / len(q.wh_context) if q.wh_context else 0.0
-    named_years = years_in(said)
+    ys = q.years
+    named_years = years_in(said) if ys else set()  # the years a sentence names matter to a question naming one
     doc_year = doc.year if doc is not None else None
-    if doc_year:
+    if doc_year and ys:
         named_years |= {doc_year + shift for word, shift in RELATIVE_YEARS.items() if word in said}
     doc_year = doc.plan_year if doc is not None else None  # the year it plans; it reviews the one before
-    ys = q.years
     place_doc = place_other = place_said = 0.0
     if q.places:
         place_said = float(any(p in said for p in q.places))
@@ -155,7 +155,7 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
         float(bool(ys and doc_year and doc_year not in ys and doc_year - 1 not in ys)),
         float(bool(ys and not doc_year)),
         place_doc, place_other, place_said,
-        q.plan * _tense(to_simplified(section + lead + sentence), PLAN_SAID, DONE_SAID),
+        q.plan * _tense(to_simplified(section + lead + sentence), PLAN_SAID, DONE_SAID) if q.plan else 0,
         float(bool(q.naming)) * _covered(q.naming, report_words(doc) if doc_words is None else doc_words)
         / (sum(q.naming.values()) or 1.0),
         float(missing), math.log(1 + len(sentence)) / 5, float(first),
