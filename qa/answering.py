@@ -17,8 +17,8 @@ import numpy as np
 from qa import learned
 from qa.chunking import sentence_spans
 from qa.extract import question_kind, snippet
-from qa.features import (REPORT_ASKED, SENTENCE_FEATURES, Question, doc_place, named, read_question,
-                         report_words, sentence_features)
+from qa.features import (REPORT_ASKED, SENTENCE_FEATURES, Question, doc_place, named, passage_coverage,
+                         read_question, report_words, sentence_features)
 from qa.lexical import tokenize
 from qa.normalize import for_matching, for_search, to_simplified
 from qa.retrieval import years_in
@@ -95,10 +95,11 @@ def read_candidates(question: str, hits: list[Hit], idf, documents=None, known=l
         where = doc_place(doc)
         context = " ".join((section, passage, metas[p.doc_id], for_search(doc.title) if doc else ""))
         missing = missing_specific(q.weights, known, context)
+        covered = passage_coverage(q, section, passage)
         for n, (a, b) in enumerate(sentence_spans(text)[:SENTENCES_PER_HIT]):
             lead = _lead(text, a)
             x = sentence_features(q, text[a:b], lead, section, passage, rank, hit.score / top, doc, where,
-                                  n == 0, len(missing))
+                                  n == 0, len(missing), doc_words=metas[p.doc_id], cov_passage=covered)
             cands.append(Candidate(hit, a, b, lead, x, missing))
     return Analysis(q, cands)
 

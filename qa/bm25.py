@@ -120,13 +120,21 @@ class BM25:
         known = [t for t in tokens if t in self.retriever.vocab_dict]
         if not known:
             return np.zeros(self.retriever.scores["num_docs"], dtype=np.float32)
-        return self.retriever.get_scores(known).astype(np.float32)
+        return self.retriever.get_scores(known).astype(np.float32, copy=False)
+
+    def _postings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """bm25s' (indptr, indices, data) as plain arrays: slices of a numpy.memmap pay for the
+        subclass on every slice."""
+        if getattr(self, "_postings_cache", None) is None:
+            s = self.retriever.scores
+            self._postings_cache = tuple(np.asarray(s[k]).view(np.ndarray) for k in ("indptr", "indices", "data"))
+        return self._postings_cache
 
     def contains(self, tokens: list[str], rows: np.ndarray) -> np.ndarray:
         """(rows × tokens) whether each passage row holds each token: a binary search in each
         token's postings (kept token by token, passage rows ascending)."""
         out = np.zeros((len(rows), len(tokens)), dtype=bool)
-        vocab, indptr, indices = self.retriever.vocab_dict, self.retriever.scores["indptr"], self.retriever.scores["indices"]
+        vocab, (indptr, indices, _) = self.retriever.vocab_dict, self._postings()
         for j, token in enumerate(tokens):
             i = vocab.get(token)
             if i is None or i + 1 >= len(indptr):

@@ -112,9 +112,13 @@ def doc_place(doc) -> str:
 
 
 def sentence_features(q: Question, sentence: str, lead: str, section: str, passage: str, rank: int,
-                      rel_score: float, doc, doc_where: str, first: bool, missing: int) -> list[float]:
-    """The SENTENCE_FEATURES of one candidate, in order. `passage`, `section`, `doc_where` folded."""
+                      rel_score: float, doc, doc_where: str, first: bool, missing: int, *,
+                      doc_words: str | None = None, cov_passage: float | None = None) -> list[float]:
+    """The SENTENCE_FEATURES of one candidate, in order. `passage`, `section`, `doc_where` folded.
+    What is the same for every sentence of a passage may be given, computed once: `doc_words`
+    (report_words(doc)) and `cov_passage` (passage_coverage(q, section, passage))."""
     said = for_matching(lead + sentence)
+    chars = set(said)
     total = sum(q.weights.values()) or 1.0
     cov = cov_section = cov_partial = 0.0
     for t, w in q.weights.items():
@@ -122,21 +126,20 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
             cov += w
         elif t in section:
             cov_section += w
-        elif len(t) > 1 and set(t) <= set(said):
+        elif len(t) > 1 and set(t) <= chars:
             cov_partial += w
     alone = for_matching(sentence) if lead else said
     own = sum(w for t, w in q.weights.items() if t in alone)
-    cov_passage = sum(w for t, w in q.weights.items() if t in passage or t in section)
-    chars = set(said)
+    cov_passage = passage_coverage(q, section, passage) if cov_passage is None else cov_passage
     char_cov = len(q.chars & chars) / (len(q.chars) or 1)
     bigram = sum(b in said for b in q.bigrams) / (len(q.bigrams) or 1)
     wh = sum(t in said for t in q.wh_context) / len(q.wh_context) if q.wh_context else 0.0
-    named_years = years_in(said)
+    ys = q.years
+    named_years = years_in(said) if ys else set()  # the years a sentence names matter to a question naming one
     doc_year = doc.year if doc is not None else None
-    if doc_year:
+    if doc_year and ys:
         named_years |= {doc_year + shift for word, shift in RELATIVE_YEARS.items() if word in said}
     doc_year = doc.plan_year if doc is not None else None  # the year it plans; it reviews the one before
-    ys = q.years
     place_doc = place_other = place_said = 0.0
     if q.places:
         place_said = float(any(p in said for p in q.places))
@@ -155,11 +158,17 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
         float(bool(ys and doc_year and doc_year not in ys and doc_year - 1 not in ys and not named_years & ys)),
         float(bool(ys and not doc_year)),
         place_doc, place_other, place_said,
-        q.plan * _tense(to_simplified(section + lead + sentence), PLAN_SAID, DONE_SAID),
+        q.plan * _tense(to_simplified(section + lead + sentence), PLAN_SAID, DONE_SAID) if q.plan else 0,
         _section_year(section, doc_year),
-        float(bool(q.naming)) * _covered(q.naming, report_words(doc)) / (sum(q.naming.values()) or 1.0),
+        float(bool(q.naming)) * _covered(q.naming, report_words(doc) if doc_words is None else doc_words)
+        / (sum(q.naming.values()) or 1.0),
         float(missing), math.log(1 + len(sentence)) / 5, float(first),
     ]
+
+
+def passage_coverage(q: Question, section: str, passage: str) -> float:
+    """The weight of the question's words that a passage (or its section heading) holds."""
+    return sum(w for t, w in q.weights.items() if t in passage or t in section)
 
 
 def _unit_ok(q: Question, sentence: str) -> float:

@@ -58,29 +58,62 @@ class Trees:
     def score(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         X = np.atleast_2d(x)
-        feature, threshold, child, value, start = self._flat()
-        flat_x = X.ravel()
-        node = np.broadcast_to(start, (len(X), len(start))).copy()  # every tree's root, for every row
-        offset = (np.arange(len(X)) * X.shape[1])[:, None]
-        for _ in range(self.depth):  # all trees and rows descend one level at a time
-            node = child[2 * node + ~(flat_x[offset + feature[node]] <= threshold[node])]
-        out = value[node].sum(axis=1)
+        pair_feature, pair_threshold, pair_of, child, value, root, active, unsort = self._flat()
+        rows = len(X)
+        # every distinct split (feature, threshold) once per row: the trees share most of theirs
+        goes_left = (X[:, pair_feature] <= pair_threshold).ravel()  # NaN goes right, as in score_by_level
+        offset = np.arange(rows) * len(pair_feature)
+        node = np.repeat(root[:, None], rows, axis=1)  # trees × rows, deepest trees first, each node as 2·node
+        at = np.empty(node.shape, np.int64)
+        for count in active:  # level by level, the trees not yet at a leaf everywhere: a prefix
+            now, where = node[:count], at[:count]
+            np.take(pair_of, now, out=where, mode="clip")
+            where += offset
+            np.add(now, np.take(goes_left, where, mode="clip"), out=where)
+            np.take(child, where, out=now, mode="clip")
+        # each row's leaf values in the trees' own order, summed as one contiguous row: the same sums
+        out = np.ascontiguousarray(np.take(value, node[unsort]).T).sum(axis=1)
         return out if x.ndim > 1 else out[0]
 
     def _flat(self):
-        """The node arrays of all trees in one, and each node's two children side by side (left at
-        2·node, right at 2·node + 1) as positions in it; a leaf is a split on feature 0 at +inf
-        whose children are itself, so every row can descend `depth` levels."""
+        """The node arrays of all trees in one, each node n at 2·n: its split as a position among
+        the distinct (feature, threshold) pairs, its children at 2·n (right) and 2·n + 1 (left),
+        each as 2·child; a leaf's children are itself. The trees are ordered deepest first, so that
+        at each level the trees with splits left are a prefix (`active`: its length per level);
+        `unsort` gives the trees' own order back."""
         if getattr(self, "_flat_cache", None) is None:
-            width = self.feature.shape[1]
-            start = np.arange(len(self.feature)) * width
-            leaf = self.feature < 0
+            trees, width = self.feature.shape
+            splits = self.feature >= 0
+            pairs = sorted(set(zip(self.feature[splits].tolist(), self.threshold[splits].tolist())))
+            number = {p: i for i, p in enumerate(pairs)}
+            steps = np.array([self._steps(t) for t in range(trees)], dtype=np.int64)
+            order = np.argsort(-steps, kind="stable")
+            start = np.arange(trees) * width  # tree t (in the new order) at nodes start[t]…
             here = start[:, None] + np.arange(width)[None, :]
-            left = np.where(leaf, here, self.left + start[:, None]).ravel()
-            right = np.where(leaf, here, self.right + start[:, None]).ravel()
-            self._flat_cache = (np.where(leaf, 0, self.feature).ravel(), np.where(leaf, np.inf, self.threshold).ravel(),
-                                np.stack([left, right], axis=1).ravel(), self.value.ravel(), start)
+            feature, threshold = self.feature[order], self.threshold[order]
+            split = feature >= 0
+            pair_of = np.zeros((trees, width), np.int64)
+            for t, n in zip(*np.nonzero(split)):
+                pair_of[t, n] = number[(int(feature[t, n]), float(threshold[t, n]))]
+            left = np.where(split, self.left[order] + start[:, None], here)
+            right = np.where(split, self.right[order] + start[:, None], here)
+            self._flat_cache = (np.array([p[0] for p in pairs], np.int64), np.array([p[1] for p in pairs], np.float64),
+                                np.repeat(pair_of.ravel(), 2), 2 * np.stack([right, left], axis=-1).ravel(),
+                                np.repeat(self.value[order].ravel(), 2), 2 * start,
+                                [int((steps > level).sum()) for level in range(int(steps.max(initial=0)))],
+                                np.argsort(order, kind="stable"))
         return self._flat_cache
+
+    def _steps(self, t: int) -> int:
+        """How many splits the longest path of tree t passes."""
+        longest, todo = 0, [(0, 0)]
+        while todo:
+            n, level = todo.pop()
+            if self.feature[t, n] < 0:
+                longest = max(longest, level)
+            else:
+                todo += [(int(self.left[t, n]), level + 1), (int(self.right[t, n]), level + 1)]
+        return longest
 
     def score_by_level(self, x: np.ndarray) -> np.ndarray:
         """score() as every pair descending every level: the reference it is tested against."""

@@ -76,6 +76,10 @@ _RX = re.compile(
 # characters a match can start with first makes the scan several times faster.
 _START = re.compile("[0-9零〇一二三四五六七八九两十百千万亿第约近超逾" + "".join(sorted({w[0] for w in _WORDS})) + "]")
 _FOLDABLE = re.compile("[, 零〇一二三四五六七八九两十百千]")
+# What any rewrite of fold_numerals needs in the folded text: a Chinese numeral (四十二个, 二〇二一年, 万 %,
+# 百分之十), an ordinal (第 1.0 届, written 第1届), or digits with a separator (4,000, 1 9 9 7, 1 . 5).
+# A text without one is returned as it is, without scanning it for numbers.
+_MAY_FOLD = re.compile(r"[零〇一二三四五六七八九两十百千万亿第]|[0-9][, ][0-9]|[0-9] \.|\. [0-9]")
 _DIRECTION = re.compile(r"(?:(增长|提高|上升|增加|上涨|提升|增幅|增速|扩大|新增|涨|增)|(下降|减少|降低|回落|下滑|下跌|降幅|缩小|跌|降|减))"
                         r"(?:了|到|至|为|达到|达|幅度为|幅度)?$")
 _CLAUSE_END = re.compile(r"[，。；;、,！？!?\n：:（）()]")
@@ -275,8 +279,14 @@ def fold_numerals(text: str) -> str:
     """Text for search: Chinese-numeral quantities with a unit as digits (四十二个 → 42个,
     百分之十 → 10%, 三千五百万人 → 3500万人), no thousands separators (4,000 → 4000); every
     other character as it was. Questions and passages folded alike match either way of writing."""
+    norm = text.translate(_FOLD)
+    return _fold(text, norm) if _MAY_FOLD.search(norm) else text
+
+
+def _fold(text: str, norm: str) -> str:
+    """fold_numerals of text (norm: text.translate(_FOLD)), every number scanned."""
     out, pos = [], 0
-    for m in _matches(text.translate(_FOLD)):
+    for m in _matches(norm):
         _, folds = _build(m, text) if _FOLDABLE.search(m[0]) else (None, ())
         for s, e, rep in folds:
             out += (text[pos:s], rep)

@@ -49,6 +49,26 @@ def top(scores: np.ndarray, m: int) -> np.ndarray:
     return picked[np.lexsort((picked, -scores[picked]))]
 
 
+def top_positive(scores: np.ndarray, m: int, step: int = 8) -> np.ndarray:
+    """`top` of the rows with a positive score: matching[top(scores[matching], m)] for matching =
+    np.flatnonzero(scores > 0), for scores that are never negative (BM25), without gathering every
+    matching row. A score that at least m rows reach (guessed from every step-th row, so about 2m
+    do) bounds the m best from below: only the rows at or above it are ranked. When fewer reach
+    it, all matching rows are, as before."""
+    if m <= 0:
+        return np.zeros(0, dtype=np.int64)
+    sample = scores[::step]
+    sample = sample[sample > 0]  # np.partition is slow over many equal values (the zeros)
+    k = 2 * m // step + 1
+    if k <= len(sample):
+        guess = np.partition(sample, len(sample) - k)[len(sample) - k]
+        above = np.flatnonzero(scores >= guess)
+        if len(above) >= m:  # then the m-th best score is at least the guess: the m best are all here
+            return above[top(scores[above], m)]
+    matching = np.flatnonzero(scores > 0)
+    return matching[top(scores[matching], m)]
+
+
 def fuse(rankings: list[np.ndarray], weights: list[float], k: int = RRF_K) -> tuple[np.ndarray, np.ndarray]:
     """Weighted reciprocal rank fusion over the ranked rows only: (rows, ascending; their scores),
     score = Σ w / (k + rank), ranks from 1."""
@@ -97,6 +117,9 @@ class Retriever:
         self._source_docs = _postings({d.source} for d in docs)
         self._position = {doc_id: n for n, doc_id in enumerate(self._doc_ids)}
         plan_year = np.array([d.plan_year or np.nan for d in docs], dtype=np.float64)  # the year each plans
+        self._report_rows = np.argsort(self._doc_row, kind="stable")  # each report's rows, ascending, report by report
+        self._report_count = np.bincount(self._doc_row, minlength=len(docs)).astype(np.int64)
+        self._report_start = np.cumsum(self._report_count) - self._report_count
         self._layout = ranking.Layout.of(self._doc_row, plan_year, index.bm25.token_starts)
 
     @property
@@ -132,8 +155,7 @@ class Retriever:
         bm25 = self.index.bm25.scores(tokens)
         rankings, weights, dense_rows, dense_scores = [], [], None, None
         if mode in ("hybrid", "bm25"):
-            matching = np.flatnonzero(bm25)  # ascending, so ties stay in passage order
-            rankings.append(matching[top(bm25[matching], CANDIDATES)])
+            rankings.append(top_positive(bm25, CANDIDATES))  # ties in passage order
             weights.append(1.0)
         if mode in ("hybrid", "dense"):
             if self.embedder is None:
@@ -156,9 +178,8 @@ class Retriever:
         extra = np.zeros(0, np.int64)
         reports = named.focus
         if reports is not None and 0 < len(reports) < len(self._doc_ids) and mode != "dense":  # the best passages of the reports named
-            inside = np.zeros(len(self._doc_ids), dtype=bool)
-            inside[reports] = True
-            hits = matching[inside[self._doc_row[matching]]]
+            hits = self._rows_of(reports)
+            hits = hits[bm25[hits] > 0]
             extra = hits[top(bm25[hits], ranking.RESTRICTED)]
         fused_rows, fused = fuse(rankings, weights)
         rows = np.union1d(fused_rows[top(fused, ranking.POOL)], extra).astype(np.int64)
@@ -232,6 +253,17 @@ class Retriever:
         """The indexed reports' places the question names ("广东", "拱墅区", "上海市")."""
         q = for_search(query)
         return {name for name in self._all_places if name in q}
+
+    def _rows_of(self, reports: np.ndarray) -> np.ndarray:
+        """The passage rows of these reports (positions), ascending."""
+        starts, counts = self._report_start[reports], self._report_count[reports]
+        if counts.sum() > len(self._doc_row) // 8:  # many: one pass over all rows is cheaper than gathering them
+            inside = np.zeros(len(self._doc_ids), dtype=bool)
+            inside[reports] = True
+            return np.flatnonzero(inside[self._doc_row])
+        ends = np.cumsum(counts)
+        at = np.arange(ends[-1] if len(ends) else 0) + np.repeat(starts - (ends - counts), counts)
+        return np.sort(self._report_rows[at])
 
     def _rows(self, keys: np.ndarray) -> np.ndarray:
         keys = keys[keys >= 0]

@@ -12,6 +12,7 @@ import math
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -153,10 +154,11 @@ def asked(q: Question) -> Asked:
 
 
 def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str], folded: str,
-                  anchors: list[int], wants: Asked) -> list[float]:
+                  anchors: list[int], wants: Asked, ends: list[int] | None = None) -> list[float]:
     """The SPAN_FEATURES of one span. `flags`: jieba tag of the word starting at each offset;
     `folded` the sentence as matched (same length, see `span_matrix`); `anchors` where the
-    question's words occur in it (see `anchors_of`); `wants` what the question word asks."""
+    question's words occur in it (see `anchors_of`); `wants` what the question word asks;
+    `ends` the clause ends of `folded` (clause_ends), the same for every span of a sentence."""
     a, b = span.start, span.end
     text, left, right, before = folded[a:b], folded[max(0, a - 12):a], folded[b:b + 12], folded[max(0, a - 14):a]
     total = sum(q.weights.values()) or 1.0
@@ -185,17 +187,23 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
         *_gaps(q, folded, a, b),
         *wants.wh, *_pos(flags.get(a, "")), *_pos(end_flag),
         *_pos(flags[offsets[bisect_left(offsets, a) - 1]] if a > 0 else "x"), *_pos(flags.get(b, "x")),
-        *_context(q, wants, folded, a, b),
+        *_context(q, wants, folded, a, b, clause_ends(folded) if ends is None else ends),
     ]
 
 
-def _pos(flag: str) -> list[float]:
+@lru_cache(maxsize=None)
+def _pos(flag: str) -> tuple[float, ...]:
     """One-hot of a jieba tag: the exact tag when listed, else its first letter, else x."""
     tag = flag if flag in POS else flag[:1] if flag[:1] in POS else "x"
-    return [float(tag == t) for t in POS]
+    return tuple(float(tag == t) for t in POS)
 
 
-def _context(q: Question, wants: Asked, folded: str, a: int, b: int) -> list[float]:
+def clause_ends(folded: str) -> list[int]:
+    """Where the clause-ending punctuation of a sentence is, ascending."""
+    return [i for i, c in enumerate(folded) if c in CLAUSE_ENDS]
+
+
+def _context(q: Question, wants: Asked, folded: str, a: int, b: int, ends: list[int]) -> list[float]:
     """Whether the span is (or is followed by) the noun asked about; the question's words close
     before and after it in its clause, and anywhere in its clause; and whether the words the question puts before its
     question word come before the span, those after it after."""
@@ -203,8 +211,9 @@ def _context(q: Question, wants: Asked, folded: str, a: int, b: int) -> list[flo
     head_in = float(bool(head) and (folded[a:b].endswith(head) or folded[a:b].endswith(head[-1])))
     head_after = float(bool(head) and folded.startswith(head, b))
     total = sum(q.weights.values()) or 1.0
-    lo = max(folded.rfind(c, 0, a) for c in CLAUSE_ENDS) + 1
-    hi = min((i for c in CLAUSE_ENDS if (i := folded.find(c, b)) >= 0), default=len(folded))
+    i, j = bisect_left(ends, a), bisect_left(ends, b)  # the clause: after the last end before a …
+    lo = ends[i - 1] + 1 if i else 0
+    hi = ends[j] if j < len(ends) else len(folded)  # … to the first end at or after b
     left, right = folded[max(lo, a - 6):a], folded[b:min(hi, b + 6)]  # close by, in its own clause
     clause = folded[lo:a] + " " + folded[b:hi]
     order_l = sum(t in folded[:a] for t in wants.before) / len(wants.before) if wants.before else 0.0
@@ -230,8 +239,9 @@ def span_matrix(q: Question, sentence: str) -> tuple[list[Span], np.ndarray]:
     spans = [s for s in spans if for_search(s.text) not in q.folded]  # the question's own words answer nothing
     folded = for_search(sentence)
     folded = folded if len(folded) == len(sentence) else sentence
-    anchors, wants = anchors_of(q, folded), asked(q)
-    X = np.array([span_features(q, sentence, s, flags, folded, anchors, wants) for s in spans]).reshape(len(spans), len(SPAN_FEATURES))
+    anchors, wants, ends = anchors_of(q, folded), asked(q), clause_ends(folded)
+    X = np.array([span_features(q, sentence, s, flags, folded, anchors, wants, ends)
+                  for s in spans]).reshape(len(spans), len(SPAN_FEATURES))
     return spans, X
 
 

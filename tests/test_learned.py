@@ -104,10 +104,13 @@ def test_trees_learn_an_interaction_a_linear_model_cannot():
 
 
 def test_trees_by_their_paths_give_what_walking_them_gives_bit_for_bit():
-    """score() finds each leaf from all the splits at once; score_by_level walks the trees."""
+    """score() compares each distinct split once and walks only the trees with splits left (deepest
+    first); score_by_level walks every tree every level."""
+    from qa import ranking
+
     models = learned.load()
     rng = np.random.default_rng(5)
-    for trees in (models.span, models.answerable):
+    for trees in (models.span, models.answerable, ranking.load().trees):
         X = np.round(rng.normal(size=(300, len(trees.names))) * 2, 1)  # ties with thresholds too
         X[rng.random(X.shape) < 0.3] = 0.0
         X[rng.random(X.shape) < 0.05] = np.nan

@@ -251,3 +251,18 @@ def test_not_same_quantity(a, b):
 def test_quantity_is_a_plain_dataclass():
     q = Quantity(0, 2, "5%", 5.0, unit="%", kind="percent")
     assert q.direction is None and q.low is None and q.magnitude == ""
+
+
+@pytest.mark.parametrize("alphabet", ["0123456789 ,.个年月日届%:-—至号约超左右以上元点分之第",
+                                      "0123456789 ,.:万亿一二十百千两〇元个%第 ", "01 ,.个年%:-~到第号日的发展。，"])
+def test_fold_numerals_skips_only_texts_that_nothing_would_fold(alphabet):
+    """A text without a Chinese numeral, 第 or separated digits is returned without a scan: what the
+    scan of every number gives (random strings dense in numbers, separators and units)."""
+    import random
+
+    from qa.numbers import _FOLD, _fold
+
+    rng = random.Random(len(alphabet))
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
+        assert fold_numerals(text) == _fold(text, text.translate(_FOLD)), text

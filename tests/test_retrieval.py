@@ -243,6 +243,35 @@ def test_top_is_a_stable_argsort_without_the_sort(n, m):
         assert top(scores, m).tolist() == np.argsort(-scores, kind="stable")[:m].tolist()
 
 
+@pytest.mark.parametrize("n, m", [(0, 5), (1, 5), (10, 3), (100, 200), (5000, 200), (100000, 200), (5000, 0)])
+def test_top_positive_is_top_of_the_matching_rows(n, m):
+    """The guessed bound never changes the rows or their order: many zeros, ties at the m-th score,
+    fewer positive rows than m, none at all."""
+    from qa.retrieval import top, top_positive
+
+    rng = np.random.default_rng(n + m)
+    sparse = np.where(rng.random(n) < 0.5, 0, rng.random(n)).astype(np.float32)
+    for scores in (sparse, rng.integers(0, 4, n).astype(np.float32), np.zeros(n, np.float32),
+                   np.where(rng.random(n) < 0.001, 1.0, 0.0).astype(np.float32), np.round(sparse, 2)):
+        matching = np.flatnonzero(scores)
+        assert top_positive(scores, m).tolist() == matching[top(scores[matching], m)].tolist()
+
+
+def test_rows_of_reports_are_their_passages_ascending():
+    """Few reports (gathered from each report's rows) or many (one pass over every row), reports
+    whose passages are not side by side (an incremental ingest appends the changed ones)."""
+    r = Retriever.__new__(Retriever)
+    rng = np.random.default_rng(3)
+    r._doc_row = rng.integers(0, 40, 400)
+    r._doc_ids = list(range(40))
+    r._report_rows = np.argsort(r._doc_row, kind="stable")
+    r._report_count = np.bincount(r._doc_row, minlength=40).astype(np.int64)
+    r._report_start = np.cumsum(r._report_count) - r._report_count
+    for size in (1, 2, 3, 4, 10, 39):
+        reports = np.sort(rng.choice(40, size, replace=False))
+        assert r._rows_of(reports).tolist() == np.flatnonzero(np.isin(r._doc_row, reports)).tolist()
+
+
 # --- the vectorised query path gives what the per-passage one gave --------------------------------
 
 def reference_search(r: Retriever, query, k=5, mode="hybrid", doc_ids=None, years=None):
