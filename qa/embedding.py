@@ -8,6 +8,7 @@ still works: a small static-embedding model is trained on the corpus itself (see
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -262,6 +263,38 @@ def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_si
     """
     _offline()
     import torch
+
+    with _one_thread(torch):
+        return _train(texts, out_dir, dim, vocab_size, steps, seed, max_texts)
+
+
+@contextlib.contextmanager
+def _one_thread(torch):
+    """torch on one thread while the model trains: the other cores are segmenting by then
+    (qa/tokens.py), and threads that wait for each other on a busy machine spin (the bundled
+    corpus' model: 84 s on two threads, 25 s on one, under load; the same bytes). Not BLAS: SciPy's
+    SVD on one OpenBLAS thread gives other last bits, so another model."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def _blas_threads(limit: int | None):
+    if limit is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limit, user_api="blas"):
+        yield
+
+
+def _train(texts, out_dir: Path, dim: int, vocab_size: int, steps: int, seed: int, max_texts: int):
+    import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
@@ -269,11 +302,16 @@ def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_si
 
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
-    if len(texts) > max_texts:
+    sampled = len(texts) > max_texts
+    if sampled:
         texts = [texts[i] for i in np.sort(rng.choice(len(texts), max_texts, replace=False))]
     docs = [for_search(t) for t in texts]
     tokenizer = _train_tokenizer(docs, vocab_size)
-    weights = _lsa_weights(tokenizer, docs, dim, seed)
+    # a sample's SVD on one BLAS thread too: the same model on any machine (the thread count changes
+    # the last bits), and no thread spinning against the segmenting workers. A corpus small enough
+    # to learn from whole keeps BLAS's threads, and so the model it always had.
+    with _blas_threads(1 if sampled else None):
+        weights = _lsa_weights(tokenizer, docs, dim, seed)
     model = SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=weights)], device="cpu")
 
     # pairs are (passage, sentence) positions; a pair's texts are made only when a batch uses it
