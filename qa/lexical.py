@@ -115,6 +115,23 @@ def _cut_for_search():
     return fast.lcut_for_search
 
 
+def _block_cut():
+    """The search-mode cut of one run of BLOCK characters: jieba_fast's when installed, else
+    qa.jieba_cut's (jieba's words in less time), made again when words were added to jieba."""
+    global _cutter
+    cut = _cut_for_search()
+    if cut is not _jieba().lcut_for_search:
+        return cut
+    if _cutter is None or not _cutter.current(_jieba().dt):
+        from qa.jieba_cut import Cutter
+
+        _cutter = Cutter(_jieba().dt)
+    return _cutter
+
+
+_cutter = None
+
+
 @lru_cache(maxsize=1)
 def _fast_tokenizer():
     try:
@@ -131,12 +148,13 @@ def tokenize(text: str, blocks: dict | None = None) -> list[str]:
     that texts sharing runs (a report's passages repeat its section path and the overlap sentence)
     segment each once: the same tokens as segmenting every text whole (tests/test_lexical.py)."""
     blocks = {} if blocks is None else blocks
-    cut, out = _cut_for_search(), []
-    for block in BLOCK.split(SYNONYMS.sub(lambda m: SYNONYM_OF[m.group()], for_matching(text))):
-        if block:
-            words = blocks.get(block)
+    cuts, out = (_cut_for_search(), _block_cut()), []
+    # split with a group: the runs are the odd pieces, what lies between them the even ones
+    for n, piece in enumerate(BLOCK.split(SYNONYMS.sub(lambda m: SYNONYM_OF[m.group()], for_matching(text)))):
+        if piece:
+            words = blocks.get(piece)
             if words is None:
-                words = blocks[block] = [w for w in cut(block) if _kept(w)]
+                words = blocks[piece] = [w for w in cuts[n % 2](piece) if _kept(w)]
             out += words
     return out
 
