@@ -35,6 +35,7 @@ DOCUMENT_PROMPTS = {"e5-": "passage: "}
 # The fallback model learns from at most this many passages, drawn with the seed: its tokenizer,
 # SVD and tuning cost grow with the corpus, and a sample of reports says as much about their words.
 MAX_TRAIN_TEXTS = 20000
+ONE_THREAD_FROM = 5000  # passages from which the SVD runs on one BLAS thread (qa.tokens.POOL_MIN)
 ENCODE_BATCH = 1000  # texts the static model tokenizes at a time
 MODEL_CACHE = Path(os.environ.get("QA_MODEL_CACHE", Path.home() / ".cache" / "qa" / "models"))
 
@@ -302,15 +303,16 @@ def _train(texts, out_dir: Path, dim: int, vocab_size: int, steps: int, seed: in
 
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
-    sampled = len(texts) > max_texts
-    if sampled:
+    # a big corpus' SVD on one BLAS thread: ingest segments in worker processes by then, and
+    # OpenBLAS's threads spin against them (5,079 passages, on this busy 2-core machine: 20 s on
+    # two threads, 6 s on one, a third of the CPU time), and the model is the same on any machine
+    # (the thread count changes the last bits). A smaller corpus keeps the model it always had.
+    one_thread = len(texts) >= ONE_THREAD_FROM
+    if len(texts) > max_texts:
         texts = [texts[i] for i in np.sort(rng.choice(len(texts), max_texts, replace=False))]
     docs = [for_search(t) for t in texts]
     tokenizer = _train_tokenizer(docs, vocab_size)
-    # a sample's SVD on one BLAS thread too: the same model on any machine (the thread count changes
-    # the last bits), and no thread spinning against the segmenting workers. A corpus small enough
-    # to learn from whole keeps BLAS's threads, and so the model it always had.
-    with _blas_threads(1 if sampled else None):
+    with _blas_threads(1 if one_thread else None):
         weights = _lsa_weights(tokenizer, docs, dim, seed)
     model = SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=weights)], device="cpu")
 
