@@ -208,6 +208,7 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     written = report.added or report.updated or report.removed or moved or old is None
 
     tmp = Path(tempfile.mkdtemp(prefix=store.TEMP_PREFIX, dir=root))  # removed by the next writer if killed
+    segmenting = None
     try:
         # jieba in worker processes (many passages) while this one makes the model and the vectors
         segmenting = _segmenting(old, kept, passages, progress)
@@ -236,6 +237,8 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
             store.save(settings.index_dir, index, embedder_dir)
         clock("save")
     finally:
+        if segmenting is not None:  # a failed build does not leave workers segmenting for nothing
+            segmenting.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     report.documents, report.passages = len(documents), len(passages)
     report.model = embedder.name

@@ -51,6 +51,7 @@ class Segmenting:
         self.parts: list[tuple[list[str], np.ndarray, np.ndarray]] = []
         self.error: BaseException | None = None
         self.thread: threading.Thread | None = None
+        self.stopped = False
 
     @classmethod
     def start(cls, texts, total: int, groups=None, progress: bool = False, processes: int | None = None):
@@ -76,6 +77,12 @@ class Segmenting:
                 raise self.error
         return _merged(self.parts)
 
+    def stop(self) -> None:
+        """Give up (the build failed): no more chunks are handed out, the workers end after theirs."""
+        self.stopped = True
+        if self.thread is not None:
+            self.thread.join()
+
     def _pooled(self) -> None:
         import itertools
         import multiprocessing
@@ -90,7 +97,7 @@ class Segmenting:
                 pending = [pool.submit(chunk_ids, *c) for c in itertools.islice(chunks, 2 * self.processes)]
                 while pending:  # a few chunks in flight, not the whole corpus' texts
                     part = pending.pop(0).result()
-                    chunk = next(chunks, None)
+                    chunk = None if self.stopped else next(chunks, None)
                     if chunk is not None:
                         pending.append(pool.submit(chunk_ids, *chunk))
                     self.parts.append(part)

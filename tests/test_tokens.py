@@ -56,3 +56,18 @@ def test_carry_ids_equals_carry():
     np.testing.assert_array_equal(a.token_ids, b.token_ids)
     for key in ("data", "indices", "indptr"):
         np.testing.assert_array_equal(a.retriever.scores[key], b.retriever.scores[key])
+
+
+def test_stop_hands_out_no_more_chunks(monkeypatch):
+    monkeypatch.setattr(tokens, "POOL_MIN", 1)
+    monkeypatch.setattr(tokens, "POOL_CHUNK", 1)
+    handed = []
+
+    def texts():
+        for n in range(10_000):
+            handed.append(n)
+            yield "城中村改造完成拆迁。"
+
+    job = tokens.Segmenting.start(texts(), 10_000, processes=2)
+    job.stop()
+    assert not job.thread.is_alive() and len(handed) < 10_000
