@@ -67,6 +67,13 @@ class BM25:
         """The index of these passage rows of this one, as they were indexed, followed by passages
         of these tokens; None when this index did not keep its tokens. Words no passage has any
         more leave the vocabulary, as in an index built from all the tokens."""
+        vocab: dict[str, int] = {}
+        fresh, fresh_starts = _ids(token_lists, vocab)
+        return self.carry_ids(rows, fresh, fresh_starts, list(vocab))
+
+    def carry_ids(self, rows: np.ndarray, fresh: np.ndarray, fresh_starts: np.ndarray,
+                  fresh_words: list[str]) -> "BM25 | None":
+        """`carry`, the new passages' tokens given as ids into fresh_words (qa/tokens.py)."""
         if self.token_ids is None:
             return None
         rows = np.asarray(rows, dtype=np.int64)
@@ -79,7 +86,9 @@ class BM25:
         new_id = np.cumsum(used) - 1
         words = [w for w, u in zip(words, used.tolist()) if u]
         vocab = {w: i for i, w in enumerate(words)}
-        fresh, fresh_starts = _ids(token_lists, vocab)
+        # the new words after the kept ones, in the order they first occur: as _ids would number them
+        mapping = np.array([vocab.setdefault(w, len(vocab)) for w in fresh_words], dtype=np.int32)
+        fresh = mapping[fresh] if len(fresh) else np.zeros(0, np.int32)
         ids = np.concatenate([new_id[kept].astype(np.int32), fresh])
         return BM25.from_ids(ids, np.concatenate([offsets, offsets[-1] + fresh_starts[1:]]), list(vocab))
 

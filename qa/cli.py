@@ -180,6 +180,7 @@ def cmd_ingest(args) -> int:
                           "updated": report.updated, "removed": report.removed, "unchanged": report.unchanged,
                           "skipped": [{"path": shown(s.path), "reason": s.reason} for s in report.skipped],
                           "model": report.model, "seconds": round(report.seconds, 2),
+                          "phases": {k: round(v, 2) for k, v in report.phases.items()},
                           "ocr": {"pages": report.ocr_pages, "cached": report.ocr_cached,
                                   "low_confidence": [{"source": s, "page": p, "confidence": c}
                                                      for s, p, c in report.low_confidence]}},

@@ -8,6 +8,7 @@ still works: a small static-embedding model is trained on the corpus itself (see
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -34,6 +35,7 @@ DOCUMENT_PROMPTS = {"e5-": "passage: "}
 # The fallback model learns from at most this many passages, drawn with the seed: its tokenizer,
 # SVD and tuning cost grow with the corpus, and a sample of reports says as much about their words.
 MAX_TRAIN_TEXTS = 20000
+ONE_THREAD_FROM = 5000  # passages from which the SVD runs on one BLAS thread (qa.tokens.POOL_MIN)
 ENCODE_BATCH = 1000  # texts the static model tokenizes at a time
 MODEL_CACHE = Path(os.environ.get("QA_MODEL_CACHE", Path.home() / ".cache" / "qa" / "models"))
 
@@ -262,6 +264,38 @@ def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_si
     """
     _offline()
     import torch
+
+    with _one_thread(torch):
+        return _train(texts, out_dir, dim, vocab_size, steps, seed, max_texts)
+
+
+@contextlib.contextmanager
+def _one_thread(torch):
+    """torch on one thread while the model trains: the other cores are segmenting by then
+    (qa/tokens.py), and threads that wait for each other on a busy machine spin (the bundled
+    corpus' model: 84 s on two threads, 25 s on one, under load; the same bytes). Not BLAS: SciPy's
+    SVD on one OpenBLAS thread gives other last bits, so another model."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def _blas_threads(limit: int | None):
+    if limit is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limit, user_api="blas"):
+        yield
+
+
+def _train(texts, out_dir: Path, dim: int, vocab_size: int, steps: int, seed: int, max_texts: int):
+    import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
@@ -269,11 +303,17 @@ def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_si
 
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
+    # a big corpus' SVD on one BLAS thread: ingest segments in worker processes by then, and
+    # OpenBLAS's threads spin against them (5,079 passages, on this busy 2-core machine: 20 s on
+    # two threads, 6 s on one, a third of the CPU time), and the model is the same on any machine
+    # (the thread count changes the last bits). A smaller corpus keeps the model it always had.
+    one_thread = len(texts) >= ONE_THREAD_FROM
     if len(texts) > max_texts:
         texts = [texts[i] for i in np.sort(rng.choice(len(texts), max_texts, replace=False))]
     docs = [for_search(t) for t in texts]
     tokenizer = _train_tokenizer(docs, vocab_size)
-    weights = _lsa_weights(tokenizer, docs, dim, seed)
+    with _blas_threads(1 if one_thread else None):
+        weights = _lsa_weights(tokenizer, docs, dim, seed)
     model = SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=weights)], device="cpu")
 
     # pairs are (passage, sentence) positions; a pair's texts are made only when a batch uses it

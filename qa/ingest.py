@@ -32,7 +32,8 @@ from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
 from qa import onnx_query
 from qa.embedding import (CORPUS_MODEL, Embedder, ModelUnavailable, load_index_model, load_model, resolve_model,
                           train_corpus_model)
-from qa.lexical import BM25, MAX_PROCESSES, token_rows
+from qa.lexical import BM25
+from qa.tokens import MAX_PROCESSES, Segmenting
 from qa.reports import documents_from, load_catalog
 from qa.types import Document, Passage
 
@@ -56,6 +57,9 @@ class IngestReport:
     model: str = ""
     notice: str | None = None
     seconds: float = 0.0
+    # wall seconds of each stage (read, describe, model, embed, dense index, tokens and bm25, save):
+    # where an ingest's time goes, shown by `qa ingest --json` and scripts/bench_scale.py
+    phases: dict[str, float] = field(default_factory=dict)
     ocr_pages: int = 0  # pages read by OCR in this ingest (from the cache or not)
     ocr_cached: int = 0  # of which were found in the OCR cache
     # (file, page, mean confidence) of OCR'd pages below qa.ocr.LOW_CONFIDENCE: worth a look
@@ -94,6 +98,7 @@ def ingest(paths: list[str | Path], settings: Settings, rebuild: bool = False, p
 def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_model_given: bool) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
+    clock = _Clock(report.phases)
     root = settings.index_dir
     try:
         old = None if rebuild else _existing(settings, embed_model_given)
@@ -145,6 +150,7 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
         else:
             changed.append((source, name, renamed))
     report.removed = sorted(gone)
+    clock("read")
     if old is not None and not changed and not gone:
         # nothing to do (`make run` on an unchanged corpus): no model, no BM25, nothing written
         report.documents, report.passages = len(old.documents), len(old.passages)
@@ -194,6 +200,7 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
             documents[doc.doc_id] = doc
         new_passages += parts
     passages = _passages(old, kept, new_passages, documents)
+    clock("describe")
     if old is None and not documents:  # an index that would answer every question with a refusal
         report.model = settings.embed_model
         report.seconds = time.perf_counter() - started
@@ -201,11 +208,20 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     written = report.added or report.updated or report.removed or moved or old is None
 
     tmp = Path(tempfile.mkdtemp(prefix=store.TEMP_PREFIX, dir=root))  # removed by the next writer if killed
+    segmenting = None
     try:
+        # jieba in worker processes (many passages) while this one makes the model and the vectors
+        segmenting = _segmenting(old, kept, passages, progress)
         embedder, embedder_dir, weight = _embedder(old, settings, passages, tmp, report)
-        dense = _dense(old, replaced, documents, new_passages, embedder, progress, settings.approximate_from)
+        clock("model")
+        vectors = embedder.encode_passages(PassageTexts(new_passages), progress=progress) \
+            if new_passages else np.zeros((0, embedder.dim), np.float32)
+        clock("embed")
+        dense = _dense(old, replaced, documents, new_passages, vectors, embedder.dim, settings.approximate_from)
+        clock("dense index")
         if isinstance(embedder, Embedder):  # questions will not need torch (qa/onnx_query.py)
             onnx_query.export(embedder, resolve_model(embedder.name), settings.embed_max_length)
+        clock("model")
         index = store.Index(
             store.Manifest(embed_model=embedder.name, dim=embedder.dim, chunk_size=settings.chunk_size,
                            chunk_overlap=settings.chunk_overlap, dense_weight=weight,
@@ -213,12 +229,16 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
             documents, passages, np.concatenate([old.ids[kept] if old is not None else np.zeros(0, np.int64),
                                                  np.array([store.passage_key(p.passage_id) for p in new_passages],
                                                           dtype=np.int64)]),
-            dense, _bm25(old, kept, passages, progress))
+            dense, _bm25(old, kept, segmenting))
+        clock("tokens and bm25")
         if len(np.unique(index.ids)) != len(index.ids):
             raise RuntimeError("two passages share an id; this is a bug, please report it")
         if written:
             store.save(settings.index_dir, index, embedder_dir)
+        clock("save")
     finally:
+        if segmenting is not None:  # a failed build does not leave workers segmenting for nothing
+            segmenting.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     report.documents, report.passages = len(documents), len(passages)
     report.model = embedder.name
@@ -257,14 +277,24 @@ class PassageTexts(Sequence):
         p = self.passages[self.start + i if i >= 0 else i]
         return f"{p.section}\n{p.text}"
 
+    def reports(self):
+        """Each text's document id, in order."""
+        return (self.passages[i].doc_id for i in range(self.start, len(self.passages)))
 
-def _bm25(old, kept: np.ndarray, passages: list[Passage], progress: bool = False) -> BM25:
-    """The BM25 index of every passage: those carried over from the old index with the tokens it
-    kept (ids, not segmented again nor turned back into strings), the others segmented as they are
-    indexed (qa.lexical.token_rows: a process per core for many)."""
+
+def _segmenting(old, kept: np.ndarray, passages, progress: bool) -> Segmenting:
+    """The tokens of the passages to segment, begun: those carried over from the old index keep the
+    tokens it kept (ids, not segmented again nor turned back into strings)."""
     carried = len(kept) if old is not None and old.bm25.token_ids is not None else 0
-    fresh = token_rows(PassageTexts(passages, carried), len(passages) - carried, progress)
-    return old.bm25.carry(kept, fresh) if carried else BM25.build(fresh)
+    texts = PassageTexts(passages, carried)
+    return Segmenting.start(texts, len(texts), texts.reports(), progress)
+
+
+def _bm25(old, kept: np.ndarray, segmenting: Segmenting) -> BM25:
+    """The BM25 index of every passage, from the old index's kept tokens and the segmented ones."""
+    ids, starts, words = segmenting.result()
+    carried = old is not None and old.bm25.token_ids is not None
+    return old.bm25.carry_ids(kept, ids, starts, words) if carried else BM25.from_ids(ids, starts, words)
 
 
 POOL_FILES = 500  # changed files from which they are cleaned, described and chunked in a process per core
@@ -361,20 +391,30 @@ def _embedder(old, settings: Settings, passages: list[Passage], tmp: Path, repor
                 folder, CORPUS_MODEL_WEIGHT)
 
 
-def _dense(old, replaced: set[str], documents, new_passages, embedder, progress: bool, approximate_from: int):
+def _dense(old, replaced: set[str], documents, new_passages, vectors: np.ndarray, dim: int, approximate_from: int):
     import faiss
 
-    vectors = embedder.encode_passages(PassageTexts(new_passages), progress=progress) \
-        if new_passages else np.zeros((0, embedder.dim), np.float32)
     keys = np.array([store.passage_key(p.passage_id) for p in new_passages], dtype=np.int64)
     if old is None:
-        return dense_index.build(vectors, keys, embedder.dim, approximate_from)
+        return dense_index.build(vectors, keys, dim, approximate_from)
     dense = faiss.clone_index(old.dense)
     gone = np.array([d not in documents or documents[d].source in replaced for d in old.documents], dtype=bool)
     drop = old.ids[gone[old.doc_rows()]] if len(old.ids) else old.ids
     if len(drop):
         dense.remove_ids(np.asarray(drop, dtype=np.int64))
-    return dense_index.grow(dense, vectors, keys, embedder.dim, approximate_from)
+    return dense_index.grow(dense, vectors, keys, dim, approximate_from)
+
+
+class _Clock:
+    """Adds the wall seconds since its last call to a phase's total."""
+
+    def __init__(self, phases: dict[str, float]):
+        self.phases, self.last = phases, time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - self.last
+        self.last = now
 
 
 def _within(name: str, scope: str) -> bool:

@@ -32,6 +32,10 @@ SYNONYM_OF = {"gdp": "生产总值"}
 SYNONYMS = re.compile("|".join(SYNONYM_OF))
 TOKEN = re.compile(r"[\w%]")
 QUESTION_PART = re.compile(r"^(?:哪|什么|多少|几|怎)|(?:哪些|什么|多少|吗|呢)$")
+# jieba's re_han_default: jieba splits a text into runs of these characters and the rest, segments
+# each run on its own and the rest a character at a time, so a text's words are its runs' words
+# (jieba_fast's runs lack "-", which it too takes a character at a time: the same holds)
+BLOCK = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
 
 
 @lru_cache(maxsize=1)
@@ -111,6 +115,23 @@ def _cut_for_search():
     return fast.lcut_for_search
 
 
+def _block_cut():
+    """The search-mode cut of one run of BLOCK characters: jieba_fast's when installed, else
+    qa.jieba_cut's (jieba's words in less time), made again when words were added to jieba."""
+    global _cutter
+    cut = _cut_for_search()
+    if cut is not _jieba().lcut_for_search:
+        return cut
+    if _cutter is None or not _cutter.current(_jieba().dt):
+        from qa.jieba_cut import Cutter
+
+        _cutter = Cutter(_jieba().dt)
+    return _cutter
+
+
+_cutter = None
+
+
 @lru_cache(maxsize=1)
 def _fast_tokenizer():
     try:
@@ -120,83 +141,36 @@ def _fast_tokenizer():
     return jieba_fast.Tokenizer()
 
 
-def tokenize(text: str) -> list[str]:
-    """Search tokens of text: normalised, jieba search-mode segmented, without stopwords."""
-    words = _cut_for_search()(SYNONYMS.sub(lambda m: SYNONYM_OF[m.group()], for_matching(text)))
-    return [w for w in words if TOKEN.search(w) and w not in STOPWORDS and not QUESTION_PART.search(w)]
+def tokenize(text: str, blocks: dict | None = None) -> list[str]:
+    """Search tokens of text: normalised, jieba search-mode segmented, without stopwords.
+
+    jieba segments each run of BLOCK characters on its own; `blocks` keeps each run's tokens, so
+    that texts sharing runs (a report's passages repeat its section path and the overlap sentence)
+    segment each once: the same tokens as segmenting every text whole (tests/test_lexical.py)."""
+    blocks = {} if blocks is None else blocks
+    cuts, out = (_cut_for_search(), _block_cut()), []
+    # split with a group: the runs are the odd pieces, what lies between them the even ones
+    for n, piece in enumerate(BLOCK.split(SYNONYMS.sub(lambda m: SYNONYM_OF[m.group()], for_matching(text)))):
+        if piece:
+            words = blocks.get(piece)
+            if words is None:
+                words = blocks[piece] = [w for w in cuts[n % 2](piece) if _kept(w)]
+            out += words
+    return out
 
 
-def tokenize_all(texts: list[str], progress: bool = False, processes: int | None = None) -> list[list[str]]:
-    """tokenize() of every text, each distinct token one string object (token_rows)."""
-    return list(token_rows(texts, len(texts), progress, processes))
+def _kept(word: str) -> bool:
+    """Whether a word is a search token (a letter or digit, not a stopword nor a question word),
+    answered once per distinct word: a corpus repeats few words many times."""
+    kept = _KEPT.get(word)
+    if kept is None:
+        if len(_KEPT) > 1_000_000:  # bounded, whatever the corpus
+            _KEPT.clear()
+        kept = _KEPT[word] = bool(TOKEN.search(word)) and word not in STOPWORDS and not QUESTION_PART.search(word)
+    return kept
 
 
-def token_rows(texts, total: int, progress: bool = False, processes: int | None = None):
-    """tokenize() of each of `total` texts (any iterable), in order, as they are made: a big
-    corpus is indexed without holding all its texts or all its token lists at once. Each distinct
-    token is one string object (a big corpus has millions of tokens but few distinct ones, and a
-    copy of each would take gigabytes). Above POOL_MIN texts the work is shared by a pool of
-    processes, one per core (jieba holds the GIL); progress shows a bar with passages per second."""
-    same: dict[str, str] = {}
-    bar = _bar(total, progress)
-    processes = processes or min(os.cpu_count() or 1, MAX_PROCESSES)
-    done = 0
-    if total < POOL_MIN or processes < 2:
-        for text in texts:
-            yield [same.setdefault(t, t) for t in tokenize(text)]
-            done += 1
-            if bar is not None and done % 500 == 0:
-                bar.update(500)
-    else:
-        import itertools
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        texts = iter(texts)
-        chunks = iter(lambda: list(itertools.islice(texts, POOL_CHUNK)), [])
-        # spawn, not fork: the parent may hold torch's threads, and a worker needs only jieba
-        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-            pending = [pool.submit(_tokenize_packed, chunk) for chunk in itertools.islice(chunks, 2 * processes)]
-            while pending:
-                packed = pending.pop(0).result()
-                chunk = next(chunks, None)  # a few chunks in flight, not the whole corpus' texts
-                if chunk is not None:
-                    pending.append(pool.submit(_tokenize_packed, chunk))
-                rows = packed if isinstance(packed, list) else \
-                    [row.split("\x1f") if row else [] for row in packed.split("\x1e")]
-                for row in rows:
-                    yield [same.setdefault(t, t) for t in row]
-                done += len(rows)
-                if bar is not None:
-                    bar.update(done - bar.n)
-    if bar is not None:
-        bar.update(total - bar.n)
-        bar.close()
-
-
-POOL_MIN = 20000  # texts below which starting worker processes (about a second each) does not pay
-POOL_CHUNK = 1000
-MAX_PROCESSES = 4
-
-
-def _tokenize_packed(texts: list[str]) -> str | list[list[str]]:
-    """A chunk's tokens as one string, pickled in a fraction of the time lists of strings take;
-    as lists in the rare chunk whose tokens hold the separators."""
-    rows = [tokenize(t) for t in texts]
-    packed = "\x1e".join("\x1f".join(row) for row in rows)
-    clean = (packed.count("\x1e") == len(rows) - 1
-             and packed.count("\x1f") == sum(max(len(row) - 1, 0) for row in rows))
-    return packed if clean else rows
-
-
-def _bar(total: int, enabled: bool):
-    if not enabled:
-        return None
-    import sys
-
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="分词 tokenizing", unit="passage", file=sys.stderr)
+_KEPT: dict[str, bool] = {}
 
 
 def segment(text: str) -> list[str]:

@@ -300,7 +300,7 @@ def bench_size(size: int, args, env: dict) -> dict:
             raise RuntimeError(f"re-ingest did not update just {changed.name}: {again['stdout'][:300]}")
     return {"size": size, "documents": summary["documents"], "passages": summary["passages"],
             "ingest_wall_s": ingest["wall_s"], "ingest_cpu_s": ingest["cpu_s"], "ingest_peak_bytes": ingest["peak_bytes"],
-            "ingest_passages_per_s": summary["passages"] / ingest["wall_s"], **q,
+            "ingest_passages_per_s": summary["passages"] / ingest["wall_s"], "ingest_phases": summary.get("phases", {}), **q,
             "ask_ms_median": statistics.median(totals), "ask_ms_p95": _p95(totals), "ask_retrieve_ms_median": statistics.median(t["retrieve"] for t in timings), "ask_wall_per_question_ms": 1000 * ask["wall_s"] / len(totals),
             "disk_bytes": disk, "reingest_one_wall_s": again["wall_s"], "reingest_one_cpu_s": again["cpu_s"],
             "reingest_one_inside_s": json.loads(again["stdout"])["seconds"]}
@@ -346,6 +346,9 @@ def table(results: list[dict]) -> str:
              row("ingest wall (CPU)", lambda r: f"{r['ingest_wall_s']:.0f} s ({r['ingest_cpu_s']:.0f} s)"),
              row("ingest passages/s (wall)", lambda r: f"{r['ingest_passages_per_s']:.0f}"),
              row("ingest peak memory (process tree)", lambda r: _mb(r["ingest_peak_bytes"])),
+             row("ingest phases, wall s (passages/s)", lambda r: ", ".join(
+                 f"{k} {v:.1f}" + (f" ({r['passages'] / v:,.0f})" if v >= 0.5 else "")
+                 for k, v in r.get("ingest_phases", {}).items()) or "–"),
              row("`qa ingest` again, one report changed: process wall (CPU), inside ingest()",
                  lambda r: f"{r['reingest_one_wall_s']:.1f} s ({r['reingest_one_cpu_s']:.1f} s), "
                            f"{r['reingest_one_inside_s']:.1f} s" if "reingest_one_wall_s" in r else "–"),

@@ -273,3 +273,27 @@ def test_static_embedder_encodes_in_batches_as_one(tmp_path, monkeypatch):
     whole = trained.encode_passages(PASSAGES)
     monkeypatch.setattr(module, "ENCODE_BATCH", 3)
     np.testing.assert_array_equal(trained.encode_passages(PASSAGES), whole)
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_training_threads(tmp_path, monkeypatch, big):
+    """torch trains on one thread, and restores its count; the SVD of a big corpus runs on one BLAS
+    thread (the same model on any machine), a small corpus' on BLAS's own (the model it always had)."""
+    import torch
+    from threadpoolctl import threadpool_info
+
+    seen = {}
+    real = embedding._lsa_weights
+
+    def lsa(*args):
+        seen["blas"] = max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        seen["torch"] = torch.get_num_threads()
+        return real(*args)
+
+    monkeypatch.setattr(embedding, "_lsa_weights", lsa)
+    monkeypatch.setattr(embedding, "ONE_THREAD_FROM", len(PASSAGES) if big else len(PASSAGES) + 1)
+    before = torch.get_num_threads()
+    blas = max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+    train_corpus_model(PASSAGES, tmp_path / "m", dim=16, vocab_size=300, steps=5)
+    assert seen == {"blas": 1 if big else blas, "torch": 1}
+    assert torch.get_num_threads() == before

@@ -328,9 +328,9 @@ def test_an_incremental_ingest_segments_only_the_changed_reports(corpus, setting
     ingest([corpus], settings)
     (corpus / "c.md").write_text("五水共治成效明显，河道水质全面改善。\n新建公园绿地十二处。", encoding="utf-8")
     segmented = []
-    real = ingest_module.token_rows
-    monkeypatch.setattr(ingest_module, "token_rows",
-                        lambda texts, total, progress=False: real(segmented.extend(texts) or segmented[len(segmented) - total:], total))
+    real = ingest_module.Segmenting.start
+    monkeypatch.setattr(ingest_module.Segmenting, "start",
+                        lambda texts, total, groups, progress=False: real(segmented.extend(texts) or segmented[len(segmented) - total:], total, groups))
     ingest([corpus], settings)
     assert segmented and all("公园" in t or "五水共治" in t for t in segmented)  # only c.md's passages
     again = store.load(settings.index_dir)

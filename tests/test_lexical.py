@@ -205,22 +205,28 @@ def test_jieba_fast_cuts_as_jieba_does(monkeypatch):
     assert sum(map(len, fast)) > 1000
 
 
-def test_tokenize_all_in_a_pool_equals_one_process(monkeypatch):
-    from qa import lexical
-
-    texts = ["城中村改造完成拆迁和整治5500户。", "", "地铁 line 5 号线 2024", "全區經濟穩步增長 😀", "的了和"] * 7
-    alone = lexical.tokenize_all(texts)
-    assert alone == [lexical.tokenize(t) for t in texts]
-    monkeypatch.setattr(lexical, "POOL_MIN", 10)
-    monkeypatch.setattr(lexical, "POOL_CHUNK", 4)
-    pooled = lexical.tokenize_all(texts, processes=2)
-    assert pooled == alone
-    assert pooled[0][0] is pooled[5][0]  # one string object per distinct token
+EDGE_TEXTS = ["", "字", "拱墅区城中村改造完成拆迁和整治5500户", "全區經濟穩步增長，城中村改造完成拆遷。",
+              "GDP增长7.5%😀，许明强调运河财富小镇 mixed English 2024年\r\n a\tb-c", "那固定资产投资呢？",
+              "ｇｄｐ〇〇七 ﾃｽﾄ かな 한국어 x-1.5+#&"]
 
 
-def test_packed_tokens_fall_back_to_lists_when_a_token_holds_a_separator(monkeypatch):
-    from qa import lexical
+def _whole(text: str) -> list[str]:
+    """tokenize as it was: jieba given the whole text at once."""
+    words = lexical._cut_for_search()(lexical.SYNONYMS.sub(lambda m: lexical.SYNONYM_OF[m.group()],
+                                                           lexical.for_matching(text)))
+    return [w for w in words if lexical.TOKEN.search(w) and w not in STOPWORDS and not lexical.QUESTION_PART.search(w)]
 
-    monkeypatch.setattr(lexical, "tokenize", lambda text: text.split(" ") if text else [])
-    assert lexical._tokenize_packed(["a b", "", "c"]) == "a\x1fb\x1e\x1ec"
-    assert lexical._tokenize_packed(["a\x1fb c"]) == [["a\x1fb", "c"]]
+
+def test_tokens_block_by_block_are_the_tokens_of_the_whole_text():
+    """jieba segments each run of BLOCK characters on its own: cutting run by run, and reusing a run
+    met before in the same report, gives the words of cutting the text whole."""
+    from pathlib import Path
+
+    corpus = sorted((Path(__file__).resolve().parent.parent / "data" / "corpus").glob("*.txt"))
+    texts = EDGE_TEXTS + [p.read_text(encoding="utf-8") for p in corpus]
+    lines = [line for t in texts for line in t.splitlines()]  # a report's lines share many runs
+    expected = [_whole(t) for t in texts + lines]
+    assert [tokenize(t) for t in texts + lines] == expected
+    shared: dict = {}
+    assert [tokenize(t, shared) for t in texts + lines] == expected
+    assert len(shared) > 100 and sum(map(len, expected)) > 1000
