@@ -132,8 +132,8 @@ def _tree_rss(pid: int) -> int:
 def run_measured(args: list[str], env: dict) -> dict:
     """Run a child; its wall and CPU seconds (with its children's), peak tree RSS and stdout."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(args, stdout=out, stderr=err, cwd=ROOT, env=env)
         peak = [0]
 
         def sample():
@@ -149,8 +149,10 @@ def run_measured(args: list[str], env: dict) -> dict:
         wall = time.perf_counter() - started
         out.seek(0)
         text = out.read()
+        err.seek(0)
+        said = err.read()[-2000:]
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args[:4])}… failed with exit code {proc.returncode}")
+        raise RuntimeError(f"{' '.join(args[:4])}… failed with exit code {proc.returncode}; it said:\n{said}")
     return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_bytes": peak[0], "stdout": text}
 
 
