@@ -22,6 +22,8 @@ DATE = re.compile(rf"{_Y}年{_M}月{_D}日|{_Y}年{_M}月|{_M}月{_D}日|"
 # which way a quantity went, and the question that asks it ("是增加了还是减少了？", "涨了还是跌了")
 UP, DOWN = "增长|增加|上升|提高|上涨|上调|调高|扩大|加快|多了|涨", "下降|减少|降低|下调|调低|回落|收窄|缩小|放缓|少了|跌"
 DIRECTION = re.compile(rf"(?:有所)?(?:{UP}|{DOWN})了?(?:\d[\d,]*(?:\.\d+)?(?:%|％|个百分点|倍|[万亿]?[元人户吨件个项])?)?")
+
+
 ASKS = {  # question words → what kind of short answer is wanted, checked in this order
     "direction": re.compile(rf"(?:{UP}|{DOWN})[了的]?还是[^，。？?]{{0,4}}?(?:{UP}|{DOWN})"),
     "date": re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间"),
@@ -38,6 +40,11 @@ MEASURES = "平方公里|平方米|立方米|公里|公顷|千瓦时|千瓦|千�
 SAME_UNIT = {"人": "人名", "名": "名人", "个": "个", "元": "元", "户": "户",  # simplified spellings
              "%": ("%", "％", "倍", "个百分点")}
 PEOPLE = re.compile(r"[^，。？?]{0,5}?(?:人|员|干部|老人|学生|党员|群众|居民|代表|专家)")
+
+
+def direction_word(said: str) -> str:
+    """The way of a DIRECTION match without its amount: "下降40.5%" → "下降", "有所下调" stays."""
+    return re.match(r"[^\d]+", said).group().rstrip("了")
 
 
 def question_kind(question: str) -> str | None:

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from qa.extract import DATE, DIRECTION, LIST, _trim_list, answers_count, asked_unit, numbers, question_kind
+from qa.extract import DATE, DIRECTION, LIST, direction_word, _trim_list, answers_count, asked_unit, numbers, question_kind
 from qa.features import SENTENCE_FEATURES, Question
 from qa.normalize import for_search
 
@@ -100,8 +100,7 @@ def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]
     if question_kind(question) == "direction":  # the way it went, with how much and alone: 下降40.5%, 下降
         for m in DIRECTION.finditer(simple):
             add(m.start(), m.end(), "direction")
-            word = re.match(r"[^\d]+", m.group()).group().rstrip("了")
-            add(m.start(), m.start() + len(word), "direction")
+            add(m.start(), m.start() + len(direction_word(m.group())), "direction")
     words, pos = [], 0
     for w in _jieba().posseg.lcut(simple):
         words.append((pos, pos + len(w.word), w.flag))

@@ -33,7 +33,7 @@ from qa import learned, splits  # noqa: E402
 from qa.answering import decide, read_candidates  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.evaluation import load_dataset, load_squad  # noqa: E402
-from qa.extract import DIRECTION, numbers  # noqa: E402
+from qa.extract import DIRECTION, direction_word, numbers  # noqa: E402
 from qa.features import SENTENCE_FEATURES  # noqa: E402
 from qa.metrics import char_f1, normalize_answer  # noqa: E402
 from qa.lexical import segment  # noqa: E402
@@ -99,23 +99,11 @@ def synthetic(assistant, limit_per_doc: int = 30) -> list[dict]:
     """Number questions from report sentences: "…全年完成地区生产总值467.8亿元…" →
     "<report title>中，全年完成地区生产总值多少？" (or "<place>全年完成地区生产总值多少？") with the
     answer 467.8亿元."""
-    from qa.chunking import sentence_spans
-
     rows = []
     for doc in assistant.index.documents.values():
-        found = []
-        for a, b in sentence_spans(doc.text):
-            s = doc.text[a:b]
-            for m in numbers(s):
-                clause_start = max(s.rfind(c, 0, m.start()) for c in "，,；;：:。") + 1
-                subject = s[clause_start:m.start()].strip()
-                if len(re.findall(r"[\u4e00-\u9fff]", subject)) >= 4 and not re.search(r"\d", subject):
-                    found.append((subject, m.group().strip(), s))
+        found = [(subject, m.group().strip(), s) for subject, m, s in clause_subjects(doc, numbers, "，,；;：:。", r"\d")]
         found.sort(key=lambda f: stable(doc.doc_id + f[0] + f[1]))
-        title = re.sub(r"\s+", "", doc.title)[:30]
-        if doc.year and str(doc.year) not in title:  # "政府工作报告" → "2008年政府工作报告": as people name it
-            title = f"{doc.year}年{title}"
-        short = place_key(doc.place)  # "安徽省" → "安徽"; a body such as 国务院 has no shorter name
+        title, short = report_title(doc), place_key(doc.place)  # "安徽省" → "安徽"; 国务院 has no shorter name
         for subject, number, sentence in found[:limit_per_doc]:
             key = stable(doc.doc_id + subject + number)
             # the report named by its title, or as people often do, by its place alone ("安徽…多少？")
@@ -132,32 +120,41 @@ PAIRS = (("增长", "下降"), ("增加", "减少"), ("上升", "下降"), ("提
 def direction_questions(assistant, limit_per_doc: int = 8) -> list[dict]:
     """Which-way questions from report sentences: "…居民消费价格下降0.1%…" → "<report>中，居民消费
     价格是上升还是下降？" with the answers 下降0.1% and 下降 (the alternatives in either order)."""
-    from qa.chunking import sentence_spans
+    def ways(s):
+        return (m for m in DIRECTION.finditer(s) if re.search(r"\d", m.group()))
 
     rows = []
     for doc in assistant.index.documents.values():
-        found = []
-        for a, b in sentence_spans(doc.text):
-            s = doc.text[a:b]
-            for m in DIRECTION.finditer(s):
-                if not re.search(r"\d", m.group()):
-                    continue
-                start = max(s.rfind(c, 0, m.start()) for c in "，,；;：:。、") + 1
-                subject = s[start:m.start()].strip()
-                if len(re.findall(r"[\u4e00-\u9fff]", subject)) >= 4 and not re.search(r"\d|比|同", subject):
-                    word = re.match(r"[^\d]+", m.group()).group().rstrip("了")
-                    found.append((subject, m.group(), word, s))
+        found = [(subject, m.group(), s) for subject, m, s in clause_subjects(doc, ways, "，,；;：:。、", r"\d|比|同")]
         found.sort(key=lambda f: stable(doc.doc_id + f[0] + f[1]))
-        title = re.sub(r"\s+", "", doc.title)[:30]
-        if doc.year and str(doc.year) not in title:
-            title = f"{doc.year}年{title}"
-        for subject, said, word, sentence in found[:limit_per_doc]:
+        title = report_title(doc)
+        for subject, said, sentence in found[:limit_per_doc]:
             key = stable(doc.doc_id + subject + said)
             pair = PAIRS[key % len(PAIRS)][::1 if key % 2 else -1]
             rows.append({"id": f"dir-{key}", "question": f"{title}中，{subject}是{pair[0]}了还是{pair[1]}了？",
-                         "answers": [said, word], "evidence": sentence, "doc": doc.source, "type": "number",
-                         "answerable": True, "about": Path(doc.source).name})
+                         "answers": [said, direction_word(said)], "evidence": sentence, "doc": doc.source,
+                         "type": "number", "answerable": True, "about": Path(doc.source).name})
     return rows
+
+
+def clause_subjects(doc, mentions, clause_ends: str, unwanted: str):
+    """(subject, mention, sentence) for each mention (a match of `mentions(sentence)`) in a sentence of
+    the report whose clause, before it, has at least 4 Chinese characters and nothing `unwanted`."""
+    from qa.chunking import sentence_spans
+
+    for a, b in sentence_spans(doc.text):
+        s = doc.text[a:b]
+        for m in mentions(s):
+            start = max(s.rfind(c, 0, m.start()) for c in clause_ends) + 1
+            subject = s[start:m.start()].strip()
+            if len(re.findall(r"[\u4e00-\u9fff]", subject)) >= 4 and not re.search(unwanted, subject):
+                yield subject, m, s
+
+
+def report_title(doc) -> str:
+    """The report as people name it: its title with its year ("政府工作报告" → "2008年政府工作报告")."""
+    title = re.sub(r"\s+", "", doc.title)[:30]
+    return f"{doc.year}年{title}" if doc.year and str(doc.year) not in title else title
 
 
 def reworded(subject: str, key: int) -> str:
