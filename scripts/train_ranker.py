@@ -27,7 +27,7 @@ from qa import learned, ranking, splits  # noqa: E402
 from qa.evaluation import fold, load_dataset, relevant_folded  # noqa: E402
 from qa.lexical import tokenize  # noqa: E402
 from qa.retrieval import RRF_K  # noqa: E402
-from train_answerer import source_id, stable, synthetic, training_data  # noqa: E402
+from train_answerer import fold_key, stable, synthetic, training_data  # noqa: E402
 
 # What is known of a feature's direction, other things equal, is a constraint on the trees: a passage
 # with more of the question's words, of the place or year it names, is no less likely the answer.
@@ -37,7 +37,7 @@ WRITTEN_WEIGHT = 3.0  # questions people wrote about reports are what the produc
 
 
 def groups_of(assistant, rows: list[dict], domain: str) -> list[tuple]:
-    """Per question with a relevant candidate: (domain, source id, features, labels, fusion-alone scores)."""
+    """Per question with a relevant candidate: (domain, fold key, features, labels, fusion-alone scores)."""
     r, docs = assistant.retriever, assistant.index.documents
     out = []
     for row in rows:
@@ -52,7 +52,7 @@ def groups_of(assistant, rows: list[dict], domain: str) -> list[tuple]:
         passages = [assistant.index.passages[int(i)] for i in rows_]
         y = np.array([relevant_folded(row, fold(p.text), docs[p.doc_id].source) for p in passages], dtype=float)
         if y.any() and len(y) > 1:
-            out.append((domain, source_id(row), X, y, base))
+            out.append((domain, fold_key(row), X, y, base))
     return out
 
 
@@ -98,7 +98,7 @@ def main():
         + groups_of(reports, synthetic(reports), "synthetic"))
     print(f"{len(groups)} questions with a relevant candidate, {sum(len(g[3]) for g in groups)} candidates", flush=True)
 
-    # out of fold: each question scored by trees that did not see it (nor the questions made from it)
+    # out of fold: each question scored by trees that did not see it nor its report or paragraph
     fold_of = np.array([stable(g[1]) % 2 for g in groups])
     scores = [None] * len(groups)
     for f in (0, 1):
