@@ -144,8 +144,9 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
     if q.places:
         place_said = float(any(p in said for p in q.places))
         place_doc = float(any(p in doc_where for p in q.places))
-        # another place only when the report's place is known: an unknown place is no mismatch
-        place_other = float(not place_doc and bool(getattr(doc, "place", None)))
+        # another place only when the report's place is known (an unknown place is no mismatch) and
+        # the sentence does not name the place asked itself (a provincial report on 合肥's figures)
+        place_other = float(not place_doc and not place_said and bool(getattr(doc, "place", None)))
     return [
         cov / total, own / total, cov_section / total, cov_passage / total, cov_partial / total,
         char_cov, bigram, _lcs(q.folded, said) / max(4, len(q.chars)), wh,

@@ -144,8 +144,8 @@ def test_answer_picks_the_right_passage_among_hits():
 
 
 def test_answer_without_a_short_answer_kind():
-    # the form of such an answer, whatever the refusal threshold of the day (0.31 here against 0.35)
-    result = ask("城中村改造进展怎么样", "d0", min_confidence=0.2)
+    # the form of such an answer, whatever the confidence and the refusal threshold of the day
+    result = ask("城中村改造进展怎么样", "d0", min_confidence=0.0)
     c = check_citation(result)
     assert result.short_answer is None or result.short_answer in c.quote  # only a span the span model is sure of
 
