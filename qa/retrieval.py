@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from qa import learned, ranking
+from qa import dense, learned, ranking
 from qa.lexical import tokenize
 from qa.normalize import for_search
 from qa.places import place_names
@@ -121,6 +121,9 @@ class Retriever:
         self._report_count = np.bincount(self._doc_row, minlength=len(docs)).astype(np.int64)
         self._report_start = np.cumsum(self._report_count) - self._report_count
         self._layout = ranking.Layout.of(self._doc_row, plan_year, index.bm25.token_starts)
+        self._dense = None  # (the index's dense index, its searcher)
+        if embedder is not None:
+            self.dense_searcher()
 
     @property
     def doc_of(self) -> np.ndarray:
@@ -162,7 +165,7 @@ class Retriever:
                 raise RuntimeError("dense retrieval needs the embedding model, which is not loaded")
             qv = self.embedder.encode_queries([query])
             with one_thread():
-                scores, keys = self.index.dense.search(qv, min(CANDIDATES, n))
+                scores, keys = self.dense_searcher().search(qv, min(CANDIDATES, n))
             dense_rows = self._rows(keys[0])
             dense_scores = scores[0][: len(dense_rows)]
             rankings.append(dense_rows)
@@ -194,6 +197,13 @@ class Retriever:
         if features:
             return rows, X, fused
         return rows, learned.sigmoid(self.ranker.score(X)), bm25, dense_of
+
+    def dense_searcher(self):
+        """The index's dense search: a two-step exact search for a large exact index (qa/dense.py),
+        made once for each dense index the index holds (a benchmark may swap it)."""
+        if self._dense is None or self._dense[0] is not self.index.dense:
+            self._dense = (self.index.dense, dense.searcher(self.index.dense))
+        return self._dense[1]
 
     def named(self, query: str, tokens: list[str]) -> ranking.Named:
         """What the query names of the indexed reports: years, places, title or meeting words."""
