@@ -159,6 +159,16 @@ def tokenize(text: str, blocks: dict | None = None) -> list[str]:
     return out
 
 
+def question_tokens(question: str) -> list[str]:
+    """tokenize(question), made once for the retriever and the answerer, which both read it."""
+    return list(_question_tokens(question))
+
+
+@lru_cache(maxsize=64)
+def _question_tokens(question: str) -> tuple[str, ...]:
+    return tuple(tokenize(question))
+
+
 def _kept(word: str) -> bool:
     """Whether a word is a search token (a letter or digit, not a stopword nor a question word),
     answered once per distinct word: a corpus repeats few words many times."""

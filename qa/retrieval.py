@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from qa import dense, learned, ranking
-from qa.lexical import tokenize
+from qa.lexical import question_tokens, tokenize
 from qa.normalize import for_search
 from qa.places import place_names
 from qa.store import Index
@@ -154,7 +154,7 @@ class Retriever:
         n = len(self._doc_row)
         if n == 0:
             return None
-        tokens = tokenize(query)
+        tokens = question_tokens(query)
         bm25 = self.index.bm25.scores(tokens)
         rankings, weights, dense_rows, dense_scores = [], [], None, None
         if mode in ("hybrid", "bm25"):

@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.extract import DATE, DIRECTION, LIST, direction_word, _trim_list, answers_count, asked_unit, numbers, question_kind
 from qa.features import SENTENCE_FEATURES, Question
-from qa.normalize import for_search
+from qa.normalize import for_search, for_search_all
 
 TYPES = ("number", "date", "list", "quote", "person", "place", "org", "words", "clause", "direction")
 # What the question asks with its question word (one-hot; the trees cross it with the span's form)
@@ -235,7 +235,8 @@ def _gaps(q: Question, folded: str, a: int, b: int) -> list[float]:
 def span_matrix(q: Question, sentence: str) -> tuple[list[Span], np.ndarray]:
     """The candidate spans of `sentence` that are not the question's own words, and their features."""
     spans, flags = candidates(sentence, q.text)
-    spans = [s for s in spans if for_search(s.text) not in q.folded]  # the question's own words answer nothing
+    spans = [s for s, text in zip(spans, for_search_all([s.text for s in spans]))
+             if text not in q.folded]  # the question's own words answer nothing
     folded = for_search(sentence)
     folded = folded if len(folded) == len(sentence) else sentence
     anchors, wants, ends = anchors_of(q, folded), asked(q), clause_ends(folded)

@@ -230,3 +230,13 @@ def test_tokens_block_by_block_are_the_tokens_of_the_whole_text():
     shared: dict = {}
     assert [tokenize(t, shared) for t in texts + lines] == expected
     assert len(shared) > 100 and sum(map(len, expected)) > 1000
+
+
+def test_question_tokens_are_tokenize_once_and_a_fresh_list_each_time():
+    from qa.lexical import question_tokens
+
+    q = "2021年温州市地区生产总值是多少？"
+    first = question_tokens(q)
+    assert first == tokenize(q) and first
+    first.append("改动")  # a caller's change does not reach the next caller
+    assert question_tokens(q) == tokenize(q)
