@@ -117,11 +117,12 @@ class TwoStep:
     float32 sums' rounding of both scans). The k candidates best in fp16 each score at least
     s16_k - slack, so each of the true best k scores at least that much, and in fp16 at least
     s16_k - 2 slack. The scan keeps the DEPTH·k best in fp16; when the last of them is below that
-    bound, the true best k are among them; else the full scan is run instead. The candidates are
-    scored by the same FAISS kernel, in ascending position, so the floats are the same and equal
-    scores come in the same order (FAISS's heaps order them by position). When the k-th and the
-    (k+1)-th score tie, which of them the full scan keeps depends on the order it met them: then
-    the full scan is run too."""
+    bound, the true best k are among those at or above it (the candidates), and every other vector
+    scores below the true k-th; else the full scan is run instead. The candidates are scored by
+    the same FAISS kernel, in ascending position, so the floats are the same and equal scores come
+    in the same order (FAISS's heaps order them by position). When the k-th and the (k+1)-th
+    candidate tie, which of them the full scan keeps depends on the order it met them: then the
+    full scan is run too."""
 
     def __init__(self, exact, depth: int = TWO_STEP_DEPTH):
         import faiss
@@ -151,13 +152,14 @@ class TwoStep:
         q = np.ascontiguousarray(queries, dtype=np.float32)
         near, rows = self.half.search(q, self.depth * k)
         norm = float(np.linalg.norm(q.astype(np.float64)))
-        slack = norm * (self.longest * self.rounding + self.tiny)
-        if rows[0, -1] < 0 or not near[0, -1] < near[0, k - 1] - 2 * slack:
+        bound = near[0, k - 1] - 2 * norm * (self.longest * self.rounding + self.tiny)
+        if rows[0, -1] < 0 or not near[0, -1] < bound:
             self.fallbacks += 1
             return self.exact.search(queries, k)
-        candidates = np.sort(rows[0])
-        scores, at = faiss.knn(q, self.vectors[candidates], k + 1, metric=faiss.METRIC_INNER_PRODUCT)
-        if scores[0, k - 1] == scores[0, k]:
+        kept = int(np.searchsorted(-near[0], -bound, side="right"))  # those at or above the bound (at least k)
+        candidates = np.sort(rows[0, :kept])
+        scores, at = faiss.knn(q, self.vectors[candidates], min(k + 1, kept), metric=faiss.METRIC_INNER_PRODUCT)
+        if kept > k and scores[0, k - 1] == scores[0, k]:  # the rest score below the k-th: only these may tie
             self.fallbacks += 1
             return self.exact.search(queries, k)
         return scores[:, :k], self.keys[candidates[at[:, :k]]]
