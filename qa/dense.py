@@ -165,10 +165,12 @@ class TwoStep:
         return scores[:, :k], self.keys[candidates[at[:, :k]]]
 
 
-def searcher(dense, two_step_from: int = TWO_STEP_FROM):
-    """What answers a query's search of `dense`: a TwoStep over a large exact index whose vectors fp16 holds, else dense."""
+def searcher(dense, two_step_from: int | None = None):
+    """What answers a query's search of `dense`: a TwoStep over an exact index of two_step_from
+    (TWO_STEP_FROM) vectors or more whose vectors fp16 holds, else dense."""
     import faiss
 
+    two_step_from = TWO_STEP_FROM if two_step_from is None else two_step_from
     if is_approximate(dense) or dense.ntotal < two_step_from or not isinstance(dense, faiss.IndexIDMap2):
         return dense
     flat = faiss.downcast_index(dense.index)

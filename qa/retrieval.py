@@ -121,9 +121,7 @@ class Retriever:
         self._report_count = np.bincount(self._doc_row, minlength=len(docs)).astype(np.int64)
         self._report_start = np.cumsum(self._report_count) - self._report_count
         self._layout = ranking.Layout.of(self._doc_row, plan_year, index.bm25.token_starts)
-        self._dense = None  # (the index's dense index, its searcher)
-        if embedder is not None:
-            self.dense_searcher()
+        self._dense = None  # (the index's dense index, its searcher or None before its second search)
 
     @property
     def doc_of(self) -> np.ndarray:
@@ -199,9 +197,14 @@ class Retriever:
         return rows, learned.sigmoid(self.ranker.score(X)), bm25, dense_of
 
     def dense_searcher(self):
-        """The index's dense search: a two-step exact search for a large exact index (qa/dense.py),
-        made once for each dense index the index holds (a benchmark may swap it)."""
+        """The index's dense search: for a large exact index a two-step exact search (qa/dense.py),
+        made at the second search of each dense index the index holds (a benchmark may swap it).
+        Making it takes longer than one search saves (85 ms at 100k), so a lone question, one
+        `qa ask`, is searched in one step: the same results."""
         if self._dense is None or self._dense[0] is not self.index.dense:
+            self._dense = (self.index.dense, None)
+            return self.index.dense
+        if self._dense[1] is None:
             self._dense = (self.index.dense, dense.searcher(self.index.dense))
         return self._dense[1]
 
