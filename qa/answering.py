@@ -19,7 +19,7 @@ from qa.chunking import sentence_spans
 from qa.extract import question_kind, snippet
 from qa.features import (REPORT_ASKED, SENTENCE_FEATURES, Question, doc_place, named, passage_coverage,
                          read_question, report_words, sentence_features)
-from qa.lexical import tokenize
+from qa.lexical import question_tokens
 from qa.normalize import for_matching, for_search, to_simplified
 from qa.retrieval import years_in
 from qa.spans import ANSWERABLE_FEATURES, SPAN_FEATURES, span_matrix
@@ -214,7 +214,7 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
     if (head is None or kind not in ("date", "person") or not (REPORT_ASKED.search(q) and DELIVERED.search(q))
             or ABOUT_CONTENT.search(q)):  # "报告说…从哪一年开始" asks what the report says
         return None
-    words, years = set(tokenize(question)), years_in(question)
+    words, years = set(question_tokens(question)), years_in(question)
 
     def match(d: str) -> int:
         doc = documents[d]

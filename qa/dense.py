@@ -5,6 +5,10 @@ milliseconds at 100k vectors of 256 dimensions. Beyond, the vectors go to an inv
 half-precision vectors (IndexIVFScalarQuantizer, fp16: half the memory, and only the nearest
 lists are scanned). Its nprobe is the smallest that finds RECALL of the exact top 10 for a sample
 of the passages themselves used as queries; scripts/bench_scale.py measures it on questions.
+
+An exact index of TWO_STEP_FROM vectors or more is searched in two steps (`TwoStep`), with the
+same results as IndexFlatIP: half-precision copies of the vectors are scanned first (half the
+memory to read), then the candidates that could be among the best are scored in full precision.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ RECALL = 0.99  # of the exact top 10 for passages as queries: questions, shorter
 PROBE_SAMPLE = 500  # passages used as queries to choose nprobe
 TRAIN_SAMPLE = 100_000  # vectors the coarse quantiser and the scalar quantiser learn from
 NPROBES = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
+TWO_STEP_FROM = 20_000  # vectors: below it one full-precision scan takes well under a millisecond
+TWO_STEP_DEPTH = 3  # the half-precision scan keeps this many times k candidates
 
 
 def new_dense(dim: int):
@@ -98,3 +104,77 @@ def recall(found: np.ndarray, exact: np.ndarray) -> float:
     """Share of the exact neighbours that were found, over all queries."""
     hits = sum(len(set(f[f >= 0].tolist()) & set(e.tolist())) for f, e in zip(found, exact))
     return hits / max(1, exact.size)
+
+
+class TwoStep:
+    """An exact index (IndexIDMap2 over IndexFlatIP) searched one query at a time with the same
+    results, scores and order as its own search, in about half the time: the scan reads
+    half-precision copies of the vectors (an fp16 IndexScalarQuantizer beside it, in memory), and
+    the candidates it keeps are scored again by FAISS in full precision.
+
+    Why nothing is missed: a score read in fp16 is within `slack` of the full one (each component
+    rounded to 11 significant bits, |q·(x - x16)| <= |q| |x| 2^-11 by Cauchy-Schwarz, plus the
+    float32 sums' rounding of both scans). The k candidates best in fp16 each score at least
+    s16_k - slack, so each of the true best k scores at least that much, and in fp16 at least
+    s16_k - 2 slack. The scan keeps the DEPTH·k best in fp16; when the last of them is below that
+    bound, the true best k are among those at or above it (the candidates), and every other vector
+    scores below the true k-th; else the full scan is run instead. The candidates are scored by
+    the same FAISS kernel, in ascending position, so the floats are the same and equal scores come
+    in the same order (FAISS's heaps order them by position). When the k-th and the (k+1)-th
+    candidate tie, which of them the full scan keeps depends on the order it met them: then the
+    full scan is run too."""
+
+    def __init__(self, exact, depth: int = TWO_STEP_DEPTH):
+        import faiss
+
+        self.exact, self.depth = exact, depth
+        flat = faiss.downcast_index(exact.index)
+        n, dim = flat.ntotal, flat.d
+        self.vectors = faiss.rev_swig_ptr(flat.get_xb(), n * dim).reshape(n, dim)  # a view, no copy
+        self.keys = faiss.vector_to_array(exact.id_map)
+        self.half = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+        self.half.add(self.vectors)
+        # the longest vector's length (float32 sums of 256 squares: 1e-4 more covers their rounding)
+        self.longest = 1.0001 * float(np.sqrt(np.einsum("ij,ij->i", self.vectors, self.vectors).max(initial=0.0)))
+        self.rounding = 2.0 ** -11 + 2 * dim * 2.0 ** -24  # of |q| |x|; and fp16's subnormals, absolute:
+        self.tiny = np.sqrt(dim) * 2.0 ** -25
+        self.fallbacks = 0  # searches that ran the full scan (for tests and benchmarks)
+
+    @property
+    def ntotal(self) -> int:
+        return self.exact.ntotal
+
+    def search(self, queries: np.ndarray, k: int):
+        import faiss
+
+        if len(queries) != 1 or self.depth * k >= self.exact.ntotal or self.half.ntotal != self.exact.ntotal:
+            return self.exact.search(queries, k)
+        q = np.ascontiguousarray(queries, dtype=np.float32)
+        near, rows = self.half.search(q, self.depth * k)
+        norm = float(np.linalg.norm(q.astype(np.float64)))
+        bound = near[0, k - 1] - 2 * norm * (self.longest * self.rounding + self.tiny)
+        if rows[0, -1] < 0 or not near[0, -1] < bound:
+            self.fallbacks += 1
+            return self.exact.search(queries, k)
+        kept = int(np.searchsorted(-near[0], -bound, side="right"))  # those at or above the bound (at least k)
+        candidates = np.sort(rows[0, :kept])
+        scores, at = faiss.knn(q, self.vectors[candidates], min(k + 1, kept), metric=faiss.METRIC_INNER_PRODUCT)
+        if kept > k and scores[0, k - 1] == scores[0, k]:  # the rest score below the k-th: only these may tie
+            self.fallbacks += 1
+            return self.exact.search(queries, k)
+        return scores[:, :k], self.keys[candidates[at[:, :k]]]
+
+
+def searcher(dense, two_step_from: int | None = None):
+    """What answers a query's search of `dense`: a TwoStep over an exact index of two_step_from
+    (TWO_STEP_FROM) vectors or more whose vectors fp16 holds, else dense."""
+    import faiss
+
+    two_step_from = TWO_STEP_FROM if two_step_from is None else two_step_from
+    if is_approximate(dense) or dense.ntotal < two_step_from or not isinstance(dense, faiss.IndexIDMap2):
+        return dense
+    flat = faiss.downcast_index(dense.index)
+    if not isinstance(flat, faiss.IndexFlatIP):
+        return dense
+    found = TwoStep(dense)
+    return found if found.longest < 60_000 else dense  # else a component may be beyond fp16's range (or NaN)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from qa.extract import asked_unit, fits, question_kind
-from qa.lexical import general_frequency, tokenize, word_tag
+from qa.lexical import general_frequency, question_tokens, tokenize, word_tag
 from qa.normalize import for_matching, for_search, to_simplified
 from qa.places import names_a_place
 from qa.retrieval import years_in
@@ -58,7 +58,7 @@ def word_weights(question: str, idf, known) -> dict[str, float]:
     """IDF weights of the question's words. A word no passage has weighs fully only when it is
     specific (rare in general Chinese); a common one ("房子", "帮忙") is likely a paraphrase."""
     weights = {}
-    for w in dict.fromkeys(tokenize(question)):
+    for w in dict.fromkeys(question_tokens(question)):
         weights[w] = idf(w)
         if not known(w):
             weights[w] *= 1.0 if _specific(w) else 0.35 if general_frequency(w) < 10000 else 0.1

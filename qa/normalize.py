@@ -25,6 +25,16 @@ def for_search(text: str) -> str:
     return to_simplified(unicodedata.normalize("NFKC", text)).lower()
 
 
+def for_search_all(texts: list[str]) -> list[str]:
+    """[for_search(t) for t in texts], in one conversion of the texts joined by line breaks: no
+    NFKC composition, no case rule (final sigma) and no OpenCC dictionary word crosses one, so
+    each text folds as it would alone. Texts that hold a line break are folded one by one."""
+    if len(texts) < 2 or any("\n" in t for t in texts):
+        return [for_search(t) for t in texts]
+    out = for_search("\n".join(texts)).split("\n")
+    return out if len(out) == len(texts) else [for_search(t) for t in texts]
+
+
 def for_matching(text: str) -> str:
     """`for_search`, with Chinese-numeral quantities in digits (四十二个 → 42个, 4,000 → 4000): what
     the search tokens and the answerer's word matching see."""

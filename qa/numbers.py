@@ -287,7 +287,8 @@ def _fold(text: str, norm: str) -> str:
     """fold_numerals of text (norm: text.translate(_FOLD)), every number scanned."""
     out, pos = [], 0
     for m in _matches(norm):
-        _, folds = _build(m, text) if _FOLDABLE.search(m[0]) else (None, ())
+        # a lone numeral (进一步, 十分) is never rewritten: _build reads it as no quantity or as itself
+        _, folds = _build(m, text) if len(m[0]) > 1 and _FOLDABLE.search(m[0]) else (None, ())
         for s, e, rep in folds:
             out += (text[pos:s], rep)
             pos = e

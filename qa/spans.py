@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.extract import DATE, DIRECTION, LIST, direction_word, _trim_list, answers_count, asked_unit, numbers, question_kind
 from qa.features import SENTENCE_FEATURES, Question
-from qa.normalize import for_search
+from qa.normalize import for_search, for_search_all
 
 TYPES = ("number", "date", "list", "quote", "person", "place", "org", "words", "clause", "direction")
 # What the question asks with its question word (one-hot; the trees cross it with the span's form)
@@ -59,6 +59,7 @@ MAX_WORDS, MAX_CHARS = 6, 24
 MAX_CLAUSE = 40
 CLAUSE_ENDS = "，,。：:；;！？!?"
 CLAUSE = re.compile(f"[^{CLAUSE_ENDS}]+")
+DIGIT = re.compile(r"\d")
 CONNECTOR = re.compile(r"(?:由于|因为|因此|所以|而且|并且|但是|不过|其中|故|即|当|是|为|在|于|从|以)")
 
 
@@ -152,16 +153,38 @@ def asked(q: Question) -> Asked:
     return Asked(wh, head, before, after)
 
 
+@dataclass
+class Around:
+    """What every span of one sentence shares: the question words' total weight, the words next
+    to the question word, the word starts (`flags`' offsets, ascending), where the question's
+    anchors occur in the folded sentence and its clause ends."""
+    total: float
+    ctx: list[str]
+    offsets: list[int]
+    left_at: list[int]
+    right_at: list[int]
+    ends: list[int]
+
+
+def around(q: Question, flags: dict[int, str], folded: str, ends: list[int] | None = None) -> Around:
+    left, right = q.anchors
+    return Around(sum(q.weights.values()) or 1.0, q.wh_context or list(q.weights), list(flags),
+                  list(_find_all(folded, left)) if left else [], list(_find_all(folded, right)) if right else [],
+                  clause_ends(folded) if ends is None else ends)
+
+
 def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str], folded: str,
-                  anchors: list[int], wants: Asked, ends: list[int] | None = None) -> list[float]:
+                  anchors: list[int], wants: Asked, ends: list[int] | None = None,
+                  shared: Around | None = None) -> list[float]:
     """The SPAN_FEATURES of one span. `flags`: jieba tag of the word starting at each offset;
     `folded` the sentence as matched (same length, see `span_matrix`); `anchors` where the
     question's words occur in it (see `anchors_of`); `wants` what the question word asks;
-    `ends` the clause ends of `folded` (clause_ends), the same for every span of a sentence."""
+    `ends` the clause ends of `folded` (clause_ends); `shared` what every span of the sentence
+    shares (see `around`), made here when not given."""
+    shared = around(q, flags, folded, ends) if shared is None else shared
     a, b = span.start, span.end
     text, left, right, before = folded[a:b], folded[max(0, a - 12):a], folded[b:b + 12], folded[max(0, a - 14):a]
-    total = sum(q.weights.values()) or 1.0
-    ctx = q.wh_context or list(q.weights)
+    total, ctx = shared.total, shared.ctx
     near = min((abs(a - i) for i in anchors), default=99)
     types = [float(span.type == t) for t in TYPES]
     match = float(span.type in KIND_TYPES.get(q.kind, ()))
@@ -170,7 +193,7 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
         m = next((m for m in numbers(sentence, q.text) if m.start() == span.start), None)
         unit_ok = float(bool(m and answers_count(sentence, m, q.text)))
     end_flag = next((flags[i] for i in range(span.end - 1, span.start - 1, -1) if i in flags), "")
-    offsets = list(flags)  # word starts, ascending: the words inside the span and the one before it by bisection
+    offsets = shared.offsets  # word starts, ascending: the words inside the span and the one before it by bisection
     first, after = bisect_left(offsets, span.start), bisect_left(offsets, span.end)
     return [
         *types, match, unit_ok,
@@ -182,11 +205,11 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
         float(span.start == 0 or sentence[span.start - 1] in PUNCT),
         float(span.end >= len(sentence) or sentence[span.end] in PUNCT),
         float(end_flag.startswith("n")), float(flags.get(span.start, "").startswith("v")),
-        float(bool(re.search(r"\d", text))), span.start / max(1, len(sentence)),
-        *_gaps(q, folded, a, b),
+        float(bool(DIGIT.search(text))), span.start / max(1, len(sentence)),
+        *_gaps(q, folded, a, b, shared),
         *wants.wh, *_pos(flags.get(a, "")), *_pos(end_flag),
-        *_pos(flags[offsets[bisect_left(offsets, a) - 1]] if a > 0 else "x"), *_pos(flags.get(b, "x")),
-        *_context(q, wants, folded, a, b, clause_ends(folded) if ends is None else ends),
+        *_pos(flags[offsets[first - 1]] if a > 0 else "x"), *_pos(flags.get(b, "x")),
+        *_context(q, wants, folded, a, b, shared.ends, total),
     ]
 
 
@@ -202,14 +225,13 @@ def clause_ends(folded: str) -> list[int]:
     return [i for i, c in enumerate(folded) if c in CLAUSE_ENDS]
 
 
-def _context(q: Question, wants: Asked, folded: str, a: int, b: int, ends: list[int]) -> list[float]:
+def _context(q: Question, wants: Asked, folded: str, a: int, b: int, ends: list[int], total: float) -> list[float]:
     """Whether the span is (or is followed by) the noun asked about; the question's words close
     before and after it in its clause, and anywhere in its clause; and whether the words the question puts before its
     question word come before the span, those after it after."""
     head = wants.head
     head_in = float(bool(head) and (folded[a:b].endswith(head) or folded[a:b].endswith(head[-1])))
     head_after = float(bool(head) and folded.startswith(head, b))
-    total = sum(q.weights.values()) or 1.0
     i, j = bisect_left(ends, a), bisect_left(ends, b)  # the clause: after the last end before a …
     lo = ends[i - 1] + 1 if i else 0
     hi = ends[j] if j < len(ends) else len(folded)  # … to the first end at or after b
@@ -222,12 +244,12 @@ def _context(q: Question, wants: Asked, folded: str, a: int, b: int, ends: list[
             sum(w for t, w in q.weights.items() if t in clause) / total, order_l, order_r]
 
 
-def _gaps(q: Question, folded: str, a: int, b: int) -> list[float]:
+def _gaps(q: Question, folded: str, a: int, b: int, shared: Around) -> list[float]:
     """How closely the span follows the question's left anchor and precedes its right one, and
     whether it swallows one of them."""
     left, right = q.anchors
-    lg = max((1 / (1 + a - (i + 2)) for i in _find_all(folded, left) if i + 2 <= a), default=0.0) if left else 0.0
-    rg = max((1 / (1 + i - b) for i in _find_all(folded, right) if i >= b), default=0.0) if right else 0.0
+    lg = max((1 / (1 + a - (i + 2)) for i in shared.left_at if i + 2 <= a), default=0.0) if left else 0.0
+    rg = max((1 / (1 + i - b) for i in shared.right_at if i >= b), default=0.0) if right else 0.0
     holds = float(bool(left and left in folded[a:b]) or bool(right and right in folded[a:b]))
     return [lg, rg, holds]
 
@@ -235,11 +257,12 @@ def _gaps(q: Question, folded: str, a: int, b: int) -> list[float]:
 def span_matrix(q: Question, sentence: str) -> tuple[list[Span], np.ndarray]:
     """The candidate spans of `sentence` that are not the question's own words, and their features."""
     spans, flags = candidates(sentence, q.text)
-    spans = [s for s in spans if for_search(s.text) not in q.folded]  # the question's own words answer nothing
+    spans = [s for s, text in zip(spans, for_search_all([s.text for s in spans]))
+             if text not in q.folded]  # the question's own words answer nothing
     folded = for_search(sentence)
     folded = folded if len(folded) == len(sentence) else sentence
-    anchors, wants, ends = anchors_of(q, folded), asked(q), clause_ends(folded)
-    X = np.array([span_features(q, sentence, s, flags, folded, anchors, wants, ends)
+    anchors, wants, shared = anchors_of(q, folded), asked(q), around(q, flags, folded)
+    X = np.array([span_features(q, sentence, s, flags, folded, anchors, wants, shared=shared)
                   for s in spans]).reshape(len(spans), len(SPAN_FEATURES))
     return spans, X
 

@@ -79,3 +79,55 @@ def test_ingest_above_the_size_stores_an_approximate_index_and_answers(tmp_path,
     ingest([corpus], settings)  # an incremental ingest keeps the approximate index, less r0's old passages
     again = store.load(settings.index_dir)
     assert dense.is_approximate(again.dense) and again.dense.ntotal == len(again.passages) < len(index.passages)
+
+
+def _same(a, b):
+    """Two searches' results bit for bit: scores and keys, in order."""
+    (da, ka), (db, kb) = a, b
+    return np.array_equal(ka, kb) and np.array_equal(da.view(np.int32), db.view(np.int32))
+
+
+def test_two_step_search_gives_the_exact_search_bit_for_bit():
+    x = vectors(6000, dim=32, seed=2)
+    x[100:110] = x[5]  # equal scores inside the best k: their order must be the full scan's
+    ids = np.random.default_rng(3).permutation(10**6)[:len(x)].astype(np.int64)
+    exact = dense.build(x, ids, 32, approximate_from=len(x) + 1)
+    two = dense.TwoStep(exact)
+    queries = np.vstack([x[:40], vectors(40, dim=32, seed=4)])
+    for k in (1, 10, 200):
+        for q in queries:
+            assert _same(two.search(q[None], k), exact.search(q[None], k))
+    assert two.fallbacks < len(queries)  # the two steps did answer (most of) them
+
+
+def test_two_step_runs_the_full_scan_when_half_precision_cannot_tell():
+    rng = np.random.default_rng(5)
+    base = vectors(1, dim=32, seed=6)
+    x = (base + 1e-5 * rng.standard_normal((3000, 32))).astype(np.float32)  # closer than fp16 can say
+    exact = dense.build(x, np.arange(3000, dtype=np.int64), 32, approximate_from=10**6)
+    two = dense.TwoStep(exact)
+    assert _same(two.search(base, 50), exact.search(base, 50)) and two.fallbacks == 1
+
+
+def test_two_step_runs_the_full_scan_on_a_tie_at_the_kth_score():
+    x = vectors(3000, dim=32, seed=7)
+    q = x[:1]
+    _, (order,) = dense.build(x, np.arange(3000, dtype=np.int64), 32, approximate_from=10**6).search(q, 20)
+    x[order[10]] = x[order[9]]  # the 10th and 11th best now score the same
+    exact = dense.build(x, np.arange(3000, dtype=np.int64), 32, approximate_from=10**6)
+    two = dense.TwoStep(exact)
+    assert _same(two.search(q, 10), exact.search(q, 10)) and two.fallbacks == 1
+    assert _same(two.search(q, 12), exact.search(q, 12)) and two.fallbacks == 1  # no tie at the 12th
+
+
+def test_searcher_is_two_step_only_for_a_large_exact_index():
+    x, ids = vectors(3000, dim=32), np.arange(3000, dtype=np.int64)
+    exact = dense.build(x, ids, 32, approximate_from=10**6)
+    assert dense.searcher(exact) is exact  # below TWO_STEP_FROM
+    approx = dense.build(x, ids, 32, approximate_from=1)
+    assert dense.searcher(approx, two_step_from=100) is approx
+    two = dense.searcher(exact, two_step_from=100)
+    assert isinstance(two, dense.TwoStep)
+    exact.add_with_ids(vectors(10, dim=32, seed=9), np.arange(3000, 3010, dtype=np.int64))  # grown since
+    q = x[:1]
+    assert _same(two.search(q, 10), exact.search(q, 10)) and two.search(q, 5)[1].shape == (1, 5)

@@ -230,3 +230,40 @@ def test_tokens_block_by_block_are_the_tokens_of_the_whole_text():
     shared: dict = {}
     assert [tokenize(t, shared) for t in texts + lines] == expected
     assert len(shared) > 100 and sum(map(len, expected)) > 1000
+
+
+def test_question_tokens_are_tokenize_once_and_a_fresh_list_each_time():
+    from qa.lexical import question_tokens
+
+    q = "2021年温州市地区生产总值是多少？"
+    first = question_tokens(q)
+    assert first == tokenize(q) and first
+    first.append("改动")  # a caller's change does not reach the next caller
+    assert question_tokens(q) == tokenize(q)
+
+
+def test_jieba_pos_viterbi_is_jiebas_viterbi():
+    """qa.jieba_pos.viterbi, which jieba.posseg calls once _jieba() ran, against jieba's own: the
+    same probability and route on the corpus' runs, random windows of them and random characters
+    (rare ones take jieba's all-states path)."""
+    import importlib
+    import random
+    import re
+    from pathlib import Path
+
+    from qa import jieba_pos
+
+    jieba = lexical._jieba()
+    assert jieba.posseg.viterbi is jieba_pos.viterbi
+    theirs = importlib.import_module("jieba.posseg.viterbi").viterbi
+    P = jieba.posseg
+    model = (P.char_state_tab_P, P.start_P, P.trans_P, P.emit_P)
+    corpus = "".join(p.read_text(encoding="utf-8") for p in sorted((Path(__file__).parent.parent / "data" / "corpus").glob("*.txt")))
+    runs = re.findall(r"[\u4E00-\u9FD5]+", corpus)
+    rng = random.Random(0)
+    pool = "".join(runs)
+    cases = rng.sample(runs, 300) + [pool[i:i + rng.randint(1, 20)] for i in (rng.randrange(len(pool)) for _ in range(300))]
+    cases += ["".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(rng.randint(1, 6))) for _ in range(60)]
+    cases += ["的的的的", "了", "〇〇", "丶丶丶"]
+    for text in cases:
+        assert jieba_pos.viterbi(text, *model) == theirs(text, *model), text

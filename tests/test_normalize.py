@@ -25,3 +25,22 @@ def test_to_simplified_leaves_simplified_text_unchanged(text):
 def test_to_simplified_keeps_width_and_case():
     # only the search form folds width and case; the display form keeps them
     assert to_simplified("ＧＤＰ增長") == "ＧＤＰ增长"
+
+
+def test_for_search_all_folds_each_text_as_it_would_alone():
+    import random
+
+    from qa.normalize import for_search_all
+
+    # words whose conversion depends on their neighbours (乾隆 stays, 乾 alone is 干), width and
+    # compatibility forms, a final sigma, combining marks and Hangul jamo at the edges
+    tricky = ["乾", "隆", "乾隆", "著名", "著", "頭髮", "髮", "後面", "後", "Ｆｕｌｌ", "㎡", "ΑΣ", "Σ", "σ", "İ", "e",
+              "\u0301", "\u1100", "\u1161", "二〇二一年", "增長", "gdp", " ", "", "，", "區"]
+    texts = ["乾", "隆", "ΑΣ", "\u0301x", "\u1100", "\u1161", "頭", "髮"]
+    assert for_search_all(texts) == [for_search(t) for t in texts]
+    assert for_search_all(["乾", "隆"]) == ["干", "隆"] and for_search("乾隆") == "乾隆"
+    rng = random.Random(0)
+    for _ in range(300):
+        texts = ["".join(rng.choice(tricky) for _ in range(rng.randint(0, 4))) for _ in range(rng.randint(0, 8))]
+        assert for_search_all(texts) == [for_search(t) for t in texts]
+    assert for_search_all(["a\nb", "乾"]) == ["a\nb", "干"]  # a text with a line break: one by one

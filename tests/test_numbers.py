@@ -266,3 +266,20 @@ def test_fold_numerals_skips_only_texts_that_nothing_would_fold(alphabet):
     for _ in range(20000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
         assert fold_numerals(text) == _fold(text, text.translate(_FOLD)), text
+
+
+def test_a_lone_numeral_is_never_rewritten():
+    """fold_numerals skips _build for a one-character match: check that _build would rewrite none."""
+    from qa import numbers
+
+    around = ["", "进", "步", "个", "年", "分", "是", "批", "万", "，", "第", "约", "5", " ", "月", "之"]
+    lone = 0
+    for c in "零〇一二三四五六七八九两十百千万亿":
+        for a in around:
+            for b in around:
+                text = a + c + b
+                for m in numbers._matches(text.translate(numbers._FOLD)):
+                    if len(m[0]) == 1:
+                        lone += 1
+                        assert not numbers._build(m, text)[1], (text, m[0])
+    assert lone > 1000

@@ -350,3 +350,19 @@ def test_vectorised_search_equals_the_per_passage_one(request, which, mode):
             got = r.search(question, 4, mode, doc_ids, years)
             assert [(h.passage.passage_id, h.score, h.scores["bm25"], h.scores["dense"]) for h in got] == expected
             np.testing.assert_array_equal(r.report_bonus(question, tokenize(question)), bonus)
+
+
+def test_a_large_exact_index_is_searched_in_two_steps_from_its_second_search(built, monkeypatch):
+    from qa import dense
+
+    monkeypatch.setattr(dense, "TWO_STEP_FROM", 1)  # the test corpus is small
+    _, index, embedder = built
+    retriever = Retriever(index, embedder)
+    assert retriever.dense_searcher() is index.dense  # a lone question: one step, no fp16 copy made
+    two = retriever.dense_searcher()
+    assert isinstance(two, dense.TwoStep) and retriever.dense_searcher() is two
+    first = [(h.passage.passage_id, h.score) for h in Retriever(index, embedder).search("地铁站点建设", k=4)]
+    assert [(h.passage.passage_id, h.score) for h in retriever.search("地铁站点建设", k=4)] == first
+    swapped = dense.build(index.vectors(), index.ids, index.manifest.dim, approximate_from=10**9)
+    monkeypatch.setattr(index, "dense", swapped)  # another dense index: one step again, then its own
+    assert retriever.dense_searcher() is swapped and retriever.dense_searcher().exact is swapped
