@@ -1,0 +1,55 @@
+"""The choices scripts/train_answerer.py makes from its out-of-fold answers (nothing is trained here)."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.spans import ANSWERABLE_FEATURES
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import train_answerer as train  # noqa: E402
+
+
+def test_folds_keep_a_report_or_a_paragraph_together():
+    a = {"id": "rp001", "about": "provincial-anhui-2025-gov-work-report.txt", "question": "…"}
+    moved = {"id": "rp001-place", "about": "provincial-anhui-2025-gov-work-report.txt"}
+    synthetic = {"id": "syn-1", "about": "/x/provincial-anhui-2025-gov-work-report.txt"}
+    assert train.fold_key(a) == train.fold_key(moved) == train.fold_key(synthetic)
+    squad = [{"id": "1147-2-1", "type": "squad", "doc": "00000-1147-2.txt"},
+             {"id": "1147-2-2", "type": "squad", "doc": "00000-1147-2.txt"}]
+    assert train.fold_key(squad[0]) == train.fold_key(squad[1]) != train.fold_key(a)
+    assert train.fold_key({"id": "q005", "doc": "data/corpus/a.txt"}) != train.fold_key({"id": "q006", "doc": "data/corpus/a.txt"})
+
+
+@pytest.mark.parametrize("sentence, number, ends", [
+    ("治理沙化土地570万公顷，草原植被盖度提高", "570万公顷", True),
+    ("建成超充站1000座。", "1000座", True),
+    ("深入开展安全生产专项整治三年行动", "三年", False),
+    ("加快打造“三地一区”", "一", False),
+])
+def test_synthetic_numbers_end_their_clause(sentence, number, ends):
+    assert train.ends_clause(sentence, sentence.index(number) + len(number)) is ends
+
+
+def test_the_threshold_refuses_at_most_five_percent_of_answerable_questions():
+    # 100 answerable written questions with probabilities 0.01 … 1.00, 50 unanswerable ones
+    p = np.r_[np.linspace(0.01, 1.0, 100), np.linspace(0.0, 0.5, 50)]
+    y = np.r_[np.ones(100), np.zeros(50)]
+    asked = np.r_[np.ones(100, dtype=bool), np.zeros(50, dtype=bool)]
+    domains = np.array(["reports"] * 150)
+    t = train.choose_threshold(p, y, domains, asked)
+    assert (p[:100] < t).mean() <= train.MAX_WRONGLY_REFUSED
+    assert (p[:100] < t + 0.05).mean() > train.MAX_WRONGLY_REFUSED  # the highest such threshold
+
+
+def test_vetoes_weigh_answers_as_the_refusal_trees_do():
+    n = 100
+    Z = np.zeros((n, len(ANSWERABLE_FEATURES)))
+    Z[:, ANSWERABLE_FEATURES.index("best_missing")] = 1
+    y = np.zeros(n)
+    y[:8] = 1  # 8 of 100 right: over the 1-in-20 bar counted plainly …
+    domains = np.array(["mrc"] * 8 + ["reports"] * 92)  # … but all of them SQuAD answers, which weigh 0.3
+    assert train.vetoes(Z, y, np.ones(n)) == []
+    assert train.vetoes(Z, y, train.refusal_weights(domains)) == ["best_missing"]
