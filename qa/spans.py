@@ -166,22 +166,20 @@ class Around:
     ends: list[int]
 
 
-def around(q: Question, flags: dict[int, str], folded: str, ends: list[int] | None = None) -> Around:
+def around(q: Question, flags: dict[int, str], folded: str) -> Around:
     left, right = q.anchors
     return Around(sum(q.weights.values()) or 1.0, q.wh_context or list(q.weights), list(flags),
                   list(_find_all(folded, left)) if left else [], list(_find_all(folded, right)) if right else [],
-                  clause_ends(folded) if ends is None else ends)
+                  clause_ends(folded))
 
 
 def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str], folded: str,
-                  anchors: list[int], wants: Asked, ends: list[int] | None = None,
-                  shared: Around | None = None) -> list[float]:
+                  anchors: list[int], wants: Asked, shared: Around | None = None) -> list[float]:
     """The SPAN_FEATURES of one span. `flags`: jieba tag of the word starting at each offset;
     `folded` the sentence as matched (same length, see `span_matrix`); `anchors` where the
     question's words occur in it (see `anchors_of`); `wants` what the question word asks;
-    `ends` the clause ends of `folded` (clause_ends); `shared` what every span of the sentence
-    shares (see `around`), made here when not given."""
-    shared = around(q, flags, folded, ends) if shared is None else shared
+    `shared` what every span of the sentence shares (see `around`), made here when not given."""
+    shared = around(q, flags, folded) if shared is None else shared
     a, b = span.start, span.end
     text, left, right, before = folded[a:b], folded[max(0, a - 12):a], folded[b:b + 12], folded[max(0, a - 14):a]
     total, ctx = shared.total, shared.ctx
