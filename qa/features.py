@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from qa.extract import asked_unit, fits, question_kind
 from qa.lexical import general_frequency, question_tokens, tokenize, word_tag
@@ -83,7 +84,7 @@ def read_question(question: str, idf, known, doc_meta: dict[str, str]) -> Questi
     content = {t: w for t, w in weights.items() if t not in naming} or weights
     plain = [c for c in folded if c not in STOP_CHARS and not c.isspace()]
     places = [PLACE_SUFFIX.sub("", w) for w in weights if names_a_place(w)]
-    m = WH.search(folded)
+    m = question_word(WH, folded)
     around = tokenize(folded[max(0, m.start() - 8):m.start()] + " " + folded[m.end():m.end() + 6]) if m else []
     anchors = ("", "")
     if m:  # "法国的首都是哪里" → 首都 … ; "哪一年成立" → … 成立: the answer sits between them in a sentence
@@ -94,6 +95,27 @@ def read_question(question: str, idf, known, doc_meta: dict[str, str]) -> Questi
                     list(dict.fromkeys(p for p in places if len(p) >= 2)), _tense(folded, PLAN_ASKED, DONE_ASKED),
                     set(plain), {a + b for a, b in zip(plain, plain[1:])}, [w for w in around if w in content],
                     anchors)
+
+
+def question_word(pattern: re.Pattern, folded: str) -> re.Match | None:
+    """The first match of `pattern` that starts a word of the question as jieba cuts it: 哪 in
+    "哪一年", 什么 in "被称为什么" (not 为什么), nothing in "新几内亚" or "许多"."""
+    starts = _word_starts(folded)
+    m = pattern.search(folded)
+    while m and m.start() not in starts:
+        m = pattern.search(folded, m.start() + 1)
+    return m
+
+
+@lru_cache(maxsize=4096)
+def _word_starts(folded: str) -> frozenset[int]:
+    from qa.lexical import _jieba
+
+    starts, pos = set(), 0
+    for w in _jieba().lcut(folded):
+        starts.add(pos)
+        pos += len(w)
+    return frozenset(starts)
 
 
 def report_words(doc) -> str:

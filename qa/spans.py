@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.extract import DATE, DIRECTION, LIST, direction_word, _trim_list, answers_count, asked_unit, numbers, question_kind
-from qa.features import SENTENCE_FEATURES, Question
+from qa.features import SENTENCE_FEATURES, Question, question_word
 from qa.normalize import for_search, for_search_all
 
 TYPES = ("number", "date", "list", "quote", "person", "place", "org", "words", "clause", "direction")
@@ -40,7 +40,7 @@ SPAN_FEATURES = (
     "noun_end", "verb_start", "has_digit", "position", "left_gap", "right_gap", "holds_anchor",
     *(f"wh_{w}" for w in WH_TYPES), *(f"first_{t}" for t in POS), *(f"last_{t}" for t in POS),
     *(f"prev_{t}" for t in POS), *(f"next_{t}" for t in POS),
-    "head_in", "head_after", "left_near", "right_near", "clause_cov", "left_order", "right_order",
+    "head_in", "head_after", "left_near", "right_near", "clause_cov", "left_order", "right_order", "head_char",
 )
 # The refusal model sees how sure the sentence and span models are, and every feature of the
 # chosen sentence and of its chosen span: which of them say "this does not answer" is for the
@@ -137,8 +137,9 @@ class Asked:
 def asked(q: Question) -> Asked:
     from qa.lexical import _jieba
 
-    wh = [float(bool(r.search(q.folded))) for r in WH_RE.values()]
-    m = next((m for r in WH_RE.values() if (m := r.search(q.folded))), None)
+    found = [question_word(r, q.folded) for r in WH_RE.values()]
+    wh = [float(m is not None) for m in found]
+    m = next((m for m in found if m), None)
     if m is None:
         return Asked(wh, "", [], [])
     head = ""
@@ -228,7 +229,8 @@ def _context(q: Question, wants: Asked, folded: str, a: int, b: int, ends: list[
     before and after it in its clause, and anywhere in its clause; and whether the words the question puts before its
     question word come before the span, those after it after."""
     head = wants.head
-    head_in = float(bool(head) and (folded[a:b].endswith(head) or folded[a:b].endswith(head[-1])))
+    head_in = float(bool(head) and folded[a:b].endswith(head))
+    head_char = float(bool(head) and folded[a:b].endswith(head[-1]))  # 明治大学 for 哪一所大学, 托列斯海峡 for 海峡
     head_after = float(bool(head) and folded.startswith(head, b))
     i, j = bisect_left(ends, a), bisect_left(ends, b)  # the clause: after the last end before a …
     lo = ends[i - 1] + 1 if i else 0
@@ -239,7 +241,7 @@ def _context(q: Question, wants: Asked, folded: str, a: int, b: int, ends: list[
     order_r = sum(t in folded[b:] for t in wants.after) / len(wants.after) if wants.after else 0.0
     return [head_in, head_after, sum(w for t, w in q.weights.items() if t in left) / total,
             sum(w for t, w in q.weights.items() if t in right) / total,
-            sum(w for t, w in q.weights.items() if t in clause) / total, order_l, order_r]
+            sum(w for t, w in q.weights.items() if t in clause) / total, order_l, order_r, head_char]
 
 
 def _gaps(q: Question, folded: str, a: int, b: int, shared: Around) -> list[float]:

@@ -127,3 +127,19 @@ def test_what_the_question_word_asks_about():
     assert wants.head == "公园"
     assert dict(zip(WH_TYPES, wants.wh))["where"] == 1.0
     assert "天文台" in wants.after and "天文台" not in wants.before
+
+
+@pytest.mark.parametrize("question, word, wh", [
+    ("新几内亚和澳大利亚中间隔着哪一个海峡？", "哪", "which"),  # not 几 inside a place name
+    ("这种做法被称为什么？", "什么", "what"),  # not 为什么: nothing asks why
+    ("许多游客去了哪里？", "哪里", "where"),  # not 多 of 许多
+    ("五月艾分布在哪些地区？", "哪些", "which"),
+])
+def test_the_question_word_starts_a_word_of_the_question(question, word, wh):
+    from qa.features import WH, question_word
+    from qa.normalize import for_matching
+    from qa.spans import WH_TYPES, asked
+
+    assert question_word(WH, for_matching(question)).group() == word
+    wants = dict(zip(WH_TYPES, asked(read_question(question, lambda w: 1.0, lambda w: True, {})).wh))
+    assert wants[wh] == 1.0 and wants["count"] == 0.0 and wants["why"] == 0.0
