@@ -20,6 +20,7 @@ from qa.extract import question_kind, snippet
 from qa.features import (REPORT_ASKED, SENTENCE_FEATURES, Question, doc_place, named, passage_coverage,
                          read_question, report_words, sentence_features)
 from qa.lexical import question_tokens
+from qa.metadata import meeting_names
 from qa.normalize import for_matching, for_search, to_simplified
 from qa.retrieval import years_in
 from qa.spans import ANSWERABLE_FEATURES, SPAN_FEATURES, span_matrix
@@ -218,7 +219,7 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
 
     def match(d: str) -> int:
         doc = documents[d]
-        named = for_search(f"{doc.title}{doc.meeting}{doc.kind}{getattr(doc, 'place', None) or ''}")
+        named = for_search(f"{doc.title}{meeting_names(doc.meeting)}{doc.kind}{getattr(doc, 'place', None) or ''}")
         return sum(w in named for w in words) + 2 * (doc.year in years)
 
     order = list(dict.fromkeys(h.passage.doc_id for h in hits))

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from qa.extract import asked_unit, fits, question_kind
 from qa.lexical import general_frequency, question_tokens, tokenize, word_tag
+from qa.metadata import meeting_names
 from qa.normalize import for_matching, for_search, to_simplified
 from qa.places import names_a_place
 from qa.retrieval import years_in
@@ -123,14 +124,14 @@ def report_words(doc) -> str:
     if doc is None:
         return ""
     date = "".join(f"{int(x)}{unit}" for x, unit in zip((doc.date or "").split("-"), "年月日") if x.isdigit())
-    return for_search(" ".join(filter(None, (doc.meeting, doc.kind, doc.speaker, getattr(doc, "place", None), date))))
+    return for_search(" ".join(filter(None, (meeting_names(doc.meeting), doc.kind, doc.speaker, getattr(doc, "place", None), date))))
 
 
 def doc_place(doc) -> str:
     """Folded text that says where a report is from (its place, title, meeting, speaker line)."""
     if doc is None:
         return ""
-    return for_search(" ".join(filter(None, (getattr(doc, "place", None), doc.title, doc.meeting, doc.speaker))))
+    return for_search(" ".join(filter(None, (getattr(doc, "place", None), doc.title, meeting_names(doc.meeting), doc.speaker))))
 
 
 def sentence_features(q: Question, sentence: str, lead: str, section: str, passage: str, rank: int,

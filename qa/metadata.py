@@ -80,6 +80,7 @@ def detect(text: str, file_name: str = "", title: str | None = None, properties:
     _place(meta, searchable)
     _file_properties(meta, properties or {})
     _inferred_year(meta, searchable)
+    _inferred_meeting(meta, searchable)
     _inferred_title(meta, for_search(text[:5000]), head)
     _file_name_year(meta, file_name)
     return meta
@@ -230,6 +231,45 @@ def _place(meta: Meta, body: str) -> None:
     named = most_named_place(body)
     if named:
         meta.put("place", named, "inferred", 0.4)
+
+
+N = "[一二三四五六七八九十百零〇]+"
+# a meeting as the opening of a report names it: "向党的第十二次全国代表大会作报告",
+# "中国共产党第十五次全国代表大会是…", "我们第一届全国人民代表大会第一次会议，在…",
+# "向第十届全国人民代表大会第一次会议报告过去五年的工作"
+MEETING_NAME = (rf"(?:中国共产党|党的)?第{N}次全国代表大会"
+                rf"|[^\s，。：；、]{{0,12}}?第{N}届[^\s，。：；、]{{0,12}}?人民代表大会(?:第{N}次(?:全体)?会议)?")
+OPENING_MEETING = re.compile(rf"向({MEETING_NAME})(?:作|报告)|(?:^|\n)\s*(?:我们)?({MEETING_NAME})(?:[，,]\s*在|[，,]?是)")
+
+
+def _inferred_meeting(meta: Meta, body: str) -> None:
+    """The meeting a report without a meeting line was given at, from its opening paragraphs; a
+    meeting named as past ("…第一次会议以来的五年") is not it."""
+    start = SALUTATION.search(body[:1500])
+    m = OPENING_MEETING.search(body[start.end() if start else 0:][:600])
+    if m:
+        meeting = m.group(1) or m.group(2)
+        meta.put("meeting", "中国共产党" + meeting[2:] if meeting.startswith("党的") else meeting, "inferred", 0.6)
+
+
+# how people name a meeting: 第十二次全国代表大会 → 十二大; 第十四届全国人民代表大会第三次会议 →
+# 十四届全国人大三次会议; 第十八届中央委员会第三次全体会议 → 十八届三中全会
+ALIASES = [(re.compile(rf"第({N})次全国代表大会"), ("{0}大", "党的{0}大")),
+           (re.compile(rf"第({N})届全国人民代表大会第({N})次会议"), ("{0}届全国人大{1}次会议", "{0}届人大{1}次会议")),
+           (re.compile(rf"([^\s第]{{2,12}}?)第({N})届人民代表大会第({N})次会议"), ("{0}{1}届人大{2}次会议", "{1}届人大{2}次会议")),
+           (re.compile(rf"第({N})届中央委员会第({N})次全体会议"), ("{0}届{1}中全会",))]
+
+
+def meeting_names(meeting: str | None) -> str:
+    """A meeting as the report writes it and as people name it, for matching a question's words."""
+    if not meeting:
+        return ""
+    names = [meeting]
+    for pattern, forms in ALIASES:
+        m = pattern.search(meeting)
+        if m:
+            names += [f.format(*m.groups()) for f in forms]
+    return " ".join(dict.fromkeys(names))
 
 
 def _inferred_title(meta: Meta, body: str, head: list[str]) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 
 from qa import dense, learned, ranking
 from qa.lexical import question_tokens, tokenize
+from qa.metadata import meeting_names
 from qa.normalize import for_search
 from qa.places import place_names
 from qa.store import Index
@@ -112,7 +113,7 @@ class Retriever:
         self._no_place = np.array([not place_names(d.place) for d in docs], dtype=bool)
         self._place_docs = _postings(place_names(d.place) for d in docs)  # place name → its reports
         self._all_places = sorted(self._place_docs, key=len, reverse=True)
-        self._meta_docs = _postings(set(tokenize(" ".join(filter(None, (d.title, d.meeting, d.kind, d.speaker)))))
+        self._meta_docs = _postings(set(tokenize(" ".join(filter(None, (d.title, meeting_names(d.meeting), d.kind, d.speaker)))))
                                     for d in docs)  # token of a title, meeting, kind or speaker → reports
         self._source_docs = _postings({d.source} for d in docs)
         self._position = {doc_id: n for n, doc_id in enumerate(self._doc_ids)}

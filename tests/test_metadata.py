@@ -238,3 +238,36 @@ def test_court_report_kind_from_its_title():
     m = meta_of("广东省高级人民法院工作报告\n——2025年1月16日在广东省第十四届人民代表大会第三次会议上\n"
                 "广东省高级人民法院院长 张炜\n各位代表：\n现在，我代表省高级人民法院报告工作。")
     assert (m.kind, m.place, m.speaker) == ("法院工作报告", "广东省", "张炜")
+
+
+@pytest.mark.parametrize("opening, meeting", [
+    ("同志们：\n\n现在，我代表中国共产党第十一届中央委员会，向党的第十二次全国代表大会作报告。\n", "中国共产党第十二次全国代表大会"),
+    ("同志们：\n\n现在，我代表第十四届中央委员会向大会作报告。\n\n中国共产党第十五次全国代表大会是一次极为重要的大会。\n",
+     "中国共产党第十五次全国代表大会"),
+    ("各位代表：\n\n我們第一届全國人民代表大會第一次會議，在聽了報告並進行了三天的討論以後，通過了憲法。\n",
+     "第一届全国人民代表大会第一次会议"),
+    ("各位代表：\n本届政府1998年3月就职。现在，我代表国务院，向第十届全国人民代表大会第一次会议报告过去五年的工作。\n",
+     "第十届全国人民代表大会第一次会议"),
+    # a meeting named as past is not the one the report was given at
+    ("各位代表：\n我代表国务院，向大会报告过去五年的工作。\n第十届全国人民代表大会第一次会议以来的五年，是不平凡的五年。\n", None),
+])
+def test_meeting_inferred_from_the_opening_of_a_report_without_a_meeting_line(opening, meeting):
+    meta = detect(opening + "一、过去五年工作回顾\n" + "经济平稳发展。" * 40)
+    assert meta.meeting == meeting
+    if meeting:
+        assert meta.provenance["meeting"]["source"] == "inferred"
+
+
+@pytest.mark.parametrize("meeting, names", [
+    ("中国共产党第十二次全国代表大会", ["十二大", "党的十二大"]),
+    ("中国共产党第二十次全国代表大会", ["二十大", "党的二十大"]),
+    ("第十二届全国人民代表大会第五次会议", ["十二届全国人大五次会议", "十二届人大五次会议"]),
+    ("广东省第十四届人民代表大会第三次会议", ["广东省十四届人大三次会议", "十四届人大三次会议"]),
+    ("中国共产党第十八届中央委员会第三次全体会议", ["十八届三中全会"]),
+    ("全市经济工作会议", []),
+])
+def test_a_meeting_is_also_known_by_its_short_names(meeting, names):
+    from qa.metadata import meeting_names
+
+    assert meeting_names(meeting).split() == [meeting, *names]
+
