@@ -37,6 +37,7 @@ from qa.extract import DIRECTION, direction_word, numbers  # noqa: E402
 from qa.features import SENTENCE_FEATURES  # noqa: E402
 from qa.metrics import char_f1, normalize_answer  # noqa: E402
 from qa.lexical import segment  # noqa: E402
+from qa.metadata import meeting_names  # noqa: E402
 from qa.places import place_key  # noqa: E402
 from qa.spans import ANSWERABLE_FEATURES, SPAN_FEATURES, span_matrix  # noqa: E402
 
@@ -162,7 +163,11 @@ def clause_subjects(doc, mentions, clause_ends: str, unwanted: str):
 
 
 def report_title(doc) -> str:
-    """The report as people name it: its title with its year ("政府工作报告" → "2008年政府工作报告")."""
+    """The report as people name it: its title with its year ("政府工作报告" → "2008年政府工作报告"), a
+    party congress's report by its congress's short name ("十五大报告", not its theme)."""
+    short = meeting_names(doc.meeting).split()[1:]
+    if doc.kind == "党代会报告" and short:
+        return f"{short[0]}报告"
     title = re.sub(r"\s+", "", doc.title)[:30]
     return f"{doc.year}年{title}" if doc.year and str(doc.year) not in title else title
 

@@ -271,3 +271,21 @@ def test_a_meeting_is_also_known_by_its_short_names(meeting, names):
 
     assert meeting_names(meeting).split() == [meeting, *names]
 
+
+
+def test_a_question_naming_a_congress_by_its_short_name_is_answered_from_its_report(tmp_path):
+    from qa.config import Settings
+    from qa.ingest import ingest
+    from qa.pipeline import Assistant
+
+    body = "经济建设取得重大成就，全国工农业总产值年均增长百分之七。" * 3 + "\n\n"
+    (tmp_path / "c12.txt").write_text("同志们：\n\n现在，我代表第十一届中央委员会，向党的第十二次全国代表大会作报告。\n\n" + body,
+                                      encoding="utf-8")
+    (tmp_path / "c15.txt").write_text("同志们：\n\n现在，我代表第十四届中央委员会向大会作报告。\n\n"
+                                      "中国共产党第十五次全国代表大会是一次重要的大会。\n\n" + body.replace("七", "九"),
+                                      encoding="utf-8")
+    settings = Settings.resolve(index_dir=tmp_path / "index")
+    ingest([tmp_path / "c12.txt", tmp_path / "c15.txt"], settings)
+    answer = Assistant(settings).ask("十五大报告中全国工农业总产值年均增长多少？")
+    assert answer.answerable and "百分之九" in answer.answer
+    assert answer.citations[0].hit.passage.doc_id == "c15"

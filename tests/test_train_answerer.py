@@ -53,3 +53,23 @@ def test_vetoes_weigh_answers_as_the_refusal_trees_do():
     domains = np.array(["mrc"] * 8 + ["reports"] * 92)  # … but all of them SQuAD answers, which weigh 0.3
     assert train.vetoes(Z, y, np.ones(n)) == []
     assert train.vetoes(Z, y, train.refusal_weights(domains)) == ["best_missing"]
+
+
+@pytest.mark.parametrize("doc, name", [
+    (dict(meeting="中国共产党第十五次全国代表大会", kind="党代会报告", title="高举邓小平理论伟大旗帜", year=1997), "十五大报告"),
+    (dict(meeting="第十届全国人民代表大会第一次会议", kind="政府工作报告", title="政府工作报告", year=2003), "2003年政府工作报告"),
+    (dict(meeting=None, kind="党代会报告", title="同心共建美丽拱墅", year=2016), "2016年同心共建美丽拱墅"),
+])
+def test_synthetic_questions_name_a_report_as_people_do(doc, name):
+    from types import SimpleNamespace
+
+    assert train.report_title(SimpleNamespace(**doc)) == name
+
+
+def test_span_labels_rank_the_exact_answer_over_near_ones_over_the_rest():
+    from qa.spans import Span
+
+    spans = [Span(0, 4, t, "words") for t in ("4000户", "拆迁4000户", "计划", "4000")]
+    y = train.span_labels(spans, ["4000户"])
+    assert y[0] == 6 and 0 < y[1] < 6 and 0 < y[3] < 6 and y[2] == 0
+    assert train.span_labels(spans[1:], ["4000户"]).max() < 6  # no exact span: the nearest ones still rank
