@@ -273,7 +273,8 @@ def meeting_names(meeting: str | None) -> str:
 
 
 def _inferred_title(meta: Meta, body: str, head: list[str]) -> None:
-    """No title line: the title the report gives itself ("报告的总题目是：…"), else its kind's name."""
+    """No title line: the title the report gives itself ("报告的总题目是：…"), else its kind's name
+    ("政府工作报告", "在中国共产党第十二次全国代表大会上的报告")."""
     m = re.search(r"(?:报告的总题目|报告的题目|大会的主题|报告的主题)是[:：]([^。]{4,120})。", body)
     speech = next((ln for ln in head if _meeting_only(ln) and re.search(r"的(?:讲话|报告)$", ln)), None)
     if m:
@@ -283,6 +284,8 @@ def _inferred_title(meta: Meta, body: str, head: list[str]) -> None:
         meta.put("kind", "讲话" if speech.endswith("讲话") else None, "meeting line", 0.6)
     elif meta.kind == "政府工作报告":
         meta.put("title", "政府工作报告", "inferred", 0.5)
+    elif meta.kind == "党代会报告" and meta.meeting:  # a congress report's own name, not its file's
+        meta.put("title", f"在{meta.meeting}上的报告", "inferred", 0.5)
 
 
 def _inferred_year(meta: Meta, body: str) -> None:

@@ -9,7 +9,8 @@ national reports, looked at only afterwards) separately:
 
 - year right, of reports whose text states a date; full date right, of those stating a full date;
   year_any: year right from any source (file name, inference) of all reports whose date is known
-- title right; speaker right, of reports whose text names one; place right
+- title right; speaker right, of reports whose text names one; place right; meeting right, of
+  reports whose truth has one (stated in the text or not)
 - files split into as many reports as they hold (split, per file)
 - passages (after chunking) that still hold a menu or boilerplate line
 """
@@ -73,6 +74,8 @@ def evaluate(shared: Path, truth_path: Path = TRUTH, verbose: bool = False) -> d
                 checks["date"] = bool(doc) and doc.date == t["date"]
         if t["speaker_stated"]:
             checks["speaker"] = same_text(doc and doc.speaker, t["speaker"])
+        if t.get("meeting"):  # the meeting it was given at, stated in its text or not
+            checks["meeting"] = same_text(doc and doc.meeting, t["meeting"])
         for name, ok in checks.items():
             tallies[t["group"]][name][0] += ok
             tallies[t["group"]][name][1] += 1
@@ -100,7 +103,7 @@ def main() -> int:
         return 0
     for group, figures in results.items():
         print(f"{group} ({figures['reports']} reports)")
-        for name in ("year", "date", "title", "speaker", "place", "year_any", "split"):
+        for name in ("year", "date", "title", "speaker", "place", "meeting", "year_any", "split"):
             f = figures.get(name)
             if f:
                 print(f"  {name:8} {f['share']:.3f}  ({f['right']} of {f['of']})")

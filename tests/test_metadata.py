@@ -289,3 +289,12 @@ def test_a_question_naming_a_congress_by_its_short_name_is_answered_from_its_rep
     answer = Assistant(settings).ask("十五大报告中全国工农业总产值年均增长多少？")
     assert answer.answerable and "百分之九" in answer.answer
     assert answer.citations[0].hit.passage.doc_id == "c15"
+
+
+def test_a_congress_report_without_a_title_line_is_named_by_its_congress():
+    text = ("同志们：\n\n现在，我代表中国共产党第十一届中央委员会，向党的第十二次全国代表大会作报告。\n\n"
+            "一、历史性的转变\n" + "经济建设取得重大成就。" * 40)
+    meta = detect(text, "national-cpc-1982-party-congress-report-12th.txt")
+    assert meta.kind == "党代会报告"
+    assert meta.title == "在中国共产党第十二次全国代表大会上的报告"
+    assert meta.provenance["title"]["source"] == "inferred"
