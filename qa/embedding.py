@@ -169,8 +169,12 @@ class StaticEmbedder:
         self.weights = next(iter(load_file(str(folder / "model.safetensors")).values())).astype(np.float32)
         self.name, self.dim, self.query_prompt = name, self.weights.shape[1], None
 
-    def encode_passages(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), np.float32)
+    def encode_passages(self, texts: list[str], batch_size: int = 32, progress: bool = False, out=None) -> np.ndarray:
+        """The texts' vectors; with `out` (qa.dense.VectorFile), written there a batch at a time
+        instead (a million passages' vectors are a gigabyte), and out returned."""
+        into = out
+        if into is None:
+            out = np.zeros((len(texts), self.dim), np.float32)
         bar = None
         if progress:
             import sys
@@ -180,7 +184,11 @@ class StaticEmbedder:
             bar = tqdm(total=len(texts), desc="向量 embedding", unit="passage", file=sys.stderr)
         # a batch at a time: the tokenizer's Encoding objects are large, keeping all alive takes gigabytes
         for start in range(0, len(texts), ENCODE_BATCH):
-            out[start:start + ENCODE_BATCH] = self._encode([for_search(t) for t in texts[start:start + ENCODE_BATCH]])
+            vectors = self._encode([for_search(t) for t in texts[start:start + ENCODE_BATCH]])
+            if into is None:
+                out[start:start + ENCODE_BATCH] = vectors
+            else:
+                into.write(vectors)
             if bar is not None:
                 bar.update(min(ENCODE_BATCH, len(texts) - start))
         if bar is not None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import bm25_disk
 from qa import dense as dense_index
 from qa import loading, overrides, store
 from qa.ocr import LOW_CONFIDENCE, Ocr
@@ -30,8 +31,8 @@ from qa.chunking import chunk
 from qa.cleaning import clean, clean_pages
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
 from qa import onnx_query
-from qa.embedding import (CORPUS_MODEL, Embedder, ModelUnavailable, load_index_model, load_model, resolve_model,
-                          train_corpus_model)
+from qa.embedding import (CORPUS_MODEL, Embedder, ModelUnavailable, StaticEmbedder, load_index_model, load_model,
+                          resolve_model, train_corpus_model)
 from qa.lexical import BM25
 from qa.tokens import MAX_PROCESSES, Segmenting
 from qa.reports import documents_from, load_catalog
@@ -211,11 +212,10 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     segmenting = None
     try:
         # jieba in worker processes (many passages) while this one makes the model and the vectors
-        segmenting = _segmenting(old, kept, passages, progress)
+        segmenting = _segmenting(old, kept, passages, progress, tmp / "tokens-segmented.npy")
         embedder, embedder_dir, weight = _embedder(old, settings, passages, tmp, report)
         clock("model")
-        vectors = embedder.encode_passages(PassageTexts(new_passages), progress=progress) \
-            if new_passages else np.zeros((0, embedder.dim), np.float32)
+        vectors = _embed(embedder, new_passages, tmp / "vectors.f32", progress)
         clock("embed")
         dense = _dense(old, replaced, documents, new_passages, vectors, embedder.dim, settings.approximate_from)
         clock("dense index")
@@ -229,7 +229,7 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
             documents, passages, np.concatenate([old.ids[kept] if old is not None else np.zeros(0, np.int64),
                                                  np.array([store.passage_key(p.passage_id) for p in new_passages],
                                                           dtype=np.int64)]),
-            dense, _bm25(old, kept, segmenting))
+            dense, _bm25(old, kept, segmenting, tmp / "bm25"))
         clock("tokens and bm25")
         if len(np.unique(index.ids)) != len(index.ids):
             raise RuntimeError("two passages share an id; this is a bug, please report it")
@@ -282,19 +282,37 @@ class PassageTexts(Sequence):
         return (self.passages[i].doc_id for i in range(self.start, len(self.passages)))
 
 
-def _segmenting(old, kept: np.ndarray, passages, progress: bool) -> Segmenting:
-    """The tokens of the passages to segment, begun: those carried over from the old index keep the
-    tokens it kept (ids, not segmented again nor turned back into strings)."""
+def _segmenting(old, kept: np.ndarray, passages, progress: bool, out: Path) -> Segmenting:
+    """The tokens of the passages to segment, begun, written into the file `out` as they come:
+    those carried over from the old index keep the tokens it kept (ids, not segmented again nor
+    turned back into strings)."""
     carried = len(kept) if old is not None and old.bm25.token_ids is not None else 0
     texts = PassageTexts(passages, carried)
-    return Segmenting.start(texts, len(texts), texts.reports(), progress)
+    return Segmenting.start(texts, len(texts), texts.reports(), progress, out=out)
 
 
-def _bm25(old, kept: np.ndarray, segmenting: Segmenting) -> BM25:
-    """The BM25 index of every passage, from the old index's kept tokens and the segmented ones."""
-    ids, starts, words = segmenting.result()
-    carried = old is not None and old.bm25.token_ids is not None
-    return old.bm25.carry_ids(kept, ids, starts, words) if carried else BM25.from_ids(ids, starts, words)
+def _bm25(old, kept: np.ndarray, segmenting: Segmenting, folder: Path) -> BM25:
+    """The BM25 index of every passage, from the old index's kept tokens and the segmented ones,
+    built on disk in folder (qa/bm25_disk.py: bounded memory, the same files as from_ids)."""
+    _, starts, words = segmenting.result()
+    tokens = segmenting.out
+    if old is not None and old.bm25.token_ids is not None:
+        tokens = folder.parent / "tokens-carried.npy"
+        starts, words = bm25_disk.carry(old.bm25.folder / "tokens.npy", old.bm25.token_starts, old.bm25._words(),
+                                        kept, segmenting.out, starts, words, tokens)
+    return BM25.build_on_disk(folder, tokens, starts, words)
+
+
+def _embed(embedder, passages: list[Passage], path: Path, progress: bool):
+    """The passages' vectors: the corpus-trained model's written to a file a batch at a time
+    (qa.dense.VectorFile, read back a block at a time to build the index), a named model's in memory
+    (its batches are sorted by length over all the texts: slices would change the last bits)."""
+    if not passages:
+        return np.zeros((0, embedder.dim), np.float32)
+    if isinstance(embedder, StaticEmbedder):
+        return embedder.encode_passages(PassageTexts(passages), progress=progress,
+                                        out=dense_index.VectorFile(path, embedder.dim))
+    return embedder.encode_passages(PassageTexts(passages), progress=progress)
 
 
 POOL_FILES = 500  # changed files from which they are cleaned, described and chunked in a process per core
@@ -397,6 +415,8 @@ def _dense(old, replaced: set[str], documents, new_passages, vectors: np.ndarray
     keys = np.array([store.passage_key(p.passage_id) for p in new_passages], dtype=np.int64)
     if old is None:
         return dense_index.build(vectors, keys, dim, approximate_from)
+    if isinstance(vectors, dense_index.VectorFile):  # the new passages' vectors: few, read whole
+        vectors = vectors.rows(0, len(vectors))
     dense = faiss.clone_index(old.dense)
     gone = np.array([d not in documents or documents[d].source in replaced for d in old.documents], dtype=bool)
     drop = old.ids[gone[old.doc_rows()]] if len(old.ids) else old.ids

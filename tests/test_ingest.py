@@ -330,7 +330,8 @@ def test_an_incremental_ingest_segments_only_the_changed_reports(corpus, setting
     segmented = []
     real = ingest_module.Segmenting.start
     monkeypatch.setattr(ingest_module.Segmenting, "start",
-                        lambda texts, total, groups, progress=False: real(segmented.extend(texts) or segmented[len(segmented) - total:], total, groups))
+                        lambda texts, total, groups, progress=False, out=None:
+                        real(segmented.extend(texts) or segmented[len(segmented) - total:], total, groups, out=out))
     ingest([corpus], settings)
     assert segmented and all("公园" in t or "五水共治" in t for t in segmented)  # only c.md's passages
     again = store.load(settings.index_dir)
