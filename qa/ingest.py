@@ -11,6 +11,8 @@ with a one-line reason; the rest are still ingested.
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import shutil
 import sys
@@ -26,7 +28,8 @@ from qa import bm25_disk
 from qa import dense as dense_index
 from qa import loading, overrides, store
 from qa.ocr import LOW_CONFIDENCE, Ocr
-from qa.passages import Carried, PassageTable
+from qa.documents import StoredDocument
+from qa.passages import Carried, LineFile, PassageTable, Spilled
 from qa.chunking import chunk
 from qa.cleaning import clean, clean_pages
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
@@ -118,99 +121,55 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     seen = set(names.values())
     scopes = [source_name(Path(p), root) for p in paths]
     gone = {name for name in old_hash if name not in seen and any(_within(name, s) for s in scopes)}
-    # document ids are file stems: which file holds each stem now
-    owners = {Path(name).stem: name for name in old_hash if name not in gone}
-
-    changed: list[tuple[loading.SourceFile, str, str | None]] = []  # file, name, its old name
-    taken: set[str] = set()
-    ocr = ocr_settings(settings, progress)
-    for path in _progress(files, progress, "读取文件"):
-        name = names[path]
-        if name in taken:
-            report.skipped.append(loading.Skipped(path, f"the same file as {name} (a link to it); taken once"))
-            continue
-        taken.add(name)
-        owner = owners.get(path.stem)
-        renamed = None
-        if owner is not None and owner != name:
-            if owner in old_hash and owner not in seen and _same_or_gone(owner, path, root):
-                renamed = owner  # an old name of this file (an index made elsewhere), or a file no longer there
-            else:
-                report.skipped.append(loading.Skipped(path, f"another file has the name {path.stem}: {owner}; "
-                                                      "document ids are file names without suffix, so rename one"))
-                continue
-        owners[path.stem] = name
-        try:
-            source = loading.read_file(path, ocr)
-        except (loading.LoadError, OSError) as exc:
-            kept = " (the previously ingested version is kept)" if name in old_hash or renamed else ""
-            report.skipped.append(loading.Skipped(path, f"{exc}{kept}"))
-            continue
-        if old_hash.get(name) == source.content_hash and name not in undescribed:
-            report.unchanged += 1
-        else:
-            changed.append((source, name, renamed))
     report.removed = sorted(gone)
+    ocr = ocr_settings(settings, progress)
+    reading = _Reading(files, names, seen, gone, old_hash, undescribed, root, ocr, report, progress)
+    changed = iter(reading)  # read as they are described: the files' texts are not all held at once
+    first = next(changed, None)
     clock("read")
-    if old is not None and not changed and not gone:
+    if old is not None and first is None and not gone:
         # nothing to do (`make run` on an unchanged corpus): no model, no BM25, nothing written
         report.documents, report.passages = len(old.documents), len(old.passages)
         report.model = old.manifest.embed_model
         report.seconds = time.perf_counter() - started
         return report
 
-    # clean, describe and chunk each changed file; one that fails is skipped and its old version kept
-    catalogs: dict[Path, dict] = {}
-    corrections = overrides.load(settings.index_dir)
-    made: list[tuple[str, list[Document], list[Passage]]] = []
-    moved: set[str] = set()
-    for source, _, _ in changed:
-        if source.path.parent not in catalogs:
-            catalogs[source.path.parent] = _catalog(source.path.parent, report)
-    jobs = [(source, name, catalogs[source.path.parent], corrections, settings) for source, name, _ in changed]
-    for (source, name, renamed), described in zip(changed, _described(jobs)):
-        for n, conf in enumerate((p.ocr for p in source.pages), start=1):
-            if conf is not None and conf < LOW_CONFIDENCE:
-                report.low_confidence.append((name, n, conf))
-        if isinstance(described, str):  # one file that breaks a stage must not stop the others
-            report.skipped.append(loading.Skipped(source.path, f"could not be processed ({described})"))
-            continue
-        found, parts = described
-        (report.updated if name in old_hash or renamed else report.added).append(name)
-        if renamed:
-            moved.add(renamed)
-        made.append((name, found, parts))
-    del changed, jobs  # the files' own texts: not needed any more (half a gigabyte a million passages)
-    replaced = gone | moved | set(report.updated)
-
-    documents: dict[str, Document] = {}
-    kept = np.zeros(0, np.int64)  # rows of the old index's passages carried over
-    if old:
-        documents = {k: d for k, d in old.documents.items() if d.source not in replaced}
-        kept = np.flatnonzero(np.array([d in documents for d in old.documents], dtype=bool)[old.doc_rows()]) \
-            if len(old.ids) else kept
-    new_passages: list[Passage] = []
-    for name, found, parts in made:
-        clash = next((d for d in found if d.doc_id in documents and documents[d.doc_id].source != name), None)
-        if clash is not None:
-            report.skipped.append(loading.Skipped(Path(name), f"document id {clash.doc_id} is already taken by "
-                                                  f"{documents[clash.doc_id].source}; rename one of the files"))
-            _unlist(report, name)
-            continue
-        for doc in found:
-            documents[doc.doc_id] = doc
-        new_passages += parts
-    passages = _passages(old, kept, new_passages, documents)
-    clock("describe")
-    if old is None and not documents:  # an index that would answer every question with a refusal
-        report.model = settings.embed_model
-        report.seconds = time.perf_counter() - started
-        return report
-    written = report.added or report.updated or report.removed or moved or old is None
-
     tmp = Path(tempfile.mkdtemp(prefix=store.TEMP_PREFIX, dir=root))  # removed by the next writer if killed
-    segmenting = None
+    segmenting = spill = None
     try:
+        spill = _Spill(tmp)
+        made, moved, later_skips = _describe_changed(itertools.chain([first], changed) if first else iter(()),
+                                                     settings, old_hash, spill, report)
+        replaced = gone | moved | set(report.updated)
+
+        documents: dict[str, Document] = {}
+        kept = np.zeros(0, np.int64)  # rows of the old index's passages carried over
+        if old:
+            documents = {k: d for k, d in old.documents.items() if d.source not in replaced}
+            kept = np.flatnonzero(np.array([d in documents for d in old.documents], dtype=bool)[old.doc_rows()]) \
+                if len(old.ids) else kept
+        included = []  # the spilled passages of the files whose documents are taken
+        for name, found, lines in made:
+            clash = next((d for d in found if d.doc_id in documents and documents[d.doc_id].source != name), None)
+            if clash is not None:
+                later_skips.append(loading.Skipped(Path(name), f"document id {clash.doc_id} is already taken by "
+                                                   f"{documents[clash.doc_id].source}; rename one of the files"))
+                _unlist(report, name)
+                continue
+            for doc in found:
+                documents[doc.doc_id] = doc
+            included.append(lines)
+        report.skipped += later_skips
+        new_passages = spill.passages(included, documents)
+        passages = _passages(old, kept, new_passages, documents)
+        clock("describe")
+        reading.count(report.phases)
+        if old is None and not documents:  # an index that would answer every question with a refusal
+            report.model = settings.embed_model
+            report.seconds = time.perf_counter() - started
+            return report
+        written = report.added or report.updated or report.removed or moved or old is None
+
         # jieba in worker processes (many passages) while this one makes the model and the vectors
         segmenting = _segmenting(old, kept, passages, progress, tmp / "tokens-segmented.npy")
         embedder, embedder_dir, weight = _embedder(old, settings, passages, tmp, report)
@@ -227,8 +186,7 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
                            chunk_overlap=settings.chunk_overlap, dense_weight=weight,
                            documents={d.source: d.content_hash for d in documents.values()}),
             documents, passages, np.concatenate([old.ids[kept] if old is not None else np.zeros(0, np.int64),
-                                                 np.array([store.passage_key(p.passage_id) for p in new_passages],
-                                                          dtype=np.int64)]),
+                                                 new_passages.keys]),
             dense, _bm25(old, kept, segmenting, tmp / "bm25"))
         clock("tokens and bm25")
         if len(np.unique(index.ids)) != len(index.ids):
@@ -239,6 +197,8 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     finally:
         if segmenting is not None:  # a failed build does not leave workers segmenting for nothing
             segmenting.stop()
+        if spill is not None:
+            spill.close()
         shutil.rmtree(tmp, ignore_errors=True)
     report.documents, report.passages = len(documents), len(passages)
     report.model = embedder.name
@@ -247,17 +207,69 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     return report
 
 
-def _passages(old, kept: np.ndarray, new: list[Passage], documents: dict):
+class _Reading:
+    """The files to ingest, read one at a time as the describing asks for them: (read file, its
+    name, its old name when renamed) of each new or changed one; the others are counted or skipped
+    in the report as they are met. Counts the seconds spent reading."""
+
+    def __init__(self, files, names, seen, gone, old_hash, undescribed, root, ocr, report, progress):
+        self.files, self.names, self.seen, self.gone, self.old_hash = files, names, seen, gone, old_hash
+        self.undescribed, self.root, self.ocr, self.report, self.progress = undescribed, root, ocr, report, progress
+        self.seconds = 0.0
+
+    def __iter__(self):
+        report, old_hash, root = self.report, self.old_hash, self.root
+        # document ids are file stems: which file holds each stem now
+        owners = {Path(name).stem: name for name in old_hash if name not in self.gone}
+        taken: set[str] = set()
+        for path in _progress(self.files, self.progress, "读取文件"):
+            began = time.perf_counter()
+            name = self.names[path]
+            if name in taken:
+                report.skipped.append(loading.Skipped(path, f"the same file as {name} (a link to it); taken once"))
+                continue
+            taken.add(name)
+            owner = owners.get(path.stem)
+            renamed = None
+            if owner is not None and owner != name:
+                if owner in old_hash and owner not in self.seen and _same_or_gone(owner, path, root):
+                    renamed = owner  # an old name of this file (an index made elsewhere), or a file no longer there
+                else:
+                    report.skipped.append(loading.Skipped(path, f"another file has the name {path.stem}: {owner}; "
+                                                          "document ids are file names without suffix, so rename one"))
+                    continue
+            owners[path.stem] = name
+            try:
+                source = loading.read_file(path, self.ocr)
+            except (loading.LoadError, OSError) as exc:
+                kept = " (the previously ingested version is kept)" if name in old_hash or renamed else ""
+                report.skipped.append(loading.Skipped(path, f"{exc}{kept}"))
+                continue
+            finally:
+                self.seconds += time.perf_counter() - began
+            if old_hash.get(name) == source.content_hash and name not in self.undescribed:
+                report.unchanged += 1
+            else:
+                yield source, name, renamed
+
+    def count(self, phases: dict[str, float]) -> None:
+        """The reading done while describing counted as "read", not "describe"."""
+        both = phases.get("read", 0.0) + phases.get("describe", 0.0)
+        phases["read"] = min(both, max(phases.get("read", 0.0), self.seconds))
+        phases["describe"] = both - phases["read"]
+
+
+def _passages(old, kept: np.ndarray, new: Spilled, documents: dict):
     """The new build's passages: the old build's kept rows (not parsed: carried as stored, when the
     old build is a loaded one), then the new ones."""
     if old is None:
         return new
     if not isinstance(old.passages, PassageTable):
-        return [old.passages[int(i)] for i in kept] + new
+        return [old.passages[int(i)] for i in kept] + list(new)
     position = {doc_id: n for n, doc_id in enumerate(documents)}
     moved = np.array([position.get(doc_id, -1) for doc_id in old.documents], dtype=np.int64)
     doc_rows = np.concatenate([moved[old.doc_rows()[kept]] if len(kept) else np.zeros(0, np.int64),
-                               np.array([position[p.doc_id] for p in new], dtype=np.int64)])
+                               np.asarray(new.doc_rows, dtype=np.int64)])
     return Carried(old.passages, kept, new, doc_rows)
 
 
@@ -278,7 +290,10 @@ class PassageTexts(Sequence):
         return f"{p.section}\n{p.text}"
 
     def reports(self):
-        """Each text's document id, in order."""
+        """Each text's document (its id, or its row where the passages know it), in order."""
+        rows = getattr(self.passages, "doc_rows", None)
+        if rows is not None:
+            return iter(np.asarray(rows[self.start:]).tolist())
         return (self.passages[i].doc_id for i in range(self.start, len(self.passages)))
 
 
@@ -316,19 +331,136 @@ def _embed(embedder, passages: list[Passage], path: Path, progress: bool):
 
 
 POOL_FILES = 500  # changed files from which they are cleaned, described and chunked in a process per core
+POOL_BATCH = 16  # files a worker describes at a time
+POOL_AHEAD = 4  # batches in flight per worker: the files' texts waiting are a few hundred, not all
 
 
-def _described(jobs: list[tuple]):
-    """_describe of each job, in order: in this process for a few files, else in a pool of
-    processes, one per core (spawned: a worker needs no torch); chunks of jobs share one catalog."""
+def _describe_changed(changed, settings: Settings, old_hash: dict, spill: "_Spill", report: IngestReport):
+    """Describe and chunk each changed file (read as needed), its passages and texts spilled to
+    disk as they come; returns ([(name, its documents, its spilled passages' lines)], old names of
+    renamed files, skips to report after the reading's). One that fails is skipped and its old
+    version kept."""
+    catalogs: dict[Path, dict] = {}
+    corrections = overrides.load(settings.index_dir)
+    made, moved, catalog_skips, failed = [], set(), [], []
+
+    def jobs():
+        for source, name, renamed in changed:
+            folder = source.path.parent
+            if folder not in catalogs:
+                catalogs[folder] = _by_file(_catalog(folder, catalog_skips))
+            # the catalog entries of this file only: a big catalog is not sent with every file
+            yield (source, name, catalogs[folder].get(Path(name).name, {}), corrections, settings), renamed
+
+    for (source, name, _, _, _), renamed, described in _described(jobs()):
+        for n, conf in enumerate((p.ocr for p in source.pages), start=1):
+            if conf is not None and conf < LOW_CONFIDENCE:
+                report.low_confidence.append((name, n, conf))
+        if isinstance(described, str):  # one file that breaks a stage must not stop the others
+            failed.append(loading.Skipped(source.path, f"could not be processed ({described})"))
+            continue
+        found, parts = described
+        (report.updated if name in old_hash or renamed else report.added).append(name)
+        if renamed:
+            moved.add(renamed)
+        made.append((name, *spill.add(found, parts)))
+    spill.finish()
+    return made, moved, catalog_skips + failed
+
+
+def _by_file(catalog: dict) -> dict[str, dict]:
+    """A catalog's entries grouped by file name (documents_from looks them up by (file, part))."""
+    grouped: dict[str, dict] = {}
+    for key, entry in catalog.items():
+        grouped.setdefault(key[0], {})[key] = entry
+    return grouped
+
+
+def _described(jobs):
+    """(job, renamed, _describe(job)) of each (job, renamed), in order, the jobs read as needed: in
+    this process for a few files, else in a pool of processes, one per core (spawned: a worker
+    needs no torch), a few batches of files in flight at a time."""
+    import itertools
+
     processes = min(os.cpu_count() or 1, MAX_PROCESSES)
-    if len(jobs) < POOL_FILES or processes < 2:
-        return map(_describe, jobs)
+    head = list(itertools.islice(jobs, POOL_FILES))
+    if len(head) < POOL_FILES or processes < 2:
+        for job, renamed in head:
+            yield job, renamed, _describe(job)
+        return
     import multiprocessing
+    from collections import deque
     from concurrent.futures import ProcessPoolExecutor
 
+    rest = itertools.chain(head, jobs)
+    del head
+    batches = iter(lambda: list(itertools.islice(rest, POOL_BATCH)), [])
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_describe, jobs, chunksize=max(1, len(jobs) // (processes * 8))))
+        pending = deque((batch, pool.submit(_describe_all, [job for job, _ in batch]))
+                        for batch in itertools.islice(batches, POOL_AHEAD * processes))
+        while pending:
+            batch, future = pending.popleft()
+            results = future.result()
+            following = next(batches, None)
+            if following is not None:
+                pending.append((following, pool.submit(_describe_all, [job for job, _ in following])))
+            for (job, renamed), described in zip(batch, results):
+                yield job, renamed, described
+
+
+def _describe_all(jobs: list[tuple]) -> list:
+    return [_describe(job) for job in jobs]
+
+
+class _Spill:
+    """New passages and the texts of new documents, written to scratch files in the ingest's temp
+    folder as files are described (qa.passages.LineFile): the passages as their passages.jsonl
+    lines, the documents' texts as their texts.jsonl lines (the documents kept are StoredDocuments
+    that read them from there)."""
+
+    def __init__(self, tmp: Path):
+        from array import array
+
+        self.passage_lines, self.text_lines = LineFile(tmp / "new-passages.jsonl"), LineFile(tmp / "new-texts.jsonl")
+        self.keys, self.doc_of = array("q"), array("q")  # each spilled passage's FAISS id, and document (doc_ids)
+        self.doc_ids: list[str] = []
+
+    def add(self, found: list[Document], parts: list[Passage]) -> tuple[list[Document], tuple[int, int]]:
+        """(the documents, their texts spilled; the first and last+1 line of their passages)."""
+        from dataclasses import fields
+
+        docs, number = [], {}
+        for doc in found:
+            row = self.text_lines.append(json.dumps(doc.text, ensure_ascii=False).encode("utf-8"))
+            docs.append(StoredDocument(**{f.name: getattr(doc, f.name) for f in fields(Document) if f.name != "text"},
+                                       table=self.text_lines, row=row))
+            number[doc.doc_id] = len(self.doc_ids)
+            self.doc_ids.append(doc.doc_id)
+        first = len(self.keys)
+        for p in parts:
+            key = store.passage_key(p.passage_id)
+            self.passage_lines.append(store.passage_line(p, key))
+            self.keys.append(key)
+            self.doc_of.append(number[p.doc_id])
+        return docs, (first, len(self.keys))
+
+    def finish(self) -> None:
+        self.passage_lines.finish()
+        self.text_lines.finish()
+
+    def passages(self, included: list[tuple[int, int]], documents: dict) -> Spilled:
+        """The spilled passages of these line ranges, their documents' rows in `documents`."""
+        rows = np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in included]) if included \
+            else np.zeros(0, np.int64)
+        position = {doc_id: n for n, doc_id in enumerate(documents)}
+        doc_rows = np.array([position.get(d, -1) for d in self.doc_ids], dtype=np.int64)
+        keys, doc_of = np.frombuffer(self.keys, np.int64), np.frombuffer(self.doc_of, np.int64)
+        return Spilled(self.passage_lines, rows, keys[rows] if len(keys) else np.zeros(0, np.int64),
+                       doc_rows[doc_of[rows]] if len(doc_of) else np.zeros(0, np.int64))
+
+    def close(self) -> None:
+        self.passage_lines.close()
+        self.text_lines.close()
 
 
 def _describe(job: tuple):
@@ -353,12 +485,12 @@ def _documents(source: loading.SourceFile, name: str, catalog: dict, corrections
     return found, passages
 
 
-def _catalog(folder: Path, report: IngestReport) -> dict:
+def _catalog(folder: Path, skipped: list) -> dict:
     try:
         return load_catalog(folder / "catalog.json")
     except (ValueError, OSError) as exc:
-        report.skipped.append(loading.Skipped(folder / "catalog.json", f"{str(exc).split(': ', 1)[-1]}; the files "
-                                              f"beside it were ingested without it"))
+        skipped.append(loading.Skipped(folder / "catalog.json", f"{str(exc).split(': ', 1)[-1]}; the files "
+                                       f"beside it were ingested without it"))
         return {}
 
 
@@ -412,7 +544,7 @@ def _embedder(old, settings: Settings, passages: list[Passage], tmp: Path, repor
 def _dense(old, replaced: set[str], documents, new_passages, vectors: np.ndarray, dim: int, approximate_from: int):
     import faiss
 
-    keys = np.array([store.passage_key(p.passage_id) for p in new_passages], dtype=np.int64)
+    keys = new_passages.keys
     if old is None:
         return dense_index.build(vectors, keys, dim, approximate_from)
     if isinstance(vectors, dense_index.VectorFile):  # the new passages' vectors: few, read whole

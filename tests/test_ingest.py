@@ -401,7 +401,9 @@ def test_an_incremental_ingest_carries_the_kept_passages_as_stored(corpus, setti
     monkeypatch.setattr(passages_module, "parse", lambda line: parsed.append(line) or real_parse(line))
     report = ingest([corpus], settings)
     assert report.updated == ["corpus/c.md"] and report.added == ["corpus/d.txt"]
-    assert len(parsed) <= 2  # the first and last rows, checked when the old index is loaded
+    # of the old build's lines, the first and last rows, checked when the old index is loaded (the new
+    # passages are parsed from where they wait to be written, qa.passages.Spilled)
+    assert len([line for line in parsed if bytes(line) in old_lines]) <= 2
     monkeypatch.undo()
     again = store.load(settings.index_dir)
     lines = store.current_build(settings.index_dir).joinpath("passages.jsonl").read_bytes().splitlines()
