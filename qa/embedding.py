@@ -277,6 +277,49 @@ def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_si
         return _train(texts, out_dir, dim, vocab_size, steps, seed, max_texts)
 
 
+TRAIN_APART_FROM = 5000  # passages from which the fallback model is trained in a process of its own
+
+
+def train_corpus_model_apart(texts, out_dir: Path, dim: int = 256, vocab_size: int = 8000, steps: int = 200,
+                             seed: int = 0, max_texts: int = MAX_TRAIN_TEXTS) -> "StaticEmbedder":
+    """train_corpus_model in a spawned process, for a big corpus: torch and the training's arrays
+    (most of a gigabyte) leave with it instead of staying in this process for the rest of the
+    ingest, which then needs numpy only. The child is sent just the texts it learns from: a
+    stand-in for all of them (`_Sample`) from which its seeded generator draws the same rows."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if len(texts) > max_texts:
+        rows = np.sort(np.random.default_rng(seed).choice(len(texts), max_texts, replace=False))
+        texts = _Sample(len(texts), rows, [texts[int(i)] for i in rows])
+    else:
+        texts = list(texts)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(_train_saved, texts, out_dir, dim, vocab_size, steps, seed, max_texts).result()
+    return StaticEmbedder(out_dir)
+
+
+def _train_saved(*args) -> None:
+    train_corpus_model(*args)
+
+
+class _Sample:
+    """n texts of which only those at rows (ascending) are here: what `_train` reads of a corpus
+    of n texts when it learns from a sample of them."""
+
+    def __init__(self, n: int, rows: np.ndarray, texts: list[str]):
+        self.n, self.rows, self.texts = n, rows, texts
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i) -> str:
+        at = int(np.searchsorted(self.rows, i))
+        if at >= len(self.rows) or self.rows[at] != i:
+            raise KeyError(f"text {i} is not in the sample")
+        return self.texts[at]
+
+
 @contextlib.contextmanager
 def _one_thread(torch):
     """torch on one thread while the model trains: the other cores are segmenting by then

@@ -34,8 +34,8 @@ from qa.chunking import chunk
 from qa.cleaning import clean, clean_pages
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
 from qa import onnx_query
-from qa.embedding import (CORPUS_MODEL, Embedder, ModelUnavailable, StaticEmbedder, load_index_model, load_model,
-                          resolve_model, train_corpus_model)
+from qa.embedding import (CORPUS_MODEL, TRAIN_APART_FROM, Embedder, ModelUnavailable, StaticEmbedder, load_index_model,
+                          load_model, resolve_model, train_corpus_model, train_corpus_model_apart)
 from qa.lexical import BM25
 from qa.tokens import MAX_PROCESSES, Segmenting
 from qa.reports import documents_from, load_catalog
@@ -537,8 +537,9 @@ def _embedder(old, settings: Settings, passages: list[Passage], tmp: Path, repor
                          f"using a static model trained on this corpus instead ({CORPUS_MODEL}). "
                          f"Install {DEFAULT_EMBED_MODEL} as above and ingest with --rebuild for better "
                          f"results on paraphrased questions.")
-        return (train_corpus_model(PassageTexts(passages), folder),
-                folder, CORPUS_MODEL_WEIGHT)
+        texts = PassageTexts(passages)
+        train = train_corpus_model_apart if len(texts) >= TRAIN_APART_FROM else train_corpus_model
+        return train(texts, folder), folder, CORPUS_MODEL_WEIGHT
 
 
 def _dense(old, replaced: set[str], documents, new_passages, vectors: np.ndarray, dim: int, approximate_from: int):
