@@ -380,14 +380,12 @@ def _embedder(old, settings: Settings, passages: list[Passage], tmp: Path, repor
 
 
 def _dense(old, replaced: set[str], documents, new_passages, vectors: np.ndarray, dim: int, approximate_from: int):
-    import faiss
-
     keys = new_passages.keys
     if old is None:
         return dense_index.build(vectors, keys, dim, approximate_from)
     if isinstance(vectors, dense_index.VectorFile):  # the new passages' vectors: few, read whole
         vectors = vectors.rows(0, len(vectors))
-    dense = faiss.clone_index(old.dense)
+    dense = old.dense  # changed in place: the old build's index is not used again (a copy is half a GB at 1M)
     gone = np.array([d not in documents or documents[d].source in replaced for d in old.documents], dtype=bool)
     drop = old.ids[gone[old.doc_rows()]] if len(old.ids) else old.ids
     if len(drop):

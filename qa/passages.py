@@ -48,6 +48,24 @@ def _rows(newlines: list[np.ndarray], size: int) -> tuple[np.ndarray, np.ndarray
     return starts[keep], ends[keep]
 
 
+def read_line(table, i: int) -> bytes:
+    """Line i of a table (PassageTable, qa.documents.TextTable) with pread, its file opened once."""
+    import os
+
+    if getattr(table, "_fd", None) is None:
+        table._fd = os.open(table.path, os.O_RDONLY)
+    start, end = int(table._starts[i]), int(table._ends[i])
+    return os.pread(table._fd, end - start, start)
+
+
+def close_line_file(table) -> None:
+    import os
+
+    if getattr(table, "_fd", None) is not None:
+        os.close(table._fd)
+        table._fd = None
+
+
 def parse(line: bytes | str) -> Passage:
     row = json.loads(line)
     return Passage(**{k: v for k, v in row.items() if k != "key"})
@@ -80,8 +98,17 @@ class PassageTable(Sequence):
         return self.read(i)
 
     def raw(self, i: int) -> bytes:
-        """Row i's line as stored, without its newline: copied as is into the next build."""
+        """Row i's line as stored, without its newline."""
         return self._data[self._starts[i]:self._ends[i]]
+
+    def line(self, i: int) -> bytes:
+        """raw(i) read from the file, not through the mapping: what a new build copies of every
+        kept row (a million of them through the mapping would count a gigabyte as this process'
+        memory)."""
+        return read_line(self, i)
+
+    def __del__(self):
+        close_line_file(self)
 
     def read(self, i: int) -> Passage:
         line = self.raw(i)
@@ -127,7 +154,7 @@ class Carried(Sequence):
         """Passage i's line in the previous build, or as spilled (Spilled); None for a new passage
         held as a Passage."""
         if i < len(self.rows):
-            return self.table.raw(int(self.rows[i]))
+            return self.table.line(int(self.rows[i]))
         return self.new.stored_line(i - len(self.rows)) if isinstance(self.new, Spilled) else None
 
     def __eq__(self, other) -> bool:
@@ -165,6 +192,8 @@ class LineFile:
         import os
 
         return os.pread(self.file.fileno(), self.ends[i] - self.starts[i], self.starts[i])
+
+    line = raw
 
     def read(self, i: int) -> str:
         return json.loads(self.raw(i))
