@@ -30,6 +30,8 @@ class BM25:
     def __init__(self, retriever, token_ids: np.ndarray | None = None, token_starts: np.ndarray | None = None):
         self.retriever = retriever
         self.token_ids, self.token_starts = token_ids, token_starts
+        self.folder: Path | None = None  # where it was loaded from
+        self.built_in: Path | None = None  # where it was built on disk (qa/bm25_disk.py): saved by linking
 
     @classmethod
     def build(cls, token_lists) -> "BM25":
@@ -99,7 +101,33 @@ class BM25:
             words[i] = word
         return words
 
+    @classmethod
+    def build_on_disk(cls, folder: Path, tokens: Path, starts: np.ndarray, words: list[str]) -> "BM25":
+        """The index from_ids would make, written into folder a block at a time (qa/bm25_disk.py)
+        from token ids already in the .npy file `tokens`, which is moved into it; then loaded,
+        mapped. No passage: built in memory."""
+        from qa import bm25_disk
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        if len(starts) < 2:
+            return cls.from_ids(np.zeros(0, np.int32), np.asarray(starts, dtype=np.int64), words)
+        if Path(tokens) != folder / "tokens.npy":
+            Path(tokens).replace(folder / "tokens.npy")
+        bm25_disk.write_index(folder, folder / "tokens.npy", starts, words)
+        built = cls.load(folder)
+        built.built_in = folder
+        return built
+
     def save(self, folder: Path) -> None:
+        if self.built_in is not None:  # its files are on disk already: linked, not written again
+            from qa.bm25_disk import link_or_copy
+
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            for path in sorted(self.built_in.iterdir()):
+                if path.is_file():
+                    link_or_copy(path, Path(folder) / path.name)
+            return
         self.retriever.save(str(folder), show_progress=False)
         if self.token_ids is not None:
             np.save(Path(folder) / "tokens.npy", self.token_ids)
@@ -113,9 +141,12 @@ class BM25:
         retriever = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0, mmap=True)
         folder = Path(folder)
         if (folder / "tokens.npy").is_file() and (folder / "token_starts.npy").is_file():
-            return cls(retriever, np.load(folder / "tokens.npy", mmap_mode="r", allow_pickle=False),
-                       np.load(folder / "token_starts.npy", mmap_mode="r", allow_pickle=False))
-        return cls(retriever)
+            loaded = cls(retriever, np.load(folder / "tokens.npy", mmap_mode="r", allow_pickle=False),
+                         np.load(folder / "token_starts.npy", mmap_mode="r", allow_pickle=False))
+        else:
+            loaded = cls(retriever)
+        loaded.folder = folder
+        return loaded
 
     def tokens_of(self, rows) -> list[list[str]] | None:
         """The tokens of these passage rows as they were indexed; None when they were not kept."""

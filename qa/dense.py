@@ -22,6 +22,7 @@ TRAIN_SAMPLE = 100_000  # vectors the coarse quantiser and the scalar quantiser 
 NPROBES = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 TWO_STEP_FROM = 20_000  # vectors: below it one full-precision scan takes well under a millisecond
 TWO_STEP_DEPTH = 3  # the half-precision scan keeps this many times k candidates
+BLOCK_ROWS = 1 << 16  # vectors added or scanned at a time when building (a multiple of FAISS' own 1,024-row blocks)
 
 
 def new_dense(dim: int):
@@ -50,37 +51,87 @@ def grow(dense, vectors: np.ndarray, ids: np.ndarray, dim: int, approximate_from
                  approximate_from)
 
 
-def build(vectors: np.ndarray, ids: np.ndarray, dim: int, approximate_from: int = APPROXIMATE_FROM, seed: int = 0):
-    """A dense index holding vectors under ids: exact below approximate_from vectors, else IVF-SQ8."""
+def build(vectors, ids: np.ndarray, dim: int, approximate_from: int = APPROXIMATE_FROM, seed: int = 0):
+    """A dense index holding vectors (an array, or a VectorFile read a block at a time) under ids:
+    exact below approximate_from vectors, else IVF-SQ8."""
     if len(vectors) < max(approximate_from, 1):
         dense = new_dense(dim)
-        if len(vectors):
-            dense.add_with_ids(vectors, ids)
+        for first, block in _blocks(vectors):
+            dense.add_with_ids(block, ids[first:first + len(block)])
         return dense
     return _ivf(vectors, ids, dim, seed)
 
 
-def _ivf(vectors: np.ndarray, ids: np.ndarray, dim: int, seed: int):
+def _ivf(vectors, ids: np.ndarray, dim: int, seed: int):
     import faiss
 
     n = len(vectors)
     nlist = int(min(max(16, 4 * np.sqrt(n)), n // 40 or 1))  # faiss wants ≥ 39 training points a list
     rng = np.random.default_rng(seed)
-    train = vectors[np.sort(rng.choice(n, min(n, TRAIN_SAMPLE, 256 * nlist), replace=False))]
+    train = _take(vectors, np.sort(rng.choice(n, min(n, TRAIN_SAMPLE, 256 * nlist), replace=False)))
     quantizer = faiss.IndexFlatIP(dim)
     ivf = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_fp16,
                                         faiss.METRIC_INNER_PRODUCT)
     ivf.cp.seed = seed
     ivf.train(train)
-    ivf.add_with_ids(vectors, ids)
+    del train
+    for first, block in _blocks(vectors):  # each vector goes to its list in order: the same lists as one add
+        ivf.add_with_ids(block, ids[first:first + len(block)])
     ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by passage id
     ivf.nprobe = choose_nprobe(ivf, vectors, ids, rng)
     return ivf
 
 
+class VectorFile:
+    """Vectors written to a file a batch at a time (float32 rows, no header), read back a block at
+    a time: a million passages' vectors (1 GB at 256 dimensions) are not held while the index is
+    built. Read, not mapped: mapped pages would count as the process' memory."""
+
+    def __init__(self, path, dim: int):
+        self.path, self.dim = path, dim
+        self.file = open(path, "w+b")
+        self.count = 0
+
+    def write(self, vectors: np.ndarray) -> None:
+        self.file.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+        self.count += len(vectors)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def rows(self, first: int, last: int) -> np.ndarray:
+        self.file.flush()
+        self.file.seek(4 * self.dim * first)
+        out = np.fromfile(self.file, np.float32, count=(last - first) * self.dim)
+        if len(out) != (last - first) * self.dim:
+            raise OSError(f"{self.path} is shorter than expected")
+        return out.reshape(last - first, self.dim)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _blocks(vectors):
+    """(first row, rows) of vectors, BLOCK_ROWS at a time."""
+    for first in range(0, len(vectors), BLOCK_ROWS):
+        last = min(len(vectors), first + BLOCK_ROWS)
+        yield first, vectors.rows(first, last) if isinstance(vectors, VectorFile) else vectors[first:last]
+
+
+def _take(vectors, rows: np.ndarray) -> np.ndarray:
+    """vectors[rows], rows ascending."""
+    if not isinstance(vectors, VectorFile):
+        return vectors[rows]
+    out = np.empty((len(rows), vectors.dim), np.float32)
+    for first, block in _blocks(vectors):
+        lo, hi = np.searchsorted(rows, [first, first + len(block)])
+        out[lo:hi] = block[rows[lo:hi] - first]
+    return out
+
+
 def choose_nprobe(ivf, vectors: np.ndarray, ids: np.ndarray, rng, k: int = 10) -> int:
     """The smallest nprobe whose top k holds RECALL of the exact top k, for sample passages as queries."""
-    queries = vectors[np.sort(rng.choice(len(vectors), min(PROBE_SAMPLE, len(vectors)), replace=False))]
+    queries = _take(vectors, np.sort(rng.choice(len(vectors), min(PROBE_SAMPLE, len(vectors)), replace=False)))
     exact = ids[exact_top(vectors, queries, k)]
     for nprobe in NPROBES:
         if nprobe > ivf.nlist:
@@ -92,12 +143,26 @@ def choose_nprobe(ivf, vectors: np.ndarray, ids: np.ndarray, rng, k: int = 10) -
     return min(ivf.nlist, NPROBES[-1])
 
 
-def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
-    """Row numbers of each query's k best vectors by inner product (brute force, no copy of vectors)."""
+def exact_top(vectors, queries: np.ndarray, k: int) -> np.ndarray:
+    """Row numbers of each query's k best vectors by inner product (brute force, no copy of vectors;
+    a VectorFile a block at a time). A block-wise scan finds the same scores as FAISS' whole scan,
+    but among vectors tied at the k-th score it may keep others (FAISS' choice follows its heap's
+    history): choose_nprobe's recall can then differ by a tie (tests/test_dense.py)."""
     import faiss
 
-    _, rows = faiss.knn(queries, vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
-    return rows
+    if not isinstance(vectors, VectorFile):
+        _, rows = faiss.knn(queries, vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
+        return rows
+    best_scores, best_rows = [], []
+    for first, block in _blocks(vectors):
+        scores, rows = faiss.knn(queries, block, min(k, len(block)), metric=faiss.METRIC_INNER_PRODUCT)
+        best_scores.append(scores)
+        best_rows.append(np.where(rows >= 0, rows + first, -1))
+    scores, rows = np.hstack(best_scores), np.hstack(best_rows)
+    # the best k of the blocks' best; among equal scores the last rows first, as FAISS orders them
+    order = np.lexsort((-rows, -scores), axis=1)[:, :k] if scores.size else np.zeros((len(queries), 0), np.int64)
+    out = np.take_along_axis(rows, order, axis=1)
+    return np.hstack([out, np.full((len(queries), k - out.shape[1]), -1, out.dtype)]) if out.shape[1] < k else out
 
 
 def recall(found: np.ndarray, exact: np.ndarray) -> float:

@@ -36,6 +36,17 @@ class TextTable:
         """Line i as stored, without its newline: copied as is when a build is written again."""
         return self._data[self._starts[i]:self._ends[i]]
 
+    def line(self, i: int) -> bytes:
+        """raw(i) read from the file, not through the mapping (qa.passages.PassageTable.line)."""
+        from qa.passages import read_line
+
+        return read_line(self, i)
+
+    def __del__(self):
+        from qa.passages import close_line_file
+
+        close_line_file(self)
+
     def read(self, i: int) -> str:
         try:
             text = json.loads(self.raw(i))
@@ -73,7 +84,7 @@ class StoredDocument(Document):
 
     def stored_text(self) -> bytes | None:
         """The text's line in the build it was loaded from, unless the text was set since."""
-        return self._table.raw(self._row) if self._text is None and self._table is not None else None
+        return self._table.line(self._row) if self._text is None and self._table is not None else None
 
     def __eq__(self, other):  # equal to a plain Document with the same fields, as dataclasses compare
         if not isinstance(other, Document):

@@ -169,8 +169,12 @@ class StaticEmbedder:
         self.weights = next(iter(load_file(str(folder / "model.safetensors")).values())).astype(np.float32)
         self.name, self.dim, self.query_prompt = name, self.weights.shape[1], None
 
-    def encode_passages(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), np.float32)
+    def encode_passages(self, texts: list[str], batch_size: int = 32, progress: bool = False, out=None) -> np.ndarray:
+        """The texts' vectors; with `out` (qa.dense.VectorFile), written there a batch at a time
+        instead (a million passages' vectors are a gigabyte), and out returned."""
+        into = out
+        if into is None:
+            out = np.zeros((len(texts), self.dim), np.float32)
         bar = None
         if progress:
             import sys
@@ -180,7 +184,11 @@ class StaticEmbedder:
             bar = tqdm(total=len(texts), desc="向量 embedding", unit="passage", file=sys.stderr)
         # a batch at a time: the tokenizer's Encoding objects are large, keeping all alive takes gigabytes
         for start in range(0, len(texts), ENCODE_BATCH):
-            out[start:start + ENCODE_BATCH] = self._encode([for_search(t) for t in texts[start:start + ENCODE_BATCH]])
+            vectors = self._encode([for_search(t) for t in texts[start:start + ENCODE_BATCH]])
+            if into is None:
+                out[start:start + ENCODE_BATCH] = vectors
+            else:
+                into.write(vectors)
             if bar is not None:
                 bar.update(min(ENCODE_BATCH, len(texts) - start))
         if bar is not None:
@@ -267,6 +275,49 @@ def train_corpus_model(texts: list[str], out_dir: Path, dim: int = 256, vocab_si
 
     with _one_thread(torch):
         return _train(texts, out_dir, dim, vocab_size, steps, seed, max_texts)
+
+
+TRAIN_APART_FROM = 5000  # passages from which the fallback model is trained in a process of its own
+
+
+def train_corpus_model_apart(texts, out_dir: Path, dim: int = 256, vocab_size: int = 8000, steps: int = 200,
+                             seed: int = 0, max_texts: int = MAX_TRAIN_TEXTS) -> "StaticEmbedder":
+    """train_corpus_model in a spawned process, for a big corpus: torch and the training's arrays
+    (most of a gigabyte) leave with it instead of staying in this process for the rest of the
+    ingest, which then needs numpy only. The child is sent just the texts it learns from: a
+    stand-in for all of them (`_Sample`) from which its seeded generator draws the same rows."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if len(texts) > max_texts:
+        rows = np.sort(np.random.default_rng(seed).choice(len(texts), max_texts, replace=False))
+        texts = _Sample(len(texts), rows, [texts[int(i)] for i in rows])
+    else:
+        texts = list(texts)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(_train_saved, texts, out_dir, dim, vocab_size, steps, seed, max_texts).result()
+    return StaticEmbedder(out_dir)
+
+
+def _train_saved(*args) -> None:
+    train_corpus_model(*args)
+
+
+class _Sample:
+    """n texts of which only those at rows (ascending) are here: what `_train` reads of a corpus
+    of n texts when it learns from a sample of them."""
+
+    def __init__(self, n: int, rows: np.ndarray, texts: list[str]):
+        self.n, self.rows, self.texts = n, rows, texts
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i) -> str:
+        at = int(np.searchsorted(self.rows, i))
+        if at >= len(self.rows) or self.rows[at] != i:
+            raise KeyError(f"text {i} is not in the sample")
+        return self.texts[at]
 
 
 @contextlib.contextmanager

@@ -7,10 +7,17 @@ The whole run holds the index's write lock (store.writer_lock), so two ingests (
 upload) into one index run one after the other, the second building on the first. A file that
 cannot be taken (unreadable, a name that is not UTF-8, the same name as another file) is skipped
 with a one-line reason; the rest are still ingested.
+
+The corpus is never held whole: files are read as they are described and their passages and texts
+wait on disk (qa/describing.py), the segmenting workers' token ids go to a file and BM25 is built
+from it in blocks (qa/bm25_disk.py), the fallback model's vectors go to a file that the FAISS index
+is built from a block at a time (qa.dense.VectorFile), and that model is trained in a process of
+its own (torch leaves with it). So an ingest's memory stays about the same from 100k passages on.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import sys
@@ -22,19 +29,17 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import bm25_disk
 from qa import dense as dense_index
-from qa import loading, overrides, store
-from qa.ocr import LOW_CONFIDENCE, Ocr
-from qa.passages import Carried, PassageTable
-from qa.chunking import chunk
-from qa.cleaning import clean, clean_pages
+from qa import describing, loading, store
+from qa.ocr import Ocr
+from qa.passages import Carried, PassageTable, Spilled
 from qa.config import DEFAULT_EMBED_MODEL, ConfigError, Settings
 from qa import onnx_query
-from qa.embedding import (CORPUS_MODEL, Embedder, ModelUnavailable, load_index_model, load_model, resolve_model,
-                          train_corpus_model)
+from qa.embedding import (CORPUS_MODEL, TRAIN_APART_FROM, Embedder, ModelUnavailable, StaticEmbedder, load_index_model,
+                          load_model, resolve_model, train_corpus_model, train_corpus_model_apart)
 from qa.lexical import BM25
-from qa.tokens import MAX_PROCESSES, Segmenting
-from qa.reports import documents_from, load_catalog
+from qa.tokens import Segmenting
 from qa.types import Document, Passage
 
 # RRF weights of the dense ranking against BM25 (1.0), chosen on the tune part of
@@ -117,105 +122,60 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     seen = set(names.values())
     scopes = [source_name(Path(p), root) for p in paths]
     gone = {name for name in old_hash if name not in seen and any(_within(name, s) for s in scopes)}
-    # document ids are file stems: which file holds each stem now
-    owners = {Path(name).stem: name for name in old_hash if name not in gone}
-
-    changed: list[tuple[loading.SourceFile, str, str | None]] = []  # file, name, its old name
-    taken: set[str] = set()
-    ocr = ocr_settings(settings, progress)
-    for path in _progress(files, progress, "读取文件"):
-        name = names[path]
-        if name in taken:
-            report.skipped.append(loading.Skipped(path, f"the same file as {name} (a link to it); taken once"))
-            continue
-        taken.add(name)
-        owner = owners.get(path.stem)
-        renamed = None
-        if owner is not None and owner != name:
-            if owner in old_hash and owner not in seen and _same_or_gone(owner, path, root):
-                renamed = owner  # an old name of this file (an index made elsewhere), or a file no longer there
-            else:
-                report.skipped.append(loading.Skipped(path, f"another file has the name {path.stem}: {owner}; "
-                                                      "document ids are file names without suffix, so rename one"))
-                continue
-        owners[path.stem] = name
-        try:
-            source = loading.read_file(path, ocr)
-        except (loading.LoadError, OSError) as exc:
-            kept = " (the previously ingested version is kept)" if name in old_hash or renamed else ""
-            report.skipped.append(loading.Skipped(path, f"{exc}{kept}"))
-            continue
-        if old_hash.get(name) == source.content_hash and name not in undescribed:
-            report.unchanged += 1
-        else:
-            changed.append((source, name, renamed))
     report.removed = sorted(gone)
+    ocr = ocr_settings(settings, progress)
+    reading = _Reading(files, names, seen, gone, old_hash, undescribed, root, ocr, report, progress)
+    changed = iter(reading)  # read as they are described: the files' texts are not all held at once
+    first = next(changed, None)
     clock("read")
-    if old is not None and not changed and not gone:
+    if old is not None and first is None and not gone:
         # nothing to do (`make run` on an unchanged corpus): no model, no BM25, nothing written
         report.documents, report.passages = len(old.documents), len(old.passages)
         report.model = old.manifest.embed_model
         report.seconds = time.perf_counter() - started
         return report
 
-    # clean, describe and chunk each changed file; one that fails is skipped and its old version kept
-    catalogs: dict[Path, dict] = {}
-    corrections = overrides.load(settings.index_dir)
-    made: list[tuple[str, list[Document], list[Passage]]] = []
-    moved: set[str] = set()
-    for source, _, _ in changed:
-        if source.path.parent not in catalogs:
-            catalogs[source.path.parent] = _catalog(source.path.parent, report)
-    jobs = [(source, name, catalogs[source.path.parent], corrections, settings) for source, name, _ in changed]
-    for (source, name, renamed), described in zip(changed, _described(jobs)):
-        for n, conf in enumerate((p.ocr for p in source.pages), start=1):
-            if conf is not None and conf < LOW_CONFIDENCE:
-                report.low_confidence.append((name, n, conf))
-        if isinstance(described, str):  # one file that breaks a stage must not stop the others
-            report.skipped.append(loading.Skipped(source.path, f"could not be processed ({described})"))
-            continue
-        found, parts = described
-        (report.updated if name in old_hash or renamed else report.added).append(name)
-        if renamed:
-            moved.add(renamed)
-        made.append((name, found, parts))
-    del changed, jobs  # the files' own texts: not needed any more (half a gigabyte a million passages)
-    replaced = gone | moved | set(report.updated)
-
-    documents: dict[str, Document] = {}
-    kept = np.zeros(0, np.int64)  # rows of the old index's passages carried over
-    if old:
-        documents = {k: d for k, d in old.documents.items() if d.source not in replaced}
-        kept = np.flatnonzero(np.array([d in documents for d in old.documents], dtype=bool)[old.doc_rows()]) \
-            if len(old.ids) else kept
-    new_passages: list[Passage] = []
-    for name, found, parts in made:
-        clash = next((d for d in found if d.doc_id in documents and documents[d.doc_id].source != name), None)
-        if clash is not None:
-            report.skipped.append(loading.Skipped(Path(name), f"document id {clash.doc_id} is already taken by "
-                                                  f"{documents[clash.doc_id].source}; rename one of the files"))
-            _unlist(report, name)
-            continue
-        for doc in found:
-            documents[doc.doc_id] = doc
-        new_passages += parts
-    passages = _passages(old, kept, new_passages, documents)
-    clock("describe")
-    if old is None and not documents:  # an index that would answer every question with a refusal
-        report.model = settings.embed_model
-        report.seconds = time.perf_counter() - started
-        return report
-    written = report.added or report.updated or report.removed or moved or old is None
-
     tmp = Path(tempfile.mkdtemp(prefix=store.TEMP_PREFIX, dir=root))  # removed by the next writer if killed
-    segmenting = None
+    segmenting = spill = None
     try:
+        spill = describing.Spill(tmp)
+        made, moved, later_skips = describing.describe_changed(itertools.chain([first], changed) if first else iter(()),
+                                                     settings, old_hash, spill, report)
+        replaced = gone | moved | set(report.updated)
+
+        documents: dict[str, Document] = {}
+        kept = np.zeros(0, np.int64)  # rows of the old index's passages carried over
+        if old:
+            documents = {k: d for k, d in old.documents.items() if d.source not in replaced}
+            kept = np.flatnonzero(np.array([d in documents for d in old.documents], dtype=bool)[old.doc_rows()]) \
+                if len(old.ids) else kept
+        included = []  # the spilled passages of the files whose documents are taken
+        for name, found, lines in made:
+            clash = next((d for d in found if d.doc_id in documents and documents[d.doc_id].source != name), None)
+            if clash is not None:
+                later_skips.append(loading.Skipped(Path(name), f"document id {clash.doc_id} is already taken by "
+                                                   f"{documents[clash.doc_id].source}; rename one of the files"))
+                _unlist(report, name)
+                continue
+            for doc in found:
+                documents[doc.doc_id] = doc
+            included.append(lines)
+        report.skipped += later_skips
+        new_passages = spill.passages(included, documents)
+        passages = _passages(old, kept, new_passages, documents)
+        clock("describe")
+        reading.count(report.phases)
+        if old is None and not documents:  # an index that would answer every question with a refusal
+            report.model = settings.embed_model
+            report.seconds = time.perf_counter() - started
+            return report
+        written = report.added or report.updated or report.removed or moved or old is None
+
         # jieba in worker processes (many passages) while this one makes the model and the vectors
-        segmenting = _segmenting(old, kept, passages, progress)
+        segmenting = _segmenting(old, kept, passages, progress, tmp / "tokens-segmented.npy")
         embedder, embedder_dir, weight = _embedder(old, settings, passages, tmp, report)
         clock("model")
-        vectors = embedder.encode_passages(PassageTexts(new_passages), progress=progress) \
-            if new_passages else np.zeros((0, embedder.dim), np.float32)
+        vectors = _embed(embedder, new_passages, tmp / "vectors.f32", progress)
         clock("embed")
         dense = _dense(old, replaced, documents, new_passages, vectors, embedder.dim, settings.approximate_from)
         clock("dense index")
@@ -227,9 +187,8 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
                            chunk_overlap=settings.chunk_overlap, dense_weight=weight,
                            documents={d.source: d.content_hash for d in documents.values()}),
             documents, passages, np.concatenate([old.ids[kept] if old is not None else np.zeros(0, np.int64),
-                                                 np.array([store.passage_key(p.passage_id) for p in new_passages],
-                                                          dtype=np.int64)]),
-            dense, _bm25(old, kept, segmenting))
+                                                 new_passages.keys]),
+            dense, _bm25(old, kept, segmenting, tmp / "bm25"))
         clock("tokens and bm25")
         if len(np.unique(index.ids)) != len(index.ids):
             raise RuntimeError("two passages share an id; this is a bug, please report it")
@@ -239,6 +198,8 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     finally:
         if segmenting is not None:  # a failed build does not leave workers segmenting for nothing
             segmenting.stop()
+        if spill is not None:
+            spill.close()
         shutil.rmtree(tmp, ignore_errors=True)
     report.documents, report.passages = len(documents), len(passages)
     report.model = embedder.name
@@ -247,17 +208,69 @@ def _ingest(paths, settings: Settings, rebuild: bool, progress: bool, embed_mode
     return report
 
 
-def _passages(old, kept: np.ndarray, new: list[Passage], documents: dict):
+class _Reading:
+    """The files to ingest, read one at a time as the describing asks for them: (read file, its
+    name, its old name when renamed) of each new or changed one; the others are counted or skipped
+    in the report as they are met. Counts the seconds spent reading."""
+
+    def __init__(self, files, names, seen, gone, old_hash, undescribed, root, ocr, report, progress):
+        self.files, self.names, self.seen, self.gone, self.old_hash = files, names, seen, gone, old_hash
+        self.undescribed, self.root, self.ocr, self.report, self.progress = undescribed, root, ocr, report, progress
+        self.seconds = 0.0
+
+    def __iter__(self):
+        report, old_hash, root = self.report, self.old_hash, self.root
+        # document ids are file stems: which file holds each stem now
+        owners = {Path(name).stem: name for name in old_hash if name not in self.gone}
+        taken: set[str] = set()
+        for path in _progress(self.files, self.progress, "读取文件"):
+            began = time.perf_counter()
+            name = self.names[path]
+            if name in taken:
+                report.skipped.append(loading.Skipped(path, f"the same file as {name} (a link to it); taken once"))
+                continue
+            taken.add(name)
+            owner = owners.get(path.stem)
+            renamed = None
+            if owner is not None and owner != name:
+                if owner in old_hash and owner not in self.seen and _same_or_gone(owner, path, root):
+                    renamed = owner  # an old name of this file (an index made elsewhere), or a file no longer there
+                else:
+                    report.skipped.append(loading.Skipped(path, f"another file has the name {path.stem}: {owner}; "
+                                                          "document ids are file names without suffix, so rename one"))
+                    continue
+            owners[path.stem] = name
+            try:
+                source = loading.read_file(path, self.ocr)
+            except (loading.LoadError, OSError) as exc:
+                kept = " (the previously ingested version is kept)" if name in old_hash or renamed else ""
+                report.skipped.append(loading.Skipped(path, f"{exc}{kept}"))
+                continue
+            finally:
+                self.seconds += time.perf_counter() - began
+            if old_hash.get(name) == source.content_hash and name not in self.undescribed:
+                report.unchanged += 1
+            else:
+                yield source, name, renamed
+
+    def count(self, phases: dict[str, float]) -> None:
+        """The reading done while describing counted as "read", not "describe"."""
+        both = phases.get("read", 0.0) + phases.get("describe", 0.0)
+        phases["read"] = min(both, max(phases.get("read", 0.0), self.seconds))
+        phases["describe"] = both - phases["read"]
+
+
+def _passages(old, kept: np.ndarray, new: Spilled, documents: dict):
     """The new build's passages: the old build's kept rows (not parsed: carried as stored, when the
     old build is a loaded one), then the new ones."""
     if old is None:
         return new
     if not isinstance(old.passages, PassageTable):
-        return [old.passages[int(i)] for i in kept] + new
+        return [old.passages[int(i)] for i in kept] + list(new)
     position = {doc_id: n for n, doc_id in enumerate(documents)}
     moved = np.array([position.get(doc_id, -1) for doc_id in old.documents], dtype=np.int64)
     doc_rows = np.concatenate([moved[old.doc_rows()[kept]] if len(kept) else np.zeros(0, np.int64),
-                               np.array([position[p.doc_id] for p in new], dtype=np.int64)])
+                               np.asarray(new.doc_rows, dtype=np.int64)])
     return Carried(old.passages, kept, new, doc_rows)
 
 
@@ -278,70 +291,44 @@ class PassageTexts(Sequence):
         return f"{p.section}\n{p.text}"
 
     def reports(self):
-        """Each text's document id, in order."""
+        """Each text's document (its id, or its row where the passages know it), in order."""
+        rows = getattr(self.passages, "doc_rows", None)
+        if rows is not None:
+            return iter(np.asarray(rows[self.start:]).tolist())
         return (self.passages[i].doc_id for i in range(self.start, len(self.passages)))
 
 
-def _segmenting(old, kept: np.ndarray, passages, progress: bool) -> Segmenting:
-    """The tokens of the passages to segment, begun: those carried over from the old index keep the
-    tokens it kept (ids, not segmented again nor turned back into strings)."""
+def _segmenting(old, kept: np.ndarray, passages, progress: bool, out: Path) -> Segmenting:
+    """The tokens of the passages to segment, begun, written into the file `out` as they come:
+    those carried over from the old index keep the tokens it kept (ids, not segmented again nor
+    turned back into strings)."""
     carried = len(kept) if old is not None and old.bm25.token_ids is not None else 0
     texts = PassageTexts(passages, carried)
-    return Segmenting.start(texts, len(texts), texts.reports(), progress)
+    return Segmenting.start(texts, len(texts), texts.reports(), progress, out=out)
 
 
-def _bm25(old, kept: np.ndarray, segmenting: Segmenting) -> BM25:
-    """The BM25 index of every passage, from the old index's kept tokens and the segmented ones."""
-    ids, starts, words = segmenting.result()
-    carried = old is not None and old.bm25.token_ids is not None
-    return old.bm25.carry_ids(kept, ids, starts, words) if carried else BM25.from_ids(ids, starts, words)
+def _bm25(old, kept: np.ndarray, segmenting: Segmenting, folder: Path) -> BM25:
+    """The BM25 index of every passage, from the old index's kept tokens and the segmented ones,
+    built on disk in folder (qa/bm25_disk.py: bounded memory, the same files as from_ids)."""
+    _, starts, words = segmenting.result()
+    tokens = segmenting.out
+    if old is not None and old.bm25.token_ids is not None:
+        tokens = folder.parent / "tokens-carried.npy"
+        starts, words = bm25_disk.carry(old.bm25.folder / "tokens.npy", old.bm25.token_starts, old.bm25._words(),
+                                        kept, segmenting.out, starts, words, tokens)
+    return BM25.build_on_disk(folder, tokens, starts, words)
 
 
-POOL_FILES = 500  # changed files from which they are cleaned, described and chunked in a process per core
-
-
-def _described(jobs: list[tuple]):
-    """_describe of each job, in order: in this process for a few files, else in a pool of
-    processes, one per core (spawned: a worker needs no torch); chunks of jobs share one catalog."""
-    processes = min(os.cpu_count() or 1, MAX_PROCESSES)
-    if len(jobs) < POOL_FILES or processes < 2:
-        return map(_describe, jobs)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_describe, jobs, chunksize=max(1, len(jobs) // (processes * 8))))
-
-
-def _describe(job: tuple):
-    """(documents, passages) of one read file, or why it could not be processed."""
-    source, name, catalog, corrections, settings = job
-    try:
-        return _documents(source, name, catalog, corrections, settings)
-    except Exception as exc:  # noqa: BLE001 - reported for this file, the others go on
-        return f"{type(exc).__name__}: {str(exc)[:120]}"
-
-
-def _documents(source: loading.SourceFile, name: str, catalog: dict, corrections: dict, settings: Settings):
-    """The documents of one read file, and their passages."""
-    if source.pages:
-        text, page_starts = clean_pages([p.text for p in source.pages], [p.continues for p in source.pages])
-    else:
-        text, page_starts = clean(source.text), None
-    found = documents_from(name, text, source.content_hash, catalog, page_starts, source.properties,
-                           [p.ocr for p in source.pages])
-    overrides.apply(found, corrections)
-    passages = [p for doc in found for p in chunk(doc, settings.chunk_size, settings.chunk_overlap)]
-    return found, passages
-
-
-def _catalog(folder: Path, report: IngestReport) -> dict:
-    try:
-        return load_catalog(folder / "catalog.json")
-    except (ValueError, OSError) as exc:
-        report.skipped.append(loading.Skipped(folder / "catalog.json", f"{str(exc).split(': ', 1)[-1]}; the files "
-                                              f"beside it were ingested without it"))
-        return {}
+def _embed(embedder, passages: list[Passage], path: Path, progress: bool):
+    """The passages' vectors: the corpus-trained model's written to a file a batch at a time
+    (qa.dense.VectorFile, read back a block at a time to build the index), a named model's in memory
+    (its batches are sorted by length over all the texts: slices would change the last bits)."""
+    if not passages:
+        return np.zeros((0, embedder.dim), np.float32)
+    if isinstance(embedder, StaticEmbedder):
+        return embedder.encode_passages(PassageTexts(passages), progress=progress,
+                                        out=dense_index.VectorFile(path, embedder.dim))
+    return embedder.encode_passages(PassageTexts(passages), progress=progress)
 
 
 def _unlist(report: IngestReport, name: str) -> None:
@@ -387,17 +374,18 @@ def _embedder(old, settings: Settings, passages: list[Passage], tmp: Path, repor
                          f"using a static model trained on this corpus instead ({CORPUS_MODEL}). "
                          f"Install {DEFAULT_EMBED_MODEL} as above and ingest with --rebuild for better "
                          f"results on paraphrased questions.")
-        return (train_corpus_model(PassageTexts(passages), folder),
-                folder, CORPUS_MODEL_WEIGHT)
+        texts = PassageTexts(passages)
+        train = train_corpus_model_apart if len(texts) >= TRAIN_APART_FROM else train_corpus_model
+        return train(texts, folder), folder, CORPUS_MODEL_WEIGHT
 
 
 def _dense(old, replaced: set[str], documents, new_passages, vectors: np.ndarray, dim: int, approximate_from: int):
-    import faiss
-
-    keys = np.array([store.passage_key(p.passage_id) for p in new_passages], dtype=np.int64)
+    keys = new_passages.keys
     if old is None:
         return dense_index.build(vectors, keys, dim, approximate_from)
-    dense = faiss.clone_index(old.dense)
+    if isinstance(vectors, dense_index.VectorFile):  # the new passages' vectors: few, read whole
+        vectors = vectors.rows(0, len(vectors))
+    dense = old.dense  # changed in place: the old build's index is not used again (a copy is half a GB at 1M)
     gone = np.array([d not in documents or documents[d].source in replaced for d in old.documents], dtype=bool)
     drop = old.ids[gone[old.doc_rows()]] if len(old.ids) else old.ids
     if len(drop):

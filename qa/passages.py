@@ -48,6 +48,24 @@ def _rows(newlines: list[np.ndarray], size: int) -> tuple[np.ndarray, np.ndarray
     return starts[keep], ends[keep]
 
 
+def read_line(table, i: int) -> bytes:
+    """Line i of a table (PassageTable, qa.documents.TextTable) with pread, its file opened once."""
+    import os
+
+    if getattr(table, "_fd", None) is None:
+        table._fd = os.open(table.path, os.O_RDONLY)
+    start, end = int(table._starts[i]), int(table._ends[i])
+    return os.pread(table._fd, end - start, start)
+
+
+def close_line_file(table) -> None:
+    import os
+
+    if getattr(table, "_fd", None) is not None:
+        os.close(table._fd)
+        table._fd = None
+
+
 def parse(line: bytes | str) -> Passage:
     row = json.loads(line)
     return Passage(**{k: v for k, v in row.items() if k != "key"})
@@ -80,8 +98,17 @@ class PassageTable(Sequence):
         return self.read(i)
 
     def raw(self, i: int) -> bytes:
-        """Row i's line as stored, without its newline: copied as is into the next build."""
+        """Row i's line as stored, without its newline."""
         return self._data[self._starts[i]:self._ends[i]]
+
+    def line(self, i: int) -> bytes:
+        """raw(i) read from the file, not through the mapping: what a new build copies of every
+        kept row (a million of them through the mapping would count a gigabyte as this process'
+        memory)."""
+        return read_line(self, i)
+
+    def __del__(self):
+        close_line_file(self)
 
     def read(self, i: int) -> Passage:
         line = self.raw(i)
@@ -108,8 +135,9 @@ class Carried(Sequence):
     (an ingest that changes a few reports neither parses nor writes again the others'), then the
     new passages. `doc_rows[i]` is the position of passage i's document in the new build."""
 
-    def __init__(self, table: PassageTable, rows: np.ndarray, new: list[Passage], doc_rows: np.ndarray):
-        self.table, self.rows, self.new, self.doc_rows = table, np.asarray(rows, dtype=np.int64), list(new), doc_rows
+    def __init__(self, table: PassageTable, rows: np.ndarray, new: Sequence[Passage], doc_rows: np.ndarray):
+        self.table, self.rows, self.doc_rows = table, np.asarray(rows, dtype=np.int64), doc_rows
+        self.new = new if isinstance(new, Spilled) else list(new)
 
     def __len__(self) -> int:
         return len(self.rows) + len(self.new)
@@ -123,8 +151,78 @@ class Carried(Sequence):
         return self.table.read(int(self.rows[i])) if i < len(self.rows) else self.new[i - len(self.rows)]
 
     def stored_line(self, i: int) -> bytes | None:
-        """Passage i's line in the previous build; None for a new passage."""
-        return self.table.raw(int(self.rows[i])) if i < len(self.rows) else None
+        """Passage i's line in the previous build, or as spilled (Spilled); None for a new passage
+        held as a Passage."""
+        if i < len(self.rows):
+            return self.table.line(int(self.rows[i]))
+        return self.new.stored_line(i - len(self.rows)) if isinstance(self.new, Spilled) else None
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and len(other) == len(self) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None
+
+
+class LineFile:
+    """Lines appended to a scratch file during an ingest, read back by number: new passages and
+    report texts wait there, not in memory, until the build is written (a million passages are
+    gigabytes as Python objects). Read with pread, not mapped (mapped pages would count as the
+    process' memory), so threads may read at once once `finish` was called."""
+
+    def __init__(self, path: Path):
+        from array import array
+
+        self.path = Path(path)
+        self.file = open(self.path, "w+b")
+        self.starts, self.ends = array("q"), array("q")
+        self.size = 0
+
+    def append(self, line: bytes) -> int:
+        """Writes line (no newline in it) and returns its number."""
+        self.file.write(line + b"\n")
+        self.starts.append(self.size)
+        self.ends.append(self.size + len(line))
+        self.size += len(line) + 1
+        return len(self.starts) - 1
+
+    def finish(self) -> None:
+        self.file.flush()
+
+    def raw(self, i: int) -> bytes:
+        import os
+
+        return os.pread(self.file.fileno(), self.ends[i] - self.starts[i], self.starts[i])
+
+    line = raw
+
+    def read(self, i: int) -> str:
+        return json.loads(self.raw(i))
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class Spilled(Sequence):
+    """New passages of an ingest held in a LineFile as their passages.jsonl lines (with their keys):
+    rows[i] is passage i's line, keys[i] its FAISS id, doc_rows[i] the position of its document in
+    the new build. Parsed when read; written into the build as stored."""
+
+    def __init__(self, lines: LineFile, rows: np.ndarray, keys: np.ndarray, doc_rows: np.ndarray):
+        self.lines, self.rows, self.keys, self.doc_rows = lines, rows, keys, doc_rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i) + (len(self) if int(i) < 0 else 0)
+        if not 0 <= i < len(self):
+            raise IndexError(f"passage row {i} of {len(self)}")
+        return parse(self.lines.raw(int(self.rows[i])))
+
+    def stored_line(self, i: int) -> bytes:
+        return self.lines.raw(int(self.rows[i]))
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Sequence) and len(other) == len(self) and all(a == b for a, b in zip(self, other))

@@ -273,8 +273,7 @@ def _write_build(tmp: Path, index: Index, embedder_dir: Path | None, faiss) -> N
     with (tmp / "passages.jsonl").open("wb") as f:
         for i, key in enumerate(index.ids.tolist()):
             line = stored(i)
-            f.write((line if line is not None else
-                     json.dumps({**_row(index.passages[i]), "key": int(key)}, ensure_ascii=False).encode()) + b"\n")
+            f.write((line if line is not None else passage_line(index.passages[i], key)) + b"\n")
     np.save(tmp / "passage_ids.npy", np.asarray(index.ids, dtype=np.int64))
     np.save(tmp / "passage_docs.npy", index.doc_rows().astype(np.int32))
     faiss.write_index(index.dense, str(tmp / "dense.faiss"))
@@ -413,6 +412,11 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def passage_line(passage: Passage, key: int) -> bytes:
+    """A passage's line of passages.jsonl, without the newline."""
+    return json.dumps({**_row(passage), "key": int(key)}, ensure_ascii=False).encode()
 
 
 def _row(record) -> dict:

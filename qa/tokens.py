@@ -14,9 +14,11 @@ from __future__ import annotations
 import os
 import threading
 from array import array
+from pathlib import Path
 
 import numpy as np
 
+from qa.bm25_disk import TokenFile
 from qa.lexical import tokenize
 
 POOL_MIN = 5000  # passages below which starting worker processes (a second or two each) does not pay
@@ -44,44 +46,55 @@ class Segmenting:
     whether made here or by workers (tests/test_tokens.py). `groups` gives each text's report (None:
     every text its own)."""
 
-    def __init__(self, texts, total: int, groups=None, progress: bool = False, processes: int | None = None):
+    def __init__(self, texts, total: int, groups=None, progress: bool = False, processes: int | None = None,
+                 out: Path | None = None):
         self.texts, self.total, self.progress = texts, total, progress
         self.groups = groups if groups is not None else range(total)
         self.processes = processes or min(os.cpu_count() or 1, MAX_PROCESSES)
-        self.parts: list[tuple[list[str], np.ndarray, np.ndarray]] = []
+        # each chunk, as it comes, into the file `out` (qa/bm25_disk.py), or kept here to be merged
+        self.out = Path(out) if out is not None else None
+        self.sink = TokenFile(self.out) if self.out is not None else _Parts()
         self.error: BaseException | None = None
         self.thread: threading.Thread | None = None
         self.stopped = False
 
     @classmethod
-    def start(cls, texts, total: int, groups=None, progress: bool = False, processes: int | None = None):
+    def start(cls, texts, total: int, groups=None, progress: bool = False, processes: int | None = None,
+              out: Path | None = None):
         """Begin segmenting in worker processes when there are many texts (a thread here feeds them
-        and gathers their chunks); a few are segmented here when `result` is asked for."""
-        job = cls(texts, total, groups, progress, processes)
+        and gathers their chunks); a few are segmented here when `result` is asked for. With `out`,
+        the ids go into that .npy file as they come (bounded memory for a big corpus)."""
+        job = cls(texts, total, groups, progress, processes, out)
         if total >= POOL_MIN and job.processes >= 2:
             job.thread = threading.Thread(target=job._pooled, name="qa-segmenting", daemon=True)
             job.thread.start()
         return job
 
     def result(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """(token ids, start of each text's ids (total + 1), words)."""
+        """(token ids, start of each text's ids (total + 1), words); with `out`, the ids are that
+        file, mapped."""
         if self.thread is None:
             bar = _bar(self.total, self.progress)
-            self.parts.append(chunk_ids(self.texts, self.groups))
+            self.sink.add(*chunk_ids(self.texts, self.groups))
             if bar is not None:
                 bar.update(self.total)
                 bar.close()
         else:
             self.thread.join()
             if self.error is not None:
+                self.sink.discard()
                 raise self.error
-        return _merged(self.parts)
+        if self.out is None:
+            return _merged(self.sink.parts)
+        starts, words = self.sink.close()
+        return np.load(self.out, mmap_mode="r", allow_pickle=False), starts, words
 
     def stop(self) -> None:
         """Give up (the build failed): no more chunks are handed out, the workers end after theirs."""
         self.stopped = True
         if self.thread is not None:
             self.thread.join()
+        self.sink.discard()
 
     def _pooled(self) -> None:
         import itertools
@@ -100,7 +113,8 @@ class Segmenting:
                     chunk = None if self.stopped else next(chunks, None)
                     if chunk is not None:
                         pending.append(pool.submit(chunk_ids, *chunk))
-                    self.parts.append(part)
+                    if not self.stopped:
+                        self.sink.add(*part)
                     if bar is not None:
                         bar.update(len(part[2]))
         except BaseException as exc:  # noqa: BLE001 - raised again by result(), in the caller's thread
@@ -108,6 +122,19 @@ class Segmenting:
         finally:
             if bar is not None:
                 bar.close()
+
+
+class _Parts:
+    """The chunks kept as they came, merged by `_merged` at the end (a small corpus, or tests)."""
+
+    def __init__(self):
+        self.parts: list[tuple[list[str], np.ndarray, np.ndarray]] = []
+
+    def add(self, words, ids, lengths) -> None:
+        self.parts.append((words, ids, lengths))
+
+    def discard(self) -> None:
+        self.parts = []
 
 
 def _merged(parts) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -131,3 +131,48 @@ def test_searcher_is_two_step_only_for_a_large_exact_index():
     exact.add_with_ids(vectors(10, dim=32, seed=9), np.arange(3000, 3010, dtype=np.int64))  # grown since
     q = x[:1]
     assert _same(two.search(q, 10), exact.search(q, 10)) and two.search(q, 5)[1].shape == (1, 5)
+
+
+def _serialized(index) -> bytes:
+    import faiss
+
+    return faiss.serialize_index(index).tobytes()
+
+
+def _file_of(x, path):
+    out = dense.VectorFile(path, x.shape[1])
+    for first in range(0, len(x), 333):  # written a batch at a time, as ingest embeds
+        out.write(x[first:first + 333])
+    return out
+
+
+@pytest.mark.parametrize("approximate_from", [1, 10**6])
+def test_built_from_a_vector_file_a_block_at_a_time_is_the_same_index(tmp_path, monkeypatch, approximate_from):
+    """Exact and IVF (train sample, lists, nprobe), byte for byte, with blocks smaller than the data."""
+    monkeypatch.setattr(dense, "BLOCK_ROWS", 1024)
+    x = vectors(5000, seed=3)
+    x[4000:4100] = x[:100]  # equal vectors: ties among the exact neighbours that choose nprobe
+    ids = np.arange(5000, dtype=np.int64) * 3 + 1
+    want = dense.build(x, ids, 16, approximate_from=approximate_from)
+    got = dense.build(_file_of(x, tmp_path / "v.f32"), ids, 16, approximate_from=approximate_from)
+    assert _serialized(got) == _serialized(want)
+
+
+def test_exact_top_of_a_vector_file_equals_faiss_whole_scan_but_for_ties(tmp_path, monkeypatch):
+    """The same neighbours and scores; among vectors tied at the 10th score FAISS' whole scan keeps
+    whichever its heap's history leaves, the block-wise scan the last rows."""
+    monkeypatch.setattr(dense, "BLOCK_ROWS", 1024)
+    x = vectors(6000, seed=4)
+    x[3000:3500] = x[:500]  # every query has equal vectors in other blocks
+    x[5000:5500] = x[:500]
+    queries = x[:500]
+    got, want = dense.exact_top(_file_of(x, tmp_path / "v.f32"), queries, 10), dense.exact_top(x, queries, 10)
+    scores = np.einsum("qd,qkd->qk", queries, x[want])
+    np.testing.assert_array_equal(np.sort(np.einsum("qd,qkd->qk", queries, x[got]), axis=1), np.sort(scores, axis=1))
+    for q in range(len(queries)):
+        differ = set(got[q].tolist()) ^ set(want[q].tolist())
+        assert all(np.isclose(queries[q] @ x[r], scores[q].min(), rtol=0, atol=1e-6) for r in differ)
+    assert (got != want).any()  # the ties do come out otherwise: the test sees them
+    untied = vectors(6000, seed=5)
+    np.testing.assert_array_equal(dense.exact_top(_file_of(untied, tmp_path / "u.f32"), untied[:300], 10),
+                                  dense.exact_top(untied, untied[:300], 10))

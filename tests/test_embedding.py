@@ -297,3 +297,17 @@ def test_training_threads(tmp_path, monkeypatch, big):
     train_corpus_model(PASSAGES, tmp_path / "m", dim=16, vocab_size=300, steps=5)
     assert seen == {"blas": 1 if big else blas, "torch": 1}
     assert torch.get_num_threads() == before
+
+
+def test_a_model_trained_apart_on_a_sample_is_the_one_trained_here(tmp_path):
+    """Trained in a child process that is sent only the sampled texts: the same model (the same
+    bytes for ingest's 10k corpus: README, Scale; here to the last bits two trainings differ by)."""
+    from qa.embedding import train_corpus_model_apart
+
+    sample = len(PASSAGES) - 3  # fewer than the texts: the child sees a stand-in for all of them
+    here = train_corpus_model(PASSAGES, tmp_path / "here", dim=16, vocab_size=300, steps=10, max_texts=sample)
+    apart = train_corpus_model_apart(PASSAGES, tmp_path / "apart", dim=16, vocab_size=300, steps=10, max_texts=sample)
+    assert (tmp_path / "here" / "tokenizer.json").read_bytes() == (tmp_path / "apart" / "tokenizer.json").read_bytes()
+    np.testing.assert_allclose(here.encode_passages(PASSAGES), apart.encode_passages(PASSAGES), atol=1e-5)
+    other = train_corpus_model(PASSAGES, tmp_path / "other", dim=16, vocab_size=300, steps=10, max_texts=sample - 1)
+    assert not np.allclose(other.encode_passages(PASSAGES), here.encode_passages(PASSAGES), atol=1e-3)  # another sample

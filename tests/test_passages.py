@@ -76,3 +76,16 @@ def test_missing_passage_arrays_are_damage(tmp_path):
     (build / "passage_docs.npy").unlink()
     with pytest.raises(IndexUnusable, match="rebuild"):
         store.load(tmp_path)
+
+
+def test_lines_read_from_the_files_equal_the_mapped_ones(tmp_path):
+    """What a new build copies of the kept rows (read with pread, not through the mappings)."""
+    index = make_index(TEXTS + ["第四段，含\n换行与\"引号\"😀。"])
+    build = store.save(tmp_path, index)
+    loaded = store.load(tmp_path)
+    table = loaded.passages
+    assert [table.line(i) for i in range(len(table))] == [table.raw(i) for i in range(len(table))] == \
+        (build / "passages.jsonl").read_bytes().splitlines()
+    docs = list(loaded.documents.values())
+    assert [d.stored_text() for d in docs] == (build / "texts.jsonl").read_bytes().splitlines()
+    assert [json.loads(d.stored_text()) for d in docs] == [d.text for d in index.documents.values()]
