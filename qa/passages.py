@@ -145,9 +145,7 @@ class Carried(Sequence):
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
-        i = int(i) + (len(self) if int(i) < 0 else 0)
-        if not 0 <= i < len(self):
-            raise IndexError(f"passage row {i} of {len(self)}")
+        i = _row(i, len(self))
         return self.table.read(int(self.rows[i])) if i < len(self.rows) else self.new[i - len(self.rows)]
 
     def stored_line(self, i: int) -> bytes | None:
@@ -202,6 +200,14 @@ class LineFile:
         self.file.close()
 
 
+def _row(i, n: int) -> int:
+    """Row i of n, counted from the end when negative; IndexError outside."""
+    i = int(i) + (n if int(i) < 0 else 0)
+    if not 0 <= i < n:
+        raise IndexError(f"passage row {i} of {n}")
+    return i
+
+
 class Spilled(Sequence):
     """New passages of an ingest held in a LineFile as their passages.jsonl lines (with their keys):
     rows[i] is passage i's line, keys[i] its FAISS id, doc_rows[i] the position of its document in
@@ -216,9 +222,7 @@ class Spilled(Sequence):
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
-        i = int(i) + (len(self) if int(i) < 0 else 0)
-        if not 0 <= i < len(self):
-            raise IndexError(f"passage row {i} of {len(self)}")
+        i = _row(i, len(self))
         return parse(self.lines.raw(int(self.rows[i])))
 
     def stored_line(self, i: int) -> bytes:
