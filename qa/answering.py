@@ -23,7 +23,7 @@ from qa.lexical import question_tokens
 from qa.metadata import meeting_names
 from qa.normalize import for_matching, for_search, to_simplified
 from qa.retrieval import years_in
-from qa.spans import ANSWERABLE_FEATURES, SPAN_FEATURES, span_matrix
+from qa.spans import ANSWERABLE_FEATURES, KIND_TYPES, SPAN_FEATURES, span_matrix
 from qa.types import Answer, Citation, Hit
 
 NOT_FOUND = "资料中未找到与该问题直接相关的内容。"
@@ -105,6 +105,10 @@ def read_candidates(question: str, hits: list[Hit], idf, documents=None, known=l
     return Analysis(q, cands)
 
 
+FIT, TYPE_MATCH = SENTENCE_FEATURES.index("fit"), SPAN_FEATURES.index("type_match")
+FITTED = ("number", "date", "list", "direction")  # the kinds qa.extract.fits knows
+
+
 def decide(a: Analysis, models: learned.Models, span_model: bool = True) -> Analysis:
     """Score the candidates of `a` with `models`: the best sentence, its span, the confidence."""
     if not a.candidates:
@@ -119,8 +123,10 @@ def decide(a: Analysis, models: learned.Models, span_model: bool = True) -> Anal
     best = cands[a.best]
     a.short, a.span_p, span_x = choose_span(q, best.sentence, models) if span_model else (None, 0.0, None)
     span_x = np.zeros(len(SPAN_FEATURES)) if span_x is None else span_x
+    unfit = q.kind in FITTED and best.x[FIT] == 0  # the sentence holds no number (date, list, way) asked for
+    span_off = q.kind in KIND_TYPES and not span_x[TYPE_MATCH]  # the short answer is not of the kind asked
     a.z = [p_best, float(a.scores[a.best]), margin, a.span_p, float(a.short is not None), float(q.kind is None),
-           float(np.log1p(len(q.weights))), *best.x, *span_x]
+           float(np.log1p(len(q.weights))), float(unfit), float(span_off), *best.x, *span_x]
     a.confidence = float(learned.sigmoid(models.answerable.score(np.array([a.z])))[0])
     if any(a.z[ANSWERABLE_FEATURES.index(v)] > 0 for v in models.vetoes):
         a.confidence = 0.0

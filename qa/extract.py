@@ -26,7 +26,7 @@ DIRECTION = re.compile(rf"(?:有所)?(?:{UP}|{DOWN})了?(?:\d[\d,]*(?:\.\d+)?(?:
 
 ASKS = {  # question words → what kind of short answer is wanted, checked in this order
     "direction": re.compile(rf"(?:{UP}|{DOWN})[了的]?还是[^，。？?]{{0,4}}?(?:{UP}|{DOWN})"),
-    "date": re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间"),
+    "date": re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|[公西]元几年"),
     "list": re.compile(r"哪些|哪几|哪两|哪三|哪四|哪五|哪六|哪七|哪八|哪九|哪十"),
     "number": re.compile(r"多少|第几|几[个所条项件名户人家次年倍]|多大|多高|多长|比例|比重|百分之|增长了?几"),
     "person": re.compile(r"谁|哪位|什么人|姓名|名字"),

@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.extract import DATE, DIRECTION, LIST, direction_word, _trim_list, answers_count, asked_unit, numbers, question_kind
-from qa.features import SENTENCE_FEATURES, Question, question_word
+from qa.features import SENTENCE_FEATURES, WH, Question, question_word
 from qa.normalize import for_search, for_search_all
 
 TYPES = ("number", "date", "list", "quote", "person", "place", "org", "words", "clause", "direction")
@@ -33,7 +33,7 @@ WH_TYPES = {
     "what": r"什么|何|啥",
 }
 WH_RE = {k: re.compile(v) for k, v in WH_TYPES.items()}
-POS = ("n", "nr", "ns", "nt", "nz", "v", "m", "t", "a", "p", "u", "x")  # jieba tags of a span's words and neighbours
+POS = ("n", "nr", "ns", "nt", "nz", "v", "m", "t", "a", "p", "u", "x", "c", "d", "f", "r", "q")  # jieba tags of a span's words and neighbours
 SPAN_FEATURES = (
     *(f"is_{t}" for t in TYPES), "type_match", "unit_ok", "q_overlap", "in_question", "left_ctx",
     "right_ctx", "before_words", "near", "log_len", "n_words", "clause_start", "clause_end",
@@ -41,12 +41,13 @@ SPAN_FEATURES = (
     *(f"wh_{w}" for w in WH_TYPES), *(f"first_{t}" for t in POS), *(f"last_{t}" for t in POS),
     *(f"prev_{t}" for t in POS), *(f"next_{t}" for t in POS),
     "head_in", "head_after", "left_near", "right_near", "clause_cov", "left_order", "right_order", "head_char",
+    "align_left", "align_right", "align_left0", "align_right0",
 )
 # The refusal model sees how sure the sentence and span models are, and every feature of the
 # chosen sentence and of its chosen span: which of them say "this does not answer" is for the
 # data to tell.
 ANSWERABLE_FEATURES = (
-    "p_best", "s_best", "margin", "span_p", "has_span", "kind_none", "n_words",
+    "p_best", "s_best", "margin", "span_p", "has_span", "kind_none", "n_words", "unfit", "span_off",
     *(f"best_{f}" for f in SENTENCE_FEATURES), *(f"span_{f}" for f in SPAN_FEATURES),
 )
 PUNCT = set("，,。：:；;！？!?、（）()“”《》「」")
@@ -132,6 +133,8 @@ class Asked:
     head: str
     before: list[str]
     after: list[str]
+    left_text: str = ""
+    right_text: str = ""
 
 
 def asked(q: Question) -> Asked:
@@ -151,7 +154,38 @@ def asked(q: Question) -> Asked:
             break
     before = [t for t in q.weights if 0 <= q.folded.find(t) < m.start()]
     after = [t for t in q.weights if q.folded.find(t) >= m.end()]
-    return Asked(wh, head, before, after)
+    w = question_word(WH, q.folded) or m  # the whole question word: 哪里 in 在哪里, where WH_RE found 在哪
+    return Asked(wh, head, before, after, _plain(q.folded[:w.start()]), _plain(q.folded[w.end():]))
+
+
+def _plain(text: str) -> str:
+    return "".join(c for c in text if c not in PUNCT and not c.isspace() and c not in "?？")
+
+
+ALIGN = 8
+
+
+def _align(wants: Asked, folded: str, a: int, b: int) -> list[float]:
+    """How much of the question's text just before its question word ends just before the span
+    (within a gap of up to three characters), and how much just after it starts just after."""
+    left, right = wants.left_text[-ALIGN:], wants.right_text[:ALIGN]
+    best_l = best_l0 = best_r = best_r0 = 0.0
+    for gap in range(4):
+        e = a - gap
+        k = 0
+        while k < len(left) and e - k - 1 >= 0 and folded[e - k - 1] == left[len(left) - k - 1]:
+            k += 1
+        best_l = max(best_l, k / (1 + gap))
+        if gap == 0:
+            best_l0 = k
+        s = b + gap
+        k = 0
+        while k < len(right) and s + k < len(folded) and folded[s + k] == right[k]:
+            k += 1
+        best_r = max(best_r, k / (1 + gap))
+        if gap == 0:
+            best_r0 = k
+    return [best_l / ALIGN, best_r / ALIGN, best_l0 / ALIGN, best_r0 / ALIGN]
 
 
 @dataclass
@@ -209,6 +243,7 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
         *wants.wh, *_pos(flags.get(a, "")), *_pos(end_flag),
         *_pos(flags[offsets[first - 1]] if a > 0 else "x"), *_pos(flags.get(b, "x")),
         *_context(q, wants, folded, a, b, shared.ends, total),
+        *_align(wants, folded, a, b),
     ]
 
 

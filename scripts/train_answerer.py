@@ -10,7 +10,9 @@ Trained only on the parts qa/splits.py marks for choosing (never on held-out par
 - synthetic number questions and which-way questions ("是增长了还是下降了？") made from sentences
   of the tune reports;
 - constructed unanswerables: each answerable question asked again with its gold paragraph or report
-  taken out of the results, and report questions moved to a province or year no report covers.
+  taken out of the results, and again with only the passages that hold its answer taken out (its
+  report still there: the nearest miss), and report questions moved to a province or year no
+  report covers.
 Indexes are cached under build/train/ (delete it to rebuild them).
 """
 
@@ -36,6 +38,7 @@ from qa.evaluation import load_dataset, load_squad  # noqa: E402
 from qa.extract import DIRECTION, direction_word, numbers  # noqa: E402
 from qa.features import SENTENCE_FEATURES  # noqa: E402
 from qa.metrics import char_f1, normalize_answer  # noqa: E402
+from qa.normalize import for_matching  # noqa: E402
 from qa.lexical import segment  # noqa: E402
 from qa.metadata import meeting_names  # noqa: E402
 from qa.places import place_key  # noqa: E402
@@ -208,6 +211,13 @@ def positive(row: dict, cand, assistant) -> bool:
     return gold_doc(row, source) and any((g := normalize_answer(a)) and g in said for a in row["answers"])
 
 
+def holds_answer(text: str, answers: list[str]) -> bool:
+    """Whether a passage says one of the answers, as written or with its numerals folded (一十二万 = 12万)."""
+    said, folded = normalize_answer(text), for_matching(text)
+    return any((g := normalize_answer(a)) and g in said or (f := for_matching(a).strip()) and f in folded
+               for a in answers)
+
+
 def collect(assistant, rows: list[dict], domain: str, construct: bool = True) -> list[Item]:
     items = []
     for row in rows:
@@ -218,6 +228,11 @@ def collect(assistant, rows: list[dict], domain: str, construct: bool = True) ->
             others = [h for h in deeper if not gold_doc(row, docs[h.passage.doc_id].source)][:K]
             items.append(Item({**row, "answerable": False, "answers": []}, domain + "-without-gold", others,
                               assistant, False))
+            # the nearest miss: its own report, with every passage that holds the answer taken out
+            rest = [h for h in deeper if not holds_answer(h.passage.text, row["answers"])][:K]
+            if any(gold_doc(row, docs[h.passage.doc_id].source) for h in rest):
+                items.append(Item({**row, "answerable": False, "answers": []}, domain + "-without-answer", rest,
+                                  assistant, False))
     return items
 
 
@@ -293,7 +308,7 @@ def fit_choices(groups: list[tuple]) -> learned.Models:
 # answer whose sentence misses a named word, or is about another year or place, is no more likely right.
 SPAN_UP = ("type_match", "unit_ok", "left_ctx", "right_ctx", "before_words", "near", "holds_anchor")
 ANSWER_UP = ("p_best", "best_cov", "best_cov_own", "best_unit_ok", "span_type_match", "span_unit_ok")
-ANSWER_DOWN = ("best_missing", "best_year_other", "best_year_doc_other", "best_place_other")
+ANSWER_DOWN = ("unfit", "span_off", "best_missing", "best_year_other", "best_year_doc_other", "best_place_other")
 
 
 def monotone(names, up, down) -> list[int]:
@@ -460,22 +475,28 @@ def choose_threshold(p: np.ndarray, y: np.ndarray, domains: np.ndarray, asked: n
     parts, out of fold) are refused; above it, refusing more unanswerables costs more right answers
     than users accept. Prints the curve: right answers kept, answerable questions refused, and each
     kind of wrong answer refused (the unanswerables people wrote, answerable questions the chosen
-    sentence does not answer, questions without their gold report, moved ones)."""
+    sentence does not answer, questions without their gold report, without the passages
+    that hold their answer, moved ones)."""
     d = domains.astype(str)
     written = np.isin(d, ["dev", "reports"])
     pos, answerable = written & (y == 1), written & asked
     kinds = {"written unanswerable": written & ~asked, "wrong sentence": written & asked & (y == 0),
-             "without gold": np.isin(d, ["dev-without-gold", "reports-without-gold"]), "moved": d == "moved"}
+             "without gold": np.isin(d, ["dev-without-gold", "reports-without-gold"]),
+             "without answer": np.isin(d, ["dev-without-answer", "reports-without-answer"]), "moved": d == "moved"}
     kinds = {k: m for k, m in kinds.items() if m.any()}
-    best_t = 0.05
+
+    def row(t):
+        refused = [(p[m] < t).mean() for m in kinds.values()]
+        return f"{t:9.2f} {(p[pos] >= t).mean():14.3f} {(p[answerable] < t).mean():18.3f} " + " ".join(
+            f"{r:24.3f}" for r in refused)
+
+    # every hundredth tried; the curve printed at every twentieth and at the one chosen
+    within = [t / 100 for t in range(1, 96) if (p[answerable] < t / 100).mean() <= MAX_WRONGLY_REFUSED]
+    best_t = max(within, default=0.01)
     print(f"{'threshold':>9} {'right answered':>14} {'answerable refused':>18} "
           + " ".join(f"{k + ' refused':>24}" for k in kinds))
-    for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
-        kept, wrongly = (p[pos] >= t).mean(), (p[answerable] < t).mean()
-        refused = [(p[m] < t).mean() for m in kinds.values()]
-        print(f"{t:9.2f} {kept:14.3f} {wrongly:18.3f} " + " ".join(f"{r:24.3f}" for r in refused))
-        if wrongly <= MAX_WRONGLY_REFUSED:
-            best_t = float(t)
+    for t in sorted({*(k / 100 for k in range(5, 96, 5)), best_t}):
+        print(row(t) + ("  <- chosen" if t == best_t else ""))
     return best_t
 
 

@@ -66,6 +66,12 @@ def test_list_questions_are_lists_even_with_a_counter():
     assert question_kind("有几个站点？") == "number"
 
 
+def test_which_year_of_the_common_era_asks_a_date_not_a_count():
+    assert question_kind("議會大廈建於西元幾年？") == "date"
+    assert question_kind("公元几年建成？") == "date"
+    assert question_kind("这项工程用了几年？") == "number"  # how many years: a count
+
+
 @pytest.mark.parametrize("sentence, expected", [
     ("全面提升改造桥西、小河直街、大兜路三大历史街区，不断增强活力。", "桥西、小河直街、大兜路"),
     ("狠抓莫干山路、沈半路、拱康路、康桥路四套框架道路沿线开发建设", "莫干山路、沈半路、拱康路、康桥路"),
@@ -143,3 +149,17 @@ def test_the_question_word_starts_a_word_of_the_question(question, word, wh):
     assert question_word(WH, for_matching(question)).group() == word
     wants = dict(zip(WH_TYPES, asked(read_question(question, lambda w: 1.0, lambda w: True, {})).wh))
     assert wants[wh] == 1.0 and wants["count"] == 0.0 and wants["why"] == 0.0
+
+
+def test_the_span_the_question_text_closes_around_is_aligned():
+    from qa.spans import SPAN_FEATURES, span_matrix
+
+    q = read_question("林登·詹森在哪里的小农庄出生？", lambda w: 1.0, lambda w: True, {})
+    spans, X = span_matrix(q, "林登·詹森在德克萨斯州石墙郡的小农庄出生，家境贫寒。")
+    features = {s.text: dict(zip(SPAN_FEATURES, x)) for s, x in zip(spans, X)}
+    whole = features["德克萨斯州石墙郡"]
+    assert whole["align_left0"] > 0 and whole["align_right0"] > 0  # 詹森在 | … | 的小农庄
+    part = features["德克萨斯州"]
+    assert part["align_left0"] == whole["align_left0"] and part["align_right0"] == 0
+    assert part["align_right"] < whole["align_right"]  # 的小农庄 follows it only after a gap
+    assert features["家境贫寒"]["align_left"] == 0
