@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -23,7 +23,7 @@ from qa.normalize import for_search, for_search_all
 TYPES = ("number", "date", "list", "quote", "person", "place", "org", "words", "clause", "direction")
 # What the question asks with its question word (one-hot; the trees cross it with the span's form)
 WH_TYPES = {
-    "who": r"谁|何人|哪位|什么人",
+    "who": r"谁|何人|哪位|什么人|哪一?个人",
     "when": r"什么时候|何时|哪一?[年天月]|几月|几号|何年|什么时间|什么年代|哪个时期",
     "where": r"哪里|哪儿|何地|何处|什么地方|哪个地方|在哪",
     "why": r"为什么|为何|原因|何以|理由",
@@ -41,7 +41,7 @@ SPAN_FEATURES = (
     *(f"wh_{w}" for w in WH_TYPES), *(f"first_{t}" for t in POS), *(f"last_{t}" for t in POS),
     *(f"prev_{t}" for t in POS), *(f"next_{t}" for t in POS),
     "head_in", "head_after", "left_near", "right_near", "clause_cov", "left_order", "right_order", "head_char",
-    "align_left", "align_right", "align_left0", "align_right0",
+    "align_left", "align_right", "align_left0", "align_right0", "name_part", "asked_match",
 )
 # The refusal model sees how sure the sentence and span models are, and every feature of the
 # chosen sentence and of its chosen span: which of them say "this does not answer" is for the
@@ -57,6 +57,7 @@ ENTITY = {"nr": "person", "nrfg": "person", "nrt": "person", "ns": "place", "nt"
 QUOTED = re.compile(r"“([^”]{1,24})”|《([^》]{1,30})》|「([^」]{1,24})」")
 ORDINAL = re.compile(r"第(?:\d+|[一二三四五六七八九十百]+)[位名个次届]?")
 MAX_WORDS, MAX_CHARS = 6, 24
+DOTS = ("·", "•", "．", "‧", ".")  # between the parts of a foreign name
 MAX_CLAUSE = 40
 CLAUSE_ENDS = "，,。：:；;！？!?"
 CLAUSE = re.compile(f"[^{CLAUSE_ENDS}]+")
@@ -110,6 +111,8 @@ def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]
     for a, b, flag in words:
         if flag in ENTITY:
             add(a, b, ENTITY[flag])
+    for a, b, flag in name_runs(words, sentence):  # 德里克·羅勃茲, jieba's 德里克 | · | 羅勃茲
+        add(a, b, ENTITY[flag])
     for m in CLAUSE.finditer(sentence):  # a whole clause, without its connective ("因为…" → "…")
         a, b = m.start(), m.end()
         connective = CONNECTOR.match(simple, a, b)
@@ -123,6 +126,28 @@ def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]
                 break
             add(a, b, "words")
     return list(spans.values()), {a: flag for a, _, flag in words}
+
+
+def name_runs(words: list[tuple[int, int, str]], sentence: str) -> list[tuple[int, int, str]]:
+    """Runs of two or more names next to each other (a middle dot between them allowed), with the
+    first name's tag: one name that jieba cut in parts (尼古拉 | 杜霍寧, 德里克 | · | 羅勃茲)."""
+    def name(k):
+        return k < len(words) and words[k][2] in ENTITY
+
+    runs, i = [], 0
+    while i < len(words):
+        j = i
+        while name(j):
+            if name(j + 1):
+                j += 1
+            elif j + 1 < len(words) and sentence[words[j + 1][0]:words[j + 1][1]] in DOTS and name(j + 2):
+                j += 2
+            else:
+                break
+        if j > i:
+            runs.append((words[i][0], words[j][1], words[i][2]))
+        i = j + 1
+    return runs
 
 
 @dataclass
@@ -199,13 +224,16 @@ class Around:
     left_at: list[int]
     right_at: list[int]
     ends: list[int]
+    names: list[tuple[int, int, str]] = field(default_factory=list)  # name_runs of the sentence
 
 
 def around(q: Question, flags: dict[int, str], folded: str) -> Around:
     left, right = q.anchors
-    return Around(sum(q.weights.values()) or 1.0, q.wh_context or list(q.weights), list(flags),
+    offsets = list(flags)
+    words = [(a, b, flags[a]) for a, b in zip(offsets, offsets[1:] + [len(folded)])]
+    return Around(sum(q.weights.values()) or 1.0, q.wh_context or list(q.weights), offsets,
                   list(_find_all(folded, left)) if left else [], list(_find_all(folded, right)) if right else [],
-                  clause_ends(folded))
+                  clause_ends(folded), name_runs(words, folded))
 
 
 def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str], folded: str,
@@ -244,6 +272,8 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
         *_pos(flags[offsets[first - 1]] if a > 0 else "x"), *_pos(flags.get(b, "x")),
         *_context(q, wants, folded, a, b, shared.ends, total),
         *_align(wants, folded, a, b),
+        float(any(c <= a and b <= d and (a, b) != (c, d) for c, d, _ in shared.names)),  # a part of one name
+        max(match, float(bool(wants.head) and text.endswith(wants.head))),  # of the kind asked, or the noun asked
     ]
 
 

@@ -306,7 +306,7 @@ def fit_choices(groups: list[tuple]) -> learned.Models:
 # What is known of a feature's direction, other things equal, is a constraint on the trees (not a
 # weight): a span in the question's context or of the asked unit is no less likely the answer; an
 # answer whose sentence misses a named word, or is about another year or place, is no more likely right.
-SPAN_UP = ("type_match", "unit_ok", "left_ctx", "right_ctx", "before_words", "near", "holds_anchor")
+SPAN_UP = ("type_match", "asked_match", "unit_ok", "left_ctx", "right_ctx", "before_words", "near", "holds_anchor")
 ANSWER_UP = ("p_best", "best_cov", "best_cov_own", "best_unit_ok", "span_type_match", "span_unit_ok")
 ANSWER_DOWN = ("unfit", "span_off", "best_missing", "best_year_other", "best_year_doc_other", "best_place_other")
 

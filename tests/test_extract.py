@@ -163,3 +163,41 @@ def test_the_span_the_question_text_closes_around_is_aligned():
     assert part["align_left0"] == whole["align_left0"] and part["align_right0"] == 0
     assert part["align_right"] < whole["align_right"]  # 的小农庄 follows it only after a gap
     assert features["家境贫寒"]["align_left"] == 0
+
+
+@pytest.mark.parametrize("sentence, date", [
+    ("儘管古羅馬共和國誕生於公元前510年，但文學晚得多。", "公元前510年"),
+    ("直到19世紀晚期國際動物學界才有共識。", "19世紀晚期"),
+    ("20世纪60年代到70年代初，韩国主要发展劳动密集型产业。", "20世纪60年代"),
+    ("力争到本世纪末使工农业总产值翻两番。", "本世纪末"),
+    ("民國26年上半年，蔣中正命劉建緒集中兵力。", "民國26年"),
+    ("九十年代初期，改革开放步伐加快。", "九十年代初期"),
+])
+def test_years_of_an_era_centuries_and_decades_are_dates(sentence, date):
+    assert date in typed(sentence, "什么时候？", "date")
+    assert fits("date", sentence, "什么时候？") == 1.0
+
+
+def test_a_count_of_years_is_no_date():
+    assert fits("date", "过去十年，全省新增就业二百万人。", "什么时候？") == 0.0
+
+
+def test_a_name_jieba_cut_in_parts_is_one_candidate_and_its_parts_are_marked():
+    from qa.spans import SPAN_FEATURES, span_matrix
+
+    q = read_question("哪一个人当时担任伦大学院的教务长？", lambda w: 1.0, lambda w: True, {})
+    assert q.kind == "person"
+    spans, X = span_matrix(q, "倫大學院的教務長德里克·羅勃茲因而被逼取消這個計劃。")
+    features = {s.text: dict(zip(SPAN_FEATURES, x)) for s, x in zip(spans, X)}
+    assert features["德里克·羅勃茲"]["is_person"] == 1.0 and features["德里克·羅勃茲"]["name_part"] == 0.0
+    assert features["羅勃茲"]["name_part"] == 1.0 and features["德里克"]["name_part"] == 1.0
+
+
+def test_a_span_ending_with_the_noun_asked_about_is_of_the_kind_asked():
+    from qa.spans import SPAN_FEATURES, span_matrix
+
+    q = read_question("黑龙江在哪一个海峡入海？", lambda w: 1.0, lambda w: True, {})
+    spans, X = span_matrix(q, "黑龙江最终流入鞑靼海峡。")
+    features = {s.text: dict(zip(SPAN_FEATURES, x)) for s, x in zip(spans, X)}
+    assert features["鞑靼海峡"]["asked_match"] == 1.0
+    assert features["最终"]["asked_match"] == 0.0
