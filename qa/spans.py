@@ -190,27 +190,31 @@ def _plain(text: str) -> str:
 ALIGN = 8
 
 
-def _align(wants: Asked, folded: str, a: int, b: int) -> list[float]:
+def _align(shared: "Around", a: int, b: int) -> list[float]:
     """How much of the question's text just before its question word ends just before the span
     (within a gap of up to three characters), and how much just after it starts just after."""
-    left, right = wants.left_text[-ALIGN:], wants.right_text[:ALIGN]
-    best_l = best_l0 = best_r = best_r0 = 0.0
-    for gap in range(4):
-        e = a - gap
+    ending, starting = shared.ending, shared.starting  # padded: a gap never runs off the sentence
+    lead = max(ending[a + 3], ending[a + 2] / 2, ending[a + 1] / 3, ending[a] / 4)
+    follow = max(starting[b], starting[b + 1] / 2, starting[b + 2] / 3, starting[b + 3] / 4)
+    return [lead / ALIGN, follow / ALIGN, ending[a + 3] / ALIGN, starting[b] / ALIGN]
+
+
+def matched(folded: str, left: str, right: str) -> tuple[list[int], list[int]]:
+    """For each offset i of the sentence: how many of `left`'s last characters end there
+    (`ending[i + 3]`), and how many of `right`'s first characters start there (`starting[i]`), at
+    most ALIGN each; padded with zeros for the gaps before the start and past the end."""
+    left, right, n = left[-ALIGN:], right[:ALIGN], len(folded)
+    ending, starting = [0] * (n + 1), [0] * (n + 1)
+    for i in range(n + 1):
         k = 0
-        while k < len(left) and e - k - 1 >= 0 and folded[e - k - 1] == left[len(left) - k - 1]:
+        while k < len(left) and i - k - 1 >= 0 and folded[i - k - 1] == left[-k - 1]:
             k += 1
-        best_l = max(best_l, k / (1 + gap))
-        if gap == 0:
-            best_l0 = k
-        s = b + gap
+        ending[i] = k
         k = 0
-        while k < len(right) and s + k < len(folded) and folded[s + k] == right[k]:
+        while k < len(right) and i + k < n and folded[i + k] == right[k]:
             k += 1
-        best_r = max(best_r, k / (1 + gap))
-        if gap == 0:
-            best_r0 = k
-    return [best_l / ALIGN, best_r / ALIGN, best_l0 / ALIGN, best_r0 / ALIGN]
+        starting[i] = k
+    return [0, 0, 0] + ending, starting + [0, 0, 0]  # ending[i + 3] is offset i's; three zeros each side for gaps
 
 
 @dataclass
@@ -225,15 +229,17 @@ class Around:
     right_at: list[int]
     ends: list[int]
     names: list[tuple[int, int, str]] = field(default_factory=list)  # name_runs of the sentence
+    ending: list[int] = field(default_factory=list)  # see `matched`
+    starting: list[int] = field(default_factory=list)
 
 
-def around(q: Question, flags: dict[int, str], folded: str) -> Around:
+def around(q: Question, flags: dict[int, str], folded: str, wants: Asked) -> Around:
     left, right = q.anchors
     offsets = list(flags)
     words = [(a, b, flags[a]) for a, b in zip(offsets, offsets[1:] + [len(folded)])]
     return Around(sum(q.weights.values()) or 1.0, q.wh_context or list(q.weights), offsets,
                   list(_find_all(folded, left)) if left else [], list(_find_all(folded, right)) if right else [],
-                  clause_ends(folded), name_runs(words, folded))
+                  clause_ends(folded), name_runs(words, folded), *matched(folded, wants.left_text, wants.right_text))
 
 
 def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str], folded: str,
@@ -242,7 +248,7 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
     `folded` the sentence as matched (same length, see `span_matrix`); `anchors` where the
     question's words occur in it (see `anchors_of`); `wants` what the question word asks;
     `shared` what every span of the sentence shares (see `around`), made here when not given."""
-    shared = around(q, flags, folded) if shared is None else shared
+    shared = around(q, flags, folded, wants) if shared is None else shared
     a, b = span.start, span.end
     text, left, right, before = folded[a:b], folded[max(0, a - 12):a], folded[b:b + 12], folded[max(0, a - 14):a]
     total, ctx = shared.total, shared.ctx
@@ -271,7 +277,7 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
         *wants.wh, *_pos(flags.get(a, "")), *_pos(end_flag),
         *_pos(flags[offsets[first - 1]] if a > 0 else "x"), *_pos(flags.get(b, "x")),
         *_context(q, wants, folded, a, b, shared.ends, total),
-        *_align(wants, folded, a, b),
+        *_align(shared, a, b),
         float(any(c <= a and b <= d and (a, b) != (c, d) for c, d, _ in shared.names)),  # a part of one name
         max(match, float(bool(wants.head) and text.endswith(wants.head))),  # of the kind asked, or the noun asked
     ]
@@ -326,7 +332,8 @@ def span_matrix(q: Question, sentence: str) -> tuple[list[Span], np.ndarray]:
              if text not in q.folded]  # the question's own words answer nothing
     folded = for_search(sentence)
     folded = folded if len(folded) == len(sentence) else sentence
-    anchors, wants, shared = anchors_of(q, folded), asked(q), around(q, flags, folded)
+    wants = asked(q)
+    anchors, shared = anchors_of(q, folded), around(q, flags, folded, wants)
     X = np.array([span_features(q, sentence, s, flags, folded, anchors, wants, shared=shared)
                   for s in spans]).reshape(len(spans), len(SPAN_FEATURES))
     return spans, X
