@@ -75,6 +75,7 @@ def _load_jieba():
         finally:
             jieba.dt.dictionary = dictionary
         jieba.posseg.dt.word_tag_tab = tags
+        _write_lexicon(jieba, cache)
         return jieba
     if USER_DICT.is_file():
         jieba.load_userdict(str(USER_DICT))
@@ -94,7 +95,58 @@ def _load_jieba():
     except OSError:  # a read-only or full temp folder: the next process builds it again
         if tmp:
             Path(tmp).unlink(missing_ok=True)
+        return jieba
+    _write_lexicon(jieba, cache)
     return jieba
+
+
+def _lexicon_path(cache: Path) -> Path:
+    """The lexicon (qa/jieba_lexicon.py) of the dictionary in a marshal cache: named after it, so
+    it changes with it."""
+    return cache.with_name(cache.name.removesuffix(".cache") + ".lexicon.npz")
+
+
+def _write_lexicon(jieba, cache: Path) -> None:
+    """Write the lexicon of jieba's dictionary, as the cache holds it, unless it is there already:
+    once per dictionary (about half a second)."""
+    from qa import jieba_lexicon
+
+    path = _lexicon_path(cache)
+    if path.is_file():
+        return
+    try:
+        jieba_lexicon.write(path, jieba.dt.FREQ, jieba.dt.total)
+    except OSError:  # a read-only or full temp folder: small jobs load the whole dictionary
+        pass
+
+
+def few_cuts(texts):
+    """(cut of the pieces between blocks, cut of a block) for these few texts from the lexicon of
+    jieba's dictionary (qa/jieba_lexicon.py): only the entries their blocks can ask for are read,
+    not the whole dictionary. None when that would not cut as `tokenize` does by default: jieba is
+    loaded here already (or was changed), jieba_fast is installed, or no lexicon was written yet."""
+    import jieba
+
+    if _jieba.cache_info().currsize or jieba.dt.initialized or "jieba.posseg" in sys.modules:
+        return None
+    if _fast_tokenizer() is not None:
+        return None
+    path = _lexicon_path(_cache_path(jieba))
+    try:
+        if path.stat().st_uid != os.getuid():  # only a file this user wrote (the temp folder is everyone's)
+            return None
+        from qa import jieba_lexicon
+        from qa.jieba_cut import Cutter
+
+        lexicon = jieba_lexicon.Lexicon(path)
+        blocks = [piece for text in texts for piece in _pieces(text)[1::2]]
+        cutter = Cutter.of(lexicon.entries(blocks), lexicon.total)
+    except (OSError, ValueError, KeyError):
+        return None
+    jieba.setLogLevel(60)
+    # the pieces between blocks hold none of jieba's block characters (BLOCK is its re_han_default):
+    # jieba cuts them a character at a time, without its dictionary, which stays unloaded
+    return jieba.lcut_for_search, cutter
 
 
 def _cache_path(jieba) -> Path:
@@ -151,22 +203,28 @@ def _fast_tokenizer():
     return jieba_fast.Tokenizer()
 
 
-def tokenize(text: str, blocks: dict | None = None) -> list[str]:
+def tokenize(text: str, blocks: dict | None = None, cuts=None) -> list[str]:
     """Search tokens of text: normalised, jieba search-mode segmented, without stopwords.
 
     jieba segments each run of BLOCK characters on its own; `blocks` keeps each run's tokens, so
     that texts sharing runs (a report's passages repeat its section path and the overlap sentence)
-    segment each once: the same tokens as segmenting every text whole (tests/test_lexical.py)."""
+    segment each once: the same tokens as segmenting every text whole (tests/test_lexical.py).
+    `cuts`: those of `few_cuts`, else jieba's with its whole dictionary."""
     blocks = {} if blocks is None else blocks
-    cuts, out = (_cut_for_search(), _block_cut()), []
-    # split with a group: the runs are the odd pieces, what lies between them the even ones
-    for n, piece in enumerate(BLOCK.split(SYNONYMS.sub(lambda m: SYNONYM_OF[m.group()], for_matching(text)))):
+    cuts, out = cuts or (_cut_for_search(), _block_cut()), []
+    for n, piece in enumerate(_pieces(text)):
         if piece:
             words = blocks.get(piece)
             if words is None:
                 words = blocks[piece] = [w for w in cuts[n % 2](piece) if _kept(w)]
             out += words
     return out
+
+
+def _pieces(text: str) -> list[str]:
+    """The normalised text split with a group: the runs of BLOCK characters are the odd pieces,
+    what lies between them the even ones."""
+    return BLOCK.split(SYNONYMS.sub(lambda m: SYNONYM_OF[m.group()], for_matching(text)))
 
 
 def question_tokens(question: str) -> list[str]:
