@@ -130,11 +130,11 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_measured(args: list[str], env: dict) -> dict:
+def run_measured(args: list[str], env: dict, cwd: Path = ROOT) -> dict:
     """Run a child; its wall and CPU seconds (with its children's), peak tree RSS and stdout."""
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(args, stdout=out, stderr=err, cwd=ROOT, env=env)
+        proc = subprocess.Popen(args, stdout=out, stderr=err, cwd=cwd, env=env)
         peak = [0]
 
         def sample():
