@@ -145,9 +145,9 @@ def run_measured(args: list[str], env: dict, cwd: Path = ROOT) -> dict:
         watcher = threading.Thread(target=sample, daemon=True)
         watcher.start()
         _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started  # before the join: the watcher wakes every 0.5 s
         proc.returncode = os.waitstatus_to_exitcode(status)
         watcher.join()
-        wall = time.perf_counter() - started
         out.seek(0)
         text = out.read()
         err.seek(0)
