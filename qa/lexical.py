@@ -115,16 +115,15 @@ def _write_lexicon(jieba, cache: Path) -> None:
     if path.is_file():
         return
     try:
-        jieba_lexicon.write(path, jieba.dt.FREQ, jieba.dt.total)
+        jieba_lexicon.write(path, jieba.dt.FREQ, jieba.dt.total, jieba.posseg.dt.word_tag_tab)
     except OSError:  # a read-only or full temp folder: small jobs load the whole dictionary
         pass
 
 
-def few_cuts(texts):
-    """(cut of the pieces between blocks, cut of a block) for these few texts from the lexicon of
-    jieba's dictionary (qa/jieba_lexicon.py): only the entries their blocks can ask for are read,
-    not the whole dictionary. None when that would not cut as `tokenize` does by default: jieba is
-    loaded here already (or was changed), jieba_fast is installed, or no lexicon was written yet."""
+def _lexicon():
+    """The lexicon of jieba's dictionary (qa/jieba_lexicon.py) when it answers as the loaded
+    dictionary would and loading it is still to come: None when jieba is loaded here already (or
+    was changed), jieba_fast is installed (tokenize cuts with it), or no lexicon was written yet."""
     import jieba
 
     if _jieba.cache_info().currsize or jieba.dt.initialized or "jieba.posseg" in sys.modules:
@@ -135,18 +134,52 @@ def few_cuts(texts):
     try:
         if path.stat().st_uid != os.getuid():  # only a file this user wrote (the temp folder is everyone's)
             return None
-        from qa import jieba_lexicon
-        from qa.jieba_cut import Cutter
-
-        lexicon = jieba_lexicon.Lexicon(path)
-        blocks = [piece for text in texts for piece in _pieces(text)[1::2]]
-        cutter = Cutter.of(lexicon.entries(blocks), lexicon.total)
+        return _open_lexicon(path, path.stat().st_mtime_ns)
     except (OSError, ValueError, KeyError):
         return None
+
+
+@lru_cache(maxsize=1)
+def _open_lexicon(path: Path, mtime_ns: int):
+    from qa import jieba_lexicon
+
+    return jieba_lexicon.Lexicon(path)
+
+
+def few_cuts(texts):
+    """(cut of the pieces between blocks, cut of a block) for these few texts from the lexicon of
+    jieba's dictionary (`_lexicon`): only the entries their blocks can ask for are read, not the
+    whole dictionary. None when there is no lexicon to use: `tokenize`'s own cuts then."""
+    lexicon = _lexicon()
+    if lexicon is None:
+        return None
+    import jieba
+
+    from qa.jieba_cut import Cutter
+
+    blocks = [piece for text in texts for piece in _pieces(text)[1::2]]
+    cutter = Cutter.of(lexicon.entries(blocks), lexicon.total)
     jieba.setLogLevel(60)
     # the pieces between blocks hold none of jieba's block characters (BLOCK is its re_han_default):
     # jieba cuts them a character at a time, without its dictionary, which stays unloaded
     return jieba.lcut_for_search, cutter
+
+
+def dictionary_tags(words) -> dict[str, str]:
+    """jieba.posseg's tags (word_tag_tab, user words included) of those of these words that have
+    one. A report or two are described without loading jieba (`_lexicon`); a process that asks
+    for more (a whole corpus described) loads it once, which is quicker from then on."""
+    global _tag_lookups
+    _tag_lookups += 1
+    lexicon = _lexicon() if _tag_lookups <= FEW_TAG_LOOKUPS else None
+    if lexicon is not None and lexicon.has_tags:
+        return lexicon.tags(words)
+    tags = _jieba().posseg.dt.word_tag_tab
+    return {w: t for w in words if (t := tags.get(w)) is not None}
+
+
+FEW_TAG_LOOKUPS = 20  # reports a process describes with the lexicon before it loads jieba instead
+_tag_lookups = 0
 
 
 def _cache_path(jieba) -> Path:

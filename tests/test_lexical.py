@@ -279,7 +279,7 @@ def test_lexicon_entries_cut_as_the_whole_dictionary(tmp_path):
     from qa.jieba_cut import Cutter
 
     jieba = lexical._jieba()
-    jieba_lexicon.write(tmp_path / "lexicon.npz", jieba.dt.FREQ, jieba.dt.total)
+    jieba_lexicon.write(tmp_path / "lexicon.npz", jieba.dt.FREQ, jieba.dt.total, jieba.posseg.dt.word_tag_tab)
     lexicon = jieba_lexicon.Lexicon(tmp_path / "lexicon.npz")
     assert lexicon.total == jieba.dt.total and lexicon.longest == max(map(len, jieba.dt.FREQ))
     corpus = sorted((Path(__file__).resolve().parent.parent / "data" / "corpus").glob("*.txt"))
@@ -293,16 +293,23 @@ def test_lexicon_entries_cut_as_the_whole_dictionary(tmp_path):
     expected = [tokenize(t) for t in texts]
     assert [tokenize(t, cuts=cuts) for t in texts] == expected
     assert sum(map(len, expected)) > 1000
+    tagged = list(jieba.posseg.dt.word_tag_tab)[::50] + ["拱墅区", "许明", "没有这个词", "城中村改造"]
+    tags = jieba.posseg.dt.word_tag_tab
+    assert lexicon.has_tags and lexicon.tags(tagged) == {w: tags[w] for w in tagged if w in tags}
 
 
 FEW_CUTS_PROBE = r"""
 import json, sys
 from qa import lexical
 texts = json.loads(sys.stdin.read())
+from qa import places
 cuts = lexical.few_cuts(texts)
 import jieba
 tokens = [lexical.tokenize(t, cuts=cuts) for t in texts] if cuts else None
-print(json.dumps({"cuts": cuts is not None, "loaded": jieba.dt.initialized, "tokens": tokens}, ensure_ascii=False))
+words = ["拱墅区", "许明", "城中村改造", "杭州", "没有这个词", "经济"]
+tags, place = lexical.dictionary_tags(words), places.most_named_place(texts[-1])
+print(json.dumps({"cuts": cuts is not None, "loaded": jieba.dt.initialized, "tokens": tokens, "tags": tags,
+                  "place": place}, ensure_ascii=False))
 """
 
 
@@ -322,6 +329,7 @@ def test_few_cuts_read_the_lexicon_not_the_dictionary(tmp_path):
     root = Path(__file__).resolve().parent.parent
     texts = EDGE_TEXTS + [p.read_text(encoding="utf-8")[:3000]
                           for p in sorted((root / "data" / "corpus").glob("*.txt"))[:5]]
+    texts[-1] = (root / "data" / "corpus" / "001-gongshu-three-reports-2016-2017.txt").read_text(encoding="utf-8")
 
     def run():
         out = subprocess.run([sys.executable, "-c", FEW_CUTS_PROBE], cwd=root, env=env, check=True,
@@ -334,6 +342,11 @@ def test_few_cuts_read_the_lexicon_not_the_dictionary(tmp_path):
     few = run()
     assert few["cuts"] and not few["loaded"]
     assert few["tokens"] == [tokenize(t) for t in texts]
+    from qa import places
+
+    tags = lexical._jieba().posseg.dt.word_tag_tab
+    assert few["tags"] == {w: tags[w] for w in ["拱墅区", "许明", "城中村改造", "杭州", "经济"]}
+    assert few["place"] == places.most_named_place(texts[-1]) and few["place"]
     assert "城中村改造" in few["tokens"][2]
     lexical._jieba()
     assert lexical.few_cuts(texts) is None  # loaded here: its own cut

@@ -42,7 +42,7 @@ def test_few_texts_are_segmented_with_few_cuts_as_with_the_whole_dictionary(monk
     from qa.jieba_cut import Cutter
 
     jieba = lexical._jieba()
-    jieba_lexicon.write(tmp_path / "lexicon.npz", jieba.dt.FREQ, jieba.dt.total)
+    jieba_lexicon.write(tmp_path / "lexicon.npz", jieba.dt.FREQ, jieba.dt.total, jieba.posseg.dt.word_tag_tab)
     lexicon = jieba_lexicon.Lexicon(tmp_path / "lexicon.npz")
     asked = []
 
