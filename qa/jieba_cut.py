@@ -21,10 +21,21 @@ class Cutter:
     """The cut for one jieba Tokenizer's dictionary (its FREQ and total, user words included)."""
 
     def __init__(self, tokenizer):
+        tokenizer.check_initialized()
+        self._scored(tokenizer.FREQ, tokenizer.total)
+
+    @classmethod
+    def of(cls, freq: dict[str, int], total: int) -> "Cutter":
+        """The cut for a dictionary given as its words' frequencies and jieba's total: a part of
+        one (qa/jieba_lexicon.py) cuts the blocks whose substrings it holds as the whole would."""
+        cutter = cls.__new__(cls)
+        cutter._scored(freq, total)
+        return cutter
+
+    def _scored(self, freq: dict[str, int], total: int) -> None:
         from jieba import finalseg
 
-        tokenizer.check_initialized()
-        self.freq, self.total, self.size = tokenizer.FREQ, tokenizer.total, len(tokenizer.FREQ)
+        self.freq, self.total, self.size = freq, total, len(freq)
         logtotal = log(self.total)
         # log(freq) - log(total) of every word, None for a bare prefix (frequency 0): one lookup
         # tells both whether a longer match may follow and what this one scores

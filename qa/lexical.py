@@ -75,6 +75,7 @@ def _load_jieba():
         finally:
             jieba.dt.dictionary = dictionary
         jieba.posseg.dt.word_tag_tab = tags
+        _write_lexicon(jieba, cache)
         return jieba
     if USER_DICT.is_file():
         jieba.load_userdict(str(USER_DICT))
@@ -94,7 +95,91 @@ def _load_jieba():
     except OSError:  # a read-only or full temp folder: the next process builds it again
         if tmp:
             Path(tmp).unlink(missing_ok=True)
+        return jieba
+    _write_lexicon(jieba, cache)
     return jieba
+
+
+def _lexicon_path(cache: Path) -> Path:
+    """The lexicon (qa/jieba_lexicon.py) of the dictionary in a marshal cache: named after it, so
+    it changes with it."""
+    return cache.with_name(cache.name.removesuffix(".cache") + ".lexicon.npz")
+
+
+def _write_lexicon(jieba, cache: Path) -> None:
+    """Write the lexicon of jieba's dictionary, as the cache holds it, unless it is there already:
+    once per dictionary (about half a second)."""
+    from qa import jieba_lexicon
+
+    path = _lexicon_path(cache)
+    if path.is_file():
+        return
+    try:
+        jieba_lexicon.write(path, jieba.dt.FREQ, jieba.dt.total, jieba.posseg.dt.word_tag_tab)
+    except OSError:  # a read-only or full temp folder: small jobs load the whole dictionary
+        pass
+
+
+def _lexicon():
+    """The lexicon of jieba's dictionary (qa/jieba_lexicon.py) when it answers as the loaded
+    dictionary would and loading it is still to come: None when jieba is loaded here already (or
+    was changed), jieba_fast is installed (tokenize cuts with it), or no lexicon was written yet."""
+    import jieba
+
+    if _jieba.cache_info().currsize or jieba.dt.initialized or "jieba.posseg" in sys.modules:
+        return None
+    if _fast_tokenizer() is not None:
+        return None
+    path = _lexicon_path(_cache_path(jieba))
+    try:
+        if path.stat().st_uid != os.getuid():  # only a file this user wrote (the temp folder is everyone's)
+            return None
+        return _open_lexicon(path, path.stat().st_mtime_ns)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+@lru_cache(maxsize=1)
+def _open_lexicon(path: Path, mtime_ns: int):
+    from qa import jieba_lexicon
+
+    return jieba_lexicon.Lexicon(path)
+
+
+def few_cuts(texts):
+    """(cut of the pieces between blocks, cut of a block) for these few texts from the lexicon of
+    jieba's dictionary (`_lexicon`): only the entries their blocks can ask for are read, not the
+    whole dictionary. None when there is no lexicon to use: `tokenize`'s own cuts then."""
+    lexicon = _lexicon()
+    if lexicon is None:
+        return None
+    import jieba
+
+    from qa.jieba_cut import Cutter
+
+    blocks = [piece for text in texts for piece in _pieces(text)[1::2]]
+    cutter = Cutter.of(lexicon.entries(blocks), lexicon.total)
+    jieba.setLogLevel(60)
+    # the pieces between blocks hold none of jieba's block characters (BLOCK is its re_han_default):
+    # jieba cuts them a character at a time, without its dictionary, which stays unloaded
+    return jieba.lcut_for_search, cutter
+
+
+def dictionary_tags(words) -> dict[str, str]:
+    """jieba.posseg's tags (word_tag_tab, user words included) of those of these words that have
+    one. A report or two are described without loading jieba (`_lexicon`); a process that asks
+    for more (a whole corpus described) loads it once, which is quicker from then on."""
+    global _tag_lookups
+    _tag_lookups += 1
+    lexicon = _lexicon() if _tag_lookups <= FEW_TAG_LOOKUPS else None
+    if lexicon is not None and lexicon.has_tags:
+        return lexicon.tags(words)
+    tags = _jieba().posseg.dt.word_tag_tab
+    return {w: t for w in words if (t := tags.get(w)) is not None}
+
+
+FEW_TAG_LOOKUPS = 20  # reports a process describes with the lexicon before it loads jieba instead
+_tag_lookups = 0
 
 
 def _cache_path(jieba) -> Path:
@@ -151,22 +236,28 @@ def _fast_tokenizer():
     return jieba_fast.Tokenizer()
 
 
-def tokenize(text: str, blocks: dict | None = None) -> list[str]:
+def tokenize(text: str, blocks: dict | None = None, cuts=None) -> list[str]:
     """Search tokens of text: normalised, jieba search-mode segmented, without stopwords.
 
     jieba segments each run of BLOCK characters on its own; `blocks` keeps each run's tokens, so
     that texts sharing runs (a report's passages repeat its section path and the overlap sentence)
-    segment each once: the same tokens as segmenting every text whole (tests/test_lexical.py)."""
+    segment each once: the same tokens as segmenting every text whole (tests/test_lexical.py).
+    `cuts`: those of `few_cuts`, else jieba's with its whole dictionary."""
     blocks = {} if blocks is None else blocks
-    cuts, out = (_cut_for_search(), _block_cut()), []
-    # split with a group: the runs are the odd pieces, what lies between them the even ones
-    for n, piece in enumerate(BLOCK.split(SYNONYMS.sub(lambda m: SYNONYM_OF[m.group()], for_matching(text)))):
+    cuts, out = cuts or (_cut_for_search(), _block_cut()), []
+    for n, piece in enumerate(_pieces(text)):
         if piece:
             words = blocks.get(piece)
             if words is None:
                 words = blocks[piece] = [w for w in cuts[n % 2](piece) if _kept(w)]
             out += words
     return out
+
+
+def _pieces(text: str) -> list[str]:
+    """The normalised text split with a group: the runs of BLOCK characters are the odd pieces,
+    what lies between them the even ones."""
+    return BLOCK.split(SYNONYMS.sub(lambda m: SYNONYM_OF[m.group()], for_matching(text)))
 
 
 def question_tokens(question: str) -> list[str]:

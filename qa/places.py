@@ -27,13 +27,16 @@ UNIT = re.compile(r"[\u4e00-\u9fff]{2,}?(?:特别行政区|壮族自治区|回�
 def most_named_place(body: str) -> str | None:
     """The place a text keeps naming ("拱墅" 18 times): a name that jieba's dictionary knows as a place
     once 区/市/县/省 is added, and that is no ordinary word by itself (中心, 和平 are not places)."""
-    from qa.lexical import _jieba
+    from qa.lexical import dictionary_tags
 
-    tags = _jieba().posseg.dt.word_tag_tab  # with the user dictionary's tags
     counts: Counter = Counter()
     for n in (2, 3):
         counts.update(body[i:i + n] for i in range(len(body) - n))
     levels = Counter({s: body.count(f"全{s}") + body.count(f"{s}委") for s in "省市区县"})
+    # the tags (user words' included) of the only words asked about below: looked up, so that a
+    # changed report is described without loading jieba's whole dictionary
+    asked = [w for w, n in counts.items() if n >= 5 and re.fullmatch(r"[\u4e00-\u9fff]+", w)]
+    tags = dictionary_tags(asked + [w + suffix for w in asked for suffix in "省市区县"])
     best = None
     for word, n in counts.items():
         if n < 5 or not re.fullmatch(r"[\u4e00-\u9fff]+", word) or tags.get(word) not in (None, "ns"):

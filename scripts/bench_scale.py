@@ -130,11 +130,11 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_measured(args: list[str], env: dict) -> dict:
+def run_measured(args: list[str], env: dict, cwd: Path = ROOT) -> dict:
     """Run a child; its wall and CPU seconds (with its children's), peak tree RSS and stdout."""
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(args, stdout=out, stderr=err, cwd=ROOT, env=env)
+        proc = subprocess.Popen(args, stdout=out, stderr=err, cwd=cwd, env=env)
         peak = [0]
 
         def sample():
@@ -145,9 +145,9 @@ def run_measured(args: list[str], env: dict) -> dict:
         watcher = threading.Thread(target=sample, daemon=True)
         watcher.start()
         _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started  # before the join: the watcher wakes every 0.5 s
         proc.returncode = os.waitstatus_to_exitcode(status)
         watcher.join()
-        wall = time.perf_counter() - started
         out.seek(0)
         text = out.read()
         err.seek(0)

@@ -267,3 +267,86 @@ def test_jieba_pos_viterbi_is_jiebas_viterbi():
     cases += ["的的的的", "了", "〇〇", "丶丶丶"]
     for text in cases:
         assert jieba_pos.viterbi(text, *model) == theirs(text, *model), text
+
+
+def test_lexicon_entries_cut_as_the_whole_dictionary(tmp_path):
+    """A Cutter of only the lexicon's entries among the texts' blocks (qa/jieba_lexicon.py) gives
+    the words of the whole dictionary: on the edge texts, the bundled corpus, and runs longer than
+    any word (substrings past the longest are looked up never, and are no entry)."""
+    from pathlib import Path
+
+    from qa import jieba_lexicon
+    from qa.jieba_cut import Cutter
+
+    jieba = lexical._jieba()
+    jieba_lexicon.write(tmp_path / "lexicon.npz", jieba.dt.FREQ, jieba.dt.total, jieba.posseg.dt.word_tag_tab)
+    lexicon = jieba_lexicon.Lexicon(tmp_path / "lexicon.npz")
+    assert lexicon.total == jieba.dt.total and lexicon.longest == max(map(len, jieba.dt.FREQ))
+    corpus = sorted((Path(__file__).resolve().parent.parent / "data" / "corpus").glob("*.txt"))
+    texts = EDGE_TEXTS + ["中华人民共和国全国人民代表大会常务委员会" * 3, "城中村改造" * 40]
+    texts += [p.read_text(encoding="utf-8") for p in corpus[:30]]
+    blocks = [piece for t in texts for piece in lexical._pieces(t)[1::2]]
+    entries = lexicon.entries(blocks)
+    assert all(jieba.dt.FREQ[w] == f for w, f in entries.items())
+    assert 1000 < len(entries) < len(jieba.dt.FREQ) // 10
+    cuts = (jieba.lcut_for_search, Cutter.of(entries, lexicon.total))
+    expected = [tokenize(t) for t in texts]
+    assert [tokenize(t, cuts=cuts) for t in texts] == expected
+    assert sum(map(len, expected)) > 1000
+    tagged = list(jieba.posseg.dt.word_tag_tab)[::50] + ["拱墅区", "许明", "没有这个词", "城中村改造"]
+    tags = jieba.posseg.dt.word_tag_tab
+    assert lexicon.has_tags and lexicon.tags(tagged) == {w: tags[w] for w in tagged if w in tags}
+
+
+FEW_CUTS_PROBE = r"""
+import json, sys
+from qa import lexical
+texts = json.loads(sys.stdin.read())
+from qa import places
+cuts = lexical.few_cuts(texts)
+import jieba
+tokens = [lexical.tokenize(t, cuts=cuts) for t in texts] if cuts else None
+words = ["拱墅区", "许明", "城中村改造", "杭州", "没有这个词", "经济"]
+tags, place = lexical.dictionary_tags(words), places.most_named_place(texts[-1])
+print(json.dumps({"cuts": cuts is not None, "loaded": jieba.dt.initialized, "tokens": tokens, "tags": tags,
+                  "place": place}, ensure_ascii=False))
+"""
+
+
+def test_few_cuts_read_the_lexicon_not_the_dictionary(tmp_path):
+    """A fresh process with the cache and lexicon written cuts a few texts from the lexicon,
+    jieba's dictionary never loaded, into the words of the whole dictionary (user words included).
+    Before the lexicon is written there are no few cuts; once jieba is loaded, neither."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if lexical._fast_tokenizer() is not None:
+        pytest.skip("with jieba_fast installed, tokenize cuts with it, not with the lexicon")
+    env = {**os.environ, "QA_CACHE_DIR": str(tmp_path)}
+    root = Path(__file__).resolve().parent.parent
+    texts = EDGE_TEXTS + [p.read_text(encoding="utf-8")[:3000]
+                          for p in sorted((root / "data" / "corpus").glob("*.txt"))[:5]]
+    texts[-1] = (root / "data" / "corpus" / "001-gongshu-three-reports-2016-2017.txt").read_text(encoding="utf-8")
+
+    def run():
+        out = subprocess.run([sys.executable, "-c", FEW_CUTS_PROBE], cwd=root, env=env, check=True,
+                             input=json.dumps(texts), capture_output=True, text=True).stdout
+        return json.loads(out)
+
+    assert run()["cuts"] is False  # nothing written yet
+    subprocess.run([sys.executable, "-c", "from qa import lexical; lexical._jieba()"], cwd=root, env=env, check=True)
+    assert len(list(tmp_path.glob("qa-jieba-*.lexicon.npz"))) == 1
+    few = run()
+    assert few["cuts"] and not few["loaded"]
+    assert few["tokens"] == [tokenize(t) for t in texts]
+    from qa import places
+
+    tags = lexical._jieba().posseg.dt.word_tag_tab
+    assert few["tags"] == {w: tags[w] for w in ["拱墅区", "许明", "城中村改造", "杭州", "经济"]}
+    assert few["place"] == places.most_named_place(texts[-1]) and few["place"]
+    assert "城中村改造" in few["tokens"][2]
+    lexical._jieba()
+    assert lexical.few_cuts(texts) is None  # loaded here: its own cut

@@ -34,6 +34,32 @@ def test_segmenting_gives_every_text_its_tokens_in_one_vocabulary(monkeypatch, p
         np.testing.assert_array_equal(built.retriever.scores[key], ours.retriever.scores[key])
 
 
+def test_few_texts_are_segmented_with_few_cuts_as_with_the_whole_dictionary(monkeypatch, tmp_path):
+    """A few texts (a changed report) are cut with qa.lexical.few_cuts' lexicon entries when it
+    gives them: the same ids, starts and words. Here the lexicon is one written from this process'
+    jieba (few_cuts itself declines once jieba is loaded: tests/test_lexical.py)."""
+    from qa import jieba_lexicon, lexical
+    from qa.jieba_cut import Cutter
+
+    jieba = lexical._jieba()
+    jieba_lexicon.write(tmp_path / "lexicon.npz", jieba.dt.FREQ, jieba.dt.total, jieba.posseg.dt.word_tag_tab)
+    lexicon = jieba_lexicon.Lexicon(tmp_path / "lexicon.npz")
+    asked = []
+
+    def few_cuts(texts):
+        asked.append(len(texts))
+        blocks = [piece for t in texts for piece in lexical._pieces(t)[1::2]]
+        return jieba.lcut_for_search, Cutter.of(lexicon.entries(blocks), lexicon.total)
+
+    monkeypatch.setattr(tokens, "few_cuts", few_cuts)
+    ids, starts, words = tokens.Segmenting.start(iter(TEXTS), len(TEXTS), iter(GROUPS), processes=2).result()
+    assert asked == [len(TEXTS)]
+    want_ids, want_starts, want_words = _expected()
+    assert words == want_words
+    np.testing.assert_array_equal(ids, want_ids)
+    np.testing.assert_array_equal(starts, want_starts)
+
+
 def test_a_worker_failure_is_raised_by_result(monkeypatch):
     monkeypatch.setattr(tokens, "POOL_MIN", 1)
     job = tokens.Segmenting.start(iter([1, 2, 3]), 3, processes=2)  # not texts: tokenize fails in the worker
