@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import tempfile
+import zipfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -135,7 +136,10 @@ def _lexicon():
         if path.stat().st_uid != os.getuid():  # only a file this user wrote (the temp folder is everyone's)
             return None
         return _open_lexicon(path, path.stat().st_mtime_ns)
-    except (OSError, ValueError, KeyError):
+    except OSError:
+        return None
+    except (ValueError, KeyError, EOFError, zipfile.BadZipFile):  # damaged: jieba loads whole and writes it again
+        path.unlink(missing_ok=True)
         return None
 
 

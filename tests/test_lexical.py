@@ -348,5 +348,11 @@ def test_few_cuts_read_the_lexicon_not_the_dictionary(tmp_path):
     assert few["tags"] == {w: tags[w] for w in ["拱墅区", "许明", "城中村改造", "杭州", "经济"]}
     assert few["place"] == places.most_named_place(texts[-1]) and few["place"]
     assert "城中村改造" in few["tokens"][2]
+    lexicon = next(tmp_path.glob("qa-jieba-*.lexicon.npz"))
+    lexicon.write_bytes(lexicon.read_bytes()[:100_000])  # damaged on disk: jieba is loaded whole instead
+    damaged = run()
+    assert damaged["cuts"] is False and damaged["tags"] == few["tags"] and damaged["place"] == few["place"]
+    subprocess.run([sys.executable, "-c", "from qa import lexical; lexical._jieba()"], cwd=root, env=env, check=True)
+    assert run() == few  # removed when found damaged, written again by the next whole load
     lexical._jieba()
     assert lexical.few_cuts(texts) is None  # loaded here: its own cut
