@@ -63,7 +63,7 @@ def _load_jieba():
     jieba.setLogLevel(60)
     cache = _cache_path(jieba)
     try:  # only a file this user wrote (the temp folder is everyone's)
-        freq, total, tags = marshal.loads(cache.read_bytes()) if cache.stat().st_uid == os.getuid() else (None,) * 3
+        freq, total, tags = marshal.loads(cache.read_bytes()) if _own(cache) else (None,) * 3
     except (OSError, ValueError, EOFError, TypeError):
         freq = None
     # only a jieba nobody has loaded words into yet is set from the cache, or written to it
@@ -101,6 +101,12 @@ def _load_jieba():
     return jieba
 
 
+def _own(path: Path) -> bool:
+    """Whether this user wrote the file: owners are POSIX's (Windows has no os.getuid, and its temp
+    folder is the user's own)."""
+    return not hasattr(os, "getuid") or path.stat().st_uid == os.getuid()
+
+
 def _lexicon_path(cache: Path) -> Path:
     """The lexicon (qa/jieba_lexicon.py) of the dictionary in a marshal cache: named after it, so
     it changes with it."""
@@ -133,7 +139,7 @@ def _lexicon():
         return None
     path = _lexicon_path(_cache_path(jieba))
     try:
-        if path.stat().st_uid != os.getuid():  # only a file this user wrote (the temp folder is everyone's)
+        if not _own(path):  # only a file this user wrote (the temp folder is everyone's)
             return None
         return _open_lexicon(path, path.stat().st_mtime_ns)
     except OSError:

@@ -356,3 +356,13 @@ def test_few_cuts_read_the_lexicon_not_the_dictionary(tmp_path):
     assert run() == few  # removed when found damaged, written again by the next whole load
     lexical._jieba()
     assert lexical.few_cuts(texts) is None  # loaded here: its own cut
+
+
+def test_a_cached_file_is_read_only_when_this_user_wrote_it(tmp_path, monkeypatch):
+    own = tmp_path / "mine"
+    own.write_text("x")
+    assert lexical._own(own)
+    monkeypatch.setattr(lexical.os, "getuid", lambda: own.stat().st_uid + 1, raising=False)
+    assert not lexical._own(own)  # another user's file in the shared temp folder
+    monkeypatch.delattr(lexical.os, "getuid")
+    assert lexical._own(own)  # Windows: no owners to compare, and a temp folder of one's own
