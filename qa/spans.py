@@ -276,10 +276,10 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
         *_gaps(q, folded, a, b, shared),
         *wants.wh, *_pos(flags.get(a, "")), *_pos(end_flag),
         *_pos(flags[offsets[first - 1]] if a > 0 else "x"), *_pos(flags.get(b, "x")),
-        *_context(q, wants, folded, a, b, shared.ends, total),
+        *(context := _context(q, wants, folded, a, b, shared.ends, total)),
         *_align(shared, a, b),
         float(any(c <= a and b <= d and (a, b) != (c, d) for c, d, _ in shared.names)),  # a part of one name
-        max(match, float(bool(wants.head) and text.endswith(wants.head))),  # of the kind asked, or the noun asked
+        max(match, context[0]),  # of the kind asked, or ending with the noun asked about (head_in)
     ]
 
 
