@@ -1,6 +1,7 @@
 """Benchmark at scale: synthetic report-like corpora of 10k and 100k passages, fallback model.
 
     python scripts/bench_scale.py [--sizes 10000,100000] [--questions 421] [--langchain-path DIR] [--keep DIR]
+    python scripts/bench_scale.py --lexical-only [--sizes 100000] [--keep DIR]
 
 For each size, in a fresh temporary folder (or with --keep, in DIR/SIZE, where a corpus and index
 built by an earlier run with --keep are used again: steps 1, 2 and 5 are then skipped):
@@ -20,6 +21,13 @@ built by an earlier run with --keep are used again: steps 1, 2 and 5 are then sk
 The questions (--questions, default 421) are made from the corpus' sentences, a third of them
 naming the report's year, a third its place and year. Timings vary with the machine's load:
 compare rows within one run. Prints a Markdown table and writes bench/results/bench_scale.json.
+
+--lexical-only measures the ingest alone "excluding neural encoding" (issue 14): `qa ingest` runs
+in a child whose embedding model is a stand-in (`ZeroEncoder`: no model made, zero vectors written),
+so reading, describing, segmenting in the workers, BM25, the dense index of the zero vectors and
+saving run as in the product; then the same corpus is ingested as usual, for comparison. Nothing
+is queried. With --keep the corpus in DIR/SIZE is used again, and both are ingested afresh each
+time. Writes bench/results/bench_scale_lexical.json.
 """
 
 from __future__ import annotations
@@ -157,6 +165,42 @@ def run_measured(args: list[str], env: dict, cwd: Path = ROOT) -> dict:
     return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_bytes": peak[0], "stdout": text}
 
 
+# --- the lexical-only ingest child ----------------------------------------------------------------
+
+LEXICAL_DIM = 256  # the fallback model's dimension: the vector file and dense index as large as usual
+
+
+def zero_encoder():
+    """A stand-in for the embedding model: nothing trained or loaded, every passage's vector zero,
+    written to the vector file as the fallback model's are (qa.ingest._embed takes the same path)."""
+    import numpy as np
+
+    from qa.embedding import ENCODE_BATCH, StaticEmbedder
+
+    class ZeroEncoder(StaticEmbedder):
+        def __init__(self):  # no tokenizer, no weights
+            self.name, self.dim, self.query_prompt = "lexical-only-stand-in", LEXICAL_DIM, None
+
+        def encode_passages(self, texts, batch_size: int = 32, progress: bool = False, out=None):
+            if out is None:
+                return np.zeros((len(texts), self.dim), np.float32)
+            for start in range(0, len(texts), ENCODE_BATCH):
+                out.write(np.zeros((min(ENCODE_BATCH, len(texts) - start), self.dim), np.float32))
+            return out
+
+    return ZeroEncoder()
+
+
+def lexical_child(argv: list[str]) -> int:
+    """`qa ingest ARGV` with the embedding model (its loading or training, and its encoding)
+    replaced by zero_encoder."""
+    sys.path.insert(0, str(ROOT))
+    from qa import cli, ingest
+
+    ingest._embedder = lambda old, settings, passages, tmp, report: (zero_encoder(), None, ingest.CORPUS_MODEL_WEIGHT)
+    return cli.main(["ingest", *argv])
+
+
 # --- the query child ----------------------------------------------------------------------------
 
 def _rss() -> int:
@@ -279,6 +323,13 @@ def dense_child(index, embedder, questions: list[str], retriever) -> dict:
 # --- one size -----------------------------------------------------------------------------------
 
 def bench_size(size: int, args, env: dict) -> dict:
+    if args.keep and args.lexical_only:
+        folder = Path(args.keep).resolve() / str(size)
+        folder.mkdir(parents=True, exist_ok=True)
+        return bench_lexical(folder, size, env)
+    if args.lexical_only:
+        with tempfile.TemporaryDirectory(prefix=f"bench-scale-{size}-") as tmp:
+            return bench_lexical(Path(tmp), size, env)
     if args.keep:  # the corpus and its index kept in KEEP/SIZE, built once, measured again and again
         folder = Path(args.keep).resolve() / str(size)
         folder.mkdir(parents=True, exist_ok=True)
@@ -334,6 +385,48 @@ def bench_in(folder: Path, size: int, args, env: dict) -> dict:
     result.update({"reingest_one_wall_s": again["wall_s"], "reingest_one_cpu_s": again["cpu_s"],
                    "reingest_one_inside_s": json.loads(again["stdout"])["seconds"]})
     return result
+
+
+def bench_lexical(folder: Path, size: int, env: dict) -> dict:
+    """Ingest the corpus in folder (made unless a kept one is there) with the stand-in encoder, then
+    as usual; each into a fresh index folder."""
+    import shutil
+
+    corpus = folder / "corpus"
+    if not (corpus / "catalog.json").is_file():  # written last by make_corpus
+        corpus.mkdir(exist_ok=True)
+        make_corpus(corpus, size)
+    result: dict = {"size": size}
+    for mode, head in (("lexical", [sys.executable, __file__, "--lexical-child"]),
+                       ("full", [sys.executable, "-m", "qa", "ingest"])):
+        index = folder / f"index-{mode}"
+        shutil.rmtree(index, ignore_errors=True)
+        load = os.getloadavg()[0]
+        ingest = run_measured(head + [str(corpus), "--index", str(index), "--json"], env)
+        summary = json.loads(ingest["stdout"])
+        print(f"[{size}] {mode}: {summary['passages']} passages in {ingest['wall_s']:.1f} s", file=sys.stderr)
+        result.update({"passages": summary["passages"], "documents": summary["documents"],
+                       f"{mode}_model": summary["model"], f"{mode}_load_before": load,
+                       f"{mode}_load_after": os.getloadavg()[0], f"{mode}_wall_s": ingest["wall_s"],
+                       f"{mode}_cpu_s": ingest["cpu_s"], f"{mode}_peak_bytes": ingest["peak_bytes"],
+                       f"{mode}_passages_per_s": summary["passages"] / ingest["wall_s"],
+                       f"{mode}_phases": summary.get("phases", {})})
+    return result
+
+
+def lexical_table(results: list[dict]) -> str:
+    lines = ["| | " + " | ".join(f"{r['passages']:,} passages" for r in results) + " |",
+             "|---|" + "---|" * len(results)]
+    for mode, name in (("lexical", "stand-in encoder (excluding neural encoding)"), ("full", "as usual")):
+        lines += [f"| ingest {name}: wall (CPU), passages/s | " + " | ".join(
+                      f"{r[f'{mode}_wall_s']:.1f} s ({r[f'{mode}_cpu_s']:.0f} s), "
+                      f"**{r[f'{mode}_passages_per_s']:,.0f} p/s**" for r in results) + " |",
+                  f"| … phases, wall s | " + " | ".join(", ".join(
+                      f"{k} {v:.1f}" for k, v in r[f"{mode}_phases"].items()) for r in results) + " |",
+                  f"| … peak memory; load average (1 min) before, after | " + " | ".join(
+                      f"{_mb(r[f'{mode}_peak_bytes'])}; {r[f'{mode}_load_before']:.2f}, {r[f'{mode}_load_after']:.2f}"
+                      for r in results) + " |"]
+    return "\n".join(lines)
 
 
 def _get(r: dict, key: str, digits: int = 2) -> str:
@@ -400,7 +493,11 @@ def main():
     parser.add_argument("--approximate-from", type=int, help="QA_APPROXIMATE_FROM for the ingest (default: the project's)")
     parser.add_argument("--keep", metavar="DIR", help="build each size's corpus and index in DIR/SIZE and reuse "
                         "them when already built (then ingest and re-ingest are not measured)")
+    parser.add_argument("--lexical-only", action="store_true", help="measure only the ingest, with a stand-in "
+                        "for the embedding model (excluding neural encoding), then as usual; nothing queried")
     parser.add_argument("--query-child", nargs=2, metavar=("INDEX", "QUESTIONS"), help=argparse.SUPPRESS)
+    if sys.argv[1:2] == ["--lexical-child"]:
+        return lexical_child(sys.argv[2:])
     args = parser.parse_args()
     if args.query_child:
         return query_child(*args.query_child, args.langchain_path, args.langchain_questions)
@@ -412,14 +509,15 @@ def main():
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
         results.append(bench_size(size, args, env))
-        print(table(results), file=sys.stderr)
+        print((lexical_table if args.lexical_only else table)(results), file=sys.stderr)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bench_scale.json").write_text(json.dumps(results, indent=2))
+    (out / ("bench_scale_lexical.json" if args.lexical_only else "bench_scale.json")).write_text(
+        json.dumps(results, indent=2))
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end")
-    print(table(results))
+    print((lexical_table if args.lexical_only else table)(results))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
