@@ -323,19 +323,15 @@ def dense_child(index, embedder, questions: list[str], retriever) -> dict:
 # --- one size -----------------------------------------------------------------------------------
 
 def bench_size(size: int, args, env: dict) -> dict:
-    if args.keep and args.lexical_only:
+    def run(folder: Path) -> dict:
+        return bench_lexical(folder, size, env) if args.lexical_only else bench_in(folder, size, args, env)
+
+    if args.keep:  # the corpus (and its index) kept in KEEP/SIZE, built once, measured again and again
         folder = Path(args.keep).resolve() / str(size)
         folder.mkdir(parents=True, exist_ok=True)
-        return bench_lexical(folder, size, env)
-    if args.lexical_only:
-        with tempfile.TemporaryDirectory(prefix=f"bench-scale-{size}-") as tmp:
-            return bench_lexical(Path(tmp), size, env)
-    if args.keep:  # the corpus and its index kept in KEEP/SIZE, built once, measured again and again
-        folder = Path(args.keep).resolve() / str(size)
-        folder.mkdir(parents=True, exist_ok=True)
-        return bench_in(folder, size, args, env)
+        return run(folder)
     with tempfile.TemporaryDirectory(prefix=f"bench-scale-{size}-") as tmp:
-        return bench_in(Path(tmp), size, args, env)
+        return run(Path(tmp))
 
 
 def bench_in(folder: Path, size: int, args, env: dict) -> dict:
