@@ -441,3 +441,14 @@ def test_ask_says_why_it_refused_in_chinese(capsys, index_dir):
     assert code == 0 and "原因：" in out
     reason = out.split("原因：")[1].split("\n")[0]
     assert not re.search(r"[A-Za-z]{3,}", reason), reason  # said in Chinese, not "confidence … below the threshold"
+
+
+def test_a_refusal_gives_its_confidence_once():
+    from qa.cli import render_answer
+    from qa.types import Answer
+
+    for why, said in (("confidence 0.01 below the threshold", "找到的句子不足以回答（置信度 0.01）"),
+                      ("nothing about 宁波", "资料中没有提到“宁波”（置信度 0.01）")):
+        refused = Answer("问", "资料中未找到与该问题直接相关的内容。", None, False, [], [], refusal=why, confidence=0.01)
+        out = render_answer(None, refused)
+        assert f"原因：{said}\n" in out + "\n" and out.count("置信度") == 1, out
