@@ -312,9 +312,7 @@ def render_answer(assistant, result) -> str:
     elif result.answerable:
         lines.append(f"置信度：{result.confidence:.2f}")
     elif result.refusal:
-        reason = refusal_reason(result.refusal)
-        sure = "" if "置信度" in reason else f"（置信度 {result.confidence:.2f}）"  # once, when the reason lacks it
-        lines.append(f"原因：{reason}{sure}")
+        lines.append(f"原因：{refusal_reason(result.refusal)}（置信度 {result.confidence:.2f}）")
     if result.closest:
         doc = assistant.index.documents[result.closest.hit.passage.doc_id]
         lines.append(f"最接近的句子（未必回答问题）：《{doc.title}》“{plain(result.closest.quote)}”")

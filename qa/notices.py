@@ -67,9 +67,8 @@ REASONS = [  # qa.answering._why's refusal reasons, in the user's language
     (re.compile(r"^nothing about (.+)$"), {"zh": "资料中没有提到“{0}”", "en": "no passage mentions {0}"}),
     (re.compile(r"^the reports found are about another place than (.+)$"),
      {"zh": "找到的报告讲的是别的地方，不是{0}", "en": "the reports found are about another place than {0}"}),
-    (re.compile(r"^confidence ([\d.]+) below the threshold$"),
-     {"zh": "找到的句子不足以回答（置信度 {0}）", "en": "the best sentence found does not answer it surely enough "
-      "(confidence {0})"}),
+    (re.compile(r"^confidence [\d.]+ below the threshold$"),  # the confidence is shown beside the reason
+     {"zh": "找到的句子不足以回答", "en": "the best sentence found does not answer it surely enough"}),
     (re.compile(r"^no passages retrieved$"), {"zh": "没有检索到任何段落", "en": "no passage was retrieved"}),
     (re.compile(r"^the model found no answer in the passages$"),
      {"zh": "大模型在给出的段落中没有找到答案", "en": "the model found no answer in the passages"}),
