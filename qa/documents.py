@@ -13,7 +13,7 @@ import json
 import mmap
 from pathlib import Path
 
-from qa.passages import file_lines
+from qa.passages import close_line_file, file_lines, read_line
 from qa.types import Document
 
 TEXTS = "texts.jsonl"
@@ -38,13 +38,9 @@ class TextTable:
 
     def line(self, i: int) -> bytes:
         """raw(i) read from the file, not through the mapping (qa.passages.PassageTable.line)."""
-        from qa.passages import read_line
-
         return read_line(self, i)
 
     def __del__(self):
-        from qa.passages import close_line_file
-
         close_line_file(self)
 
     def read(self, i: int) -> str:

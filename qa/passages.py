@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import mmap
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -50,8 +51,6 @@ def _rows(newlines: list[np.ndarray], size: int) -> tuple[np.ndarray, np.ndarray
 
 def read_line(table, i: int) -> bytes:
     """Line i of a table (PassageTable, qa.documents.TextTable) with pread, its file opened once."""
-    import os
-
     if getattr(table, "_fd", None) is None:
         table._fd = os.open(table.path, os.O_RDONLY)
     start, end = int(table._starts[i]), int(table._ends[i])
@@ -59,8 +58,6 @@ def read_line(table, i: int) -> bytes:
 
 
 def close_line_file(table) -> None:
-    import os
-
     if getattr(table, "_fd", None) is not None:
         os.close(table._fd)
         table._fd = None
@@ -187,8 +184,6 @@ class LineFile:
         self.file.flush()
 
     def raw(self, i: int) -> bytes:
-        import os
-
         return os.pread(self.file.fileno(), self.ends[i] - self.starts[i], self.starts[i])
 
     line = raw

@@ -89,3 +89,20 @@ def test_lines_read_from_the_files_equal_the_mapped_ones(tmp_path):
     docs = list(loaded.documents.values())
     assert [d.stored_text() for d in docs] == (build / "texts.jsonl").read_bytes().splitlines()
     assert [json.loads(d.stored_text()) for d in docs] == [d.text for d in index.documents.values()]
+
+
+def test_an_index_kept_to_the_end_of_the_program_closes_without_a_warning(tmp_path):
+    """Tables still open when Python shuts down close their files without importing anything: an
+    import then fails, and a program that kept an assistant to its end printed, at times, "Exception
+    ignored in: <function PassageTable.__del__ …> … ImportError: sys.meta_path is None"."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    store.save(tmp_path, make_index(TEXTS))
+    program = (f"from pathlib import Path\nfrom qa import store\nindex = store.load(Path({str(tmp_path)!r}))\n"
+               "index.passages.line(0)\nindex.cycle = index  # as an assistant and its index refer to each other\n")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert "Exception ignored" not in done.stderr, done.stderr
