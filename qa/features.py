@@ -26,6 +26,10 @@ PLAN_ASKED = re.compile(r"目标|计划|预期|打算|力争|确保|要求|今�
 DONE_ASKED = re.compile(r"过去|已经|累计|一共|共计|了多少|多了|完成了|实现了|建成了|来|去年|上年")
 PLAN_SAID = re.compile(r"目标|计划|预期|力争|确保|建议为|今后|未来|将|明年|争取|到20\d\d年")
 DONE_SAID = re.compile(r"同比|比上年|累计|已经|实现了|完成了|五年来|过去|成功|荣获|回顾")
+# a question asks how much something changed ("增长了多少", "增速"), not what it reached ("提高到多少");
+# a sentence that says no change ("产量突破70万辆") gives a level, not the change asked
+CHANGE_ASKED = re.compile(r"(?:增长|增加|下降|减少|降低|提高|提升|上升|涨|降)(?![到至])|增速|增幅|涨幅|降幅|增量|变化")
+CHANGE_SAID = re.compile(r"增|降|减|提高|提升|上升|涨|回落|翻|扩大|缩小|收窄|倍")
 REPORT_ASKED = re.compile(r"报告|讲话|会议|全会|党代会|大会|文章")
 WH = re.compile(r"多少|多[长久大高远重]|几[个所条项件名户人家次年倍]?|什么|哪[些个里儿位年天]?|谁|何[时地]?|怎么|怎样|如何|为什么|为何")
 STOP_CHARS = set("的了和与及或是在有为以对把将被从向于也都而并等中上下里其之这那个吗呢吧啊么哪谁几多少什么请问？?，,。！!")
@@ -36,7 +40,7 @@ SENTENCE_FEATURES = (
     "wh_context", "rank", "rel_score", "fit", "unit_ok", "has_number",
     "year_said", "year_other", "year_doc", "year_doc_next", "year_doc_other", "year_unknown",
     "place_doc", "place_other", "place_said", "tense", "section_year", "report_match", "missing", "log_len",
-    "first",
+    "first", "change_unsaid",
 )
 
 
@@ -54,6 +58,7 @@ class Question:
     bigrams: set[str] = field(default_factory=set)
     wh_context: list[str] = field(default_factory=list)  # content words next to the question word
     anchors: tuple[str, str] = ("", "")  # the two characters just before and just after the question word
+    change: bool = False  # it asks how much something changed (CHANGE_ASKED)
 
 
 def word_weights(question: str, idf, known) -> dict[str, float]:
@@ -95,7 +100,7 @@ def read_question(question: str, idf, known, doc_meta: dict[str, str]) -> Questi
     return Question(question, folded, content, naming, question_kind(question), years_in(folded),
                     list(dict.fromkeys(p for p in places if len(p) >= 2)), _tense(folded, PLAN_ASKED, DONE_ASKED),
                     set(plain), {a + b for a, b in zip(plain, plain[1:])}, [w for w in around if w in content],
-                    anchors)
+                    anchors, bool(CHANGE_ASKED.search(folded)))
 
 
 def question_word(pattern: re.Pattern, folded: str) -> re.Match | None:
@@ -187,6 +192,7 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
         float(bool(q.naming)) * _covered(q.naming, report_words(doc) if doc_words is None else doc_words)
         / (sum(q.naming.values()) or 1.0),
         float(missing), math.log(1 + len(sentence)) / 5, float(first),
+        float(q.change and not CHANGE_SAID.search(said)),
     ]
 
 

@@ -36,10 +36,10 @@ from qa.answering import decide, read_candidates  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.evaluation import load_dataset, load_squad  # noqa: E402
 from qa.extract import DIRECTION, direction_word, numbers  # noqa: E402
-from qa.features import SENTENCE_FEATURES  # noqa: E402
+from qa.features import CHANGE_ASKED, CHANGE_SAID, SENTENCE_FEATURES  # noqa: E402
 from qa.metrics import char_f1, normalize_answer  # noqa: E402
 from qa.normalize import for_matching  # noqa: E402
-from qa.lexical import segment  # noqa: E402
+from qa.lexical import segment, word_tag  # noqa: E402
 from qa.metadata import meeting_names  # noqa: E402
 from qa.places import place_key  # noqa: E402
 from qa.spans import ANSWERABLE_FEATURES, SPAN_FEATURES, span_matrix  # noqa: E402
@@ -148,6 +148,39 @@ def direction_questions(assistant, limit_per_doc: int = 8) -> list[dict]:
             rows.append({"id": f"dir-{key}", "question": f"{title}中，{subject}是{pair[0]}了还是{pair[1]}了？",
                          "answers": [said, direction_word(said)], "evidence": sentence, "doc": doc.source,
                          "type": "number", "answerable": True, "about": Path(doc.source).name})
+    return rows
+
+
+def changed_questions(assistant, limit_per_doc: int = 10) -> list[dict]:
+    """Near misses that ask for a change where the report gives only a level: "…新能源汽车产量突破
+    70万辆…" → "<report>中，新能源汽车产量比上年增长了多少？", unanswerable when no sentence of the
+    report that says a change names what is measured: its head (产量, the last two characters of the
+    clause's last noun) with another of its nouns (汽车), or the head alone when it has one noun."""
+    from qa.chunking import sentence_spans
+
+    rows = []
+    for doc in assistant.index.documents.values():
+        changes = [t for a, b in sentence_spans(doc.text) if CHANGE_SAID.search(t := doc.text[a:b])]
+        found = []
+        for subject, m, s in clause_subjects(doc, numbers, "，,；;：:。", r"\d"):
+            words = segment(subject)
+            nouns = [i for i, w in enumerate(words) if len(w) > 1 and (word_tag(w) or "").startswith("n")]
+            if not nouns or not ends_clause(s, m.end()) or "%" in m.group():
+                continue
+            measured = "".join(words[:nouns[-1] + 1])  # "全年新能源汽车产量", not "…产量突破"
+            head, others = words[nouns[-1]][-2:], [words[i] for i in nouns[:-1]]
+            if CHANGE_ASKED.search(measured) or any(head in t and (not others or any(o in t for o in others))
+                                                    for t in changes):
+                continue
+            found.append((measured, m.group().strip(), s))
+        found.sort(key=lambda f: stable(doc.doc_id + f[0] + f[1]))
+        title = report_title(doc)
+        for measured, number, sentence in found[:limit_per_doc]:
+            key = stable("change" + doc.doc_id + measured + number)
+            asked = ("比上年增长了多少？", "增长了多少？", "增加了多少？")[key % 3]
+            rows.append({"id": f"chg-{key}", "question": f"{title}中，{reworded(measured, key)}{asked}", "answers": [],
+                         "evidence": sentence, "doc": doc.source, "type": "number", "answerable": False,
+                         "about": Path(doc.source).name})
     return rows
 
 
@@ -308,7 +341,7 @@ def fit_choices(groups: list[tuple]) -> learned.Models:
 # answer whose sentence misses a named word, or is about another year or place, is no more likely right.
 SPAN_UP = ("type_match", "asked_match", "unit_ok", "left_ctx", "right_ctx", "before_words", "near", "holds_anchor")
 ANSWER_UP = ("p_best", "best_cov", "best_cov_own", "best_unit_ok", "span_type_match", "span_unit_ok")
-ANSWER_DOWN = ("unfit", "span_off", "best_missing", "best_year_other", "best_year_doc_other", "best_place_other")
+ANSWER_DOWN = ("unfit", "span_off", "best_missing", "best_change_unsaid", "best_year_other", "best_year_doc_other", "best_place_other")
 
 
 def monotone(names, up, down) -> list[int]:
@@ -332,13 +365,14 @@ def main():
     rep_tune = splits.select(report_rows, "tune")
     syn = synthetic(reports)
     moved_rows = [m for r in rep_tune + syn[::3] if r["answerable"] and (m := moved(r))]
-    which_way = direction_questions(reports)
+    which_way, changed = direction_questions(reports), changed_questions(reports)
     print(f"questions: mrc train {len(mrc)}, dev tune {len(dev_tune)}, report tune {len(rep_tune)}, "
-          f"synthetic {len(syn)} and {len(which_way)} which-way, moved {len(moved_rows)}",
+          f"synthetic {len(syn)}, {len(which_way)} which-way and {len(changed)} changed, moved {len(moved_rows)}",
           flush=True)
     items = (collect(mrc_index, mrc, "mrc") + collect(bundled, dev_tune, "dev") + collect(reports, rep_tune, "reports")
              + collect(reports, syn, "synthetic") + collect(reports, which_way, "synthetic-which-way")
-             + collect(reports, moved_rows, "moved", construct=False))
+             + collect(reports, moved_rows, "moved", construct=False)
+             + collect(reports, changed, "synthetic-changed", construct=False))
 
     read = read_all(items)
     print("features read", flush=True)

@@ -363,6 +363,14 @@ def test_features_see_another_year_a_plan_and_the_asked_unit():
     assert features_of(ask2.analysis("城中村改造拆迁了多少户？"), "b")["unit_ok"] == 1
 
 
+def test_a_change_asked_of_a_sentence_that_gives_only_a_level_is_seen():
+    ask2 = make({"a": "新能源汽车产量突破70万辆。", "b": "新能源汽车产量增长35%。", "c": "森林覆盖率达到62%。"})
+    assert features_of(ask2.analysis("新能源汽车产量增长了多少？"), "a")["change_unsaid"] == 1
+    assert features_of(ask2.analysis("新能源汽车产量增长了多少？"), "b")["change_unsaid"] == 0
+    assert features_of(ask2.analysis("新能源汽车产量是多少？"), "a")["change_unsaid"] == 0
+    assert features_of(ask2.analysis("森林覆盖率提高到多少？"), "c")["change_unsaid"] == 0  # a level asked
+
+
 def test_a_year_the_sentence_names_is_no_other_year_of_the_report():
     ask2 = make({"a": "力争使全国工农业的年总产值翻两番，到二○○○年达到二万八千亿元左右。"}, a={"date": "1982-09-01"})
     f = features_of(ask2.analysis("到二○○○年工农业年总产值要达到多少？"), "a")

@@ -1,5 +1,6 @@
 """The choices scripts/train_answerer.py makes from its out-of-fold answers (nothing is trained here)."""
 
+import re
 import sys
 from pathlib import Path
 
@@ -93,3 +94,15 @@ def test_each_answerable_question_is_asked_again_without_its_report_and_without_
     assert [h.passage.passage_id for h in near.hits] == ["p1", "p2"]  # its report, less the answer in any numerals
     unanswerable = {**row, "answerable": False, "answers": []}
     assert [it.domain for it in train.collect(assistant, [unanswerable], "reports")] == ["reports"]
+
+
+def test_a_level_is_asked_again_as_a_change_only_where_the_report_says_no_change_of_it():
+    from types import SimpleNamespace
+
+    text = "全年新能源汽车产量突破70万辆。粮食总产量1344亿斤。粮食产量比上年增长2%。"
+    doc = SimpleNamespace(text=text, doc_id="d", source="/reports/henan.txt", title="政府工作报告", year=2025,
+                          kind="政府工作报告", meeting=None)
+    rows = train.changed_questions(SimpleNamespace(index=SimpleNamespace(documents={"d": doc})))
+    assert len(rows) == 1 and "新能源汽车产量" in rows[0]["question"]  # 粮食产量's change is said
+    assert re.search(r"(增长|增加)了多少？$", rows[0]["question"]) and not rows[0]["answerable"]
+    assert rows[0]["evidence"] == "全年新能源汽车产量突破70万辆。"
