@@ -26,10 +26,15 @@ PLAN_ASKED = re.compile(r"目标|计划|预期|打算|力争|确保|要求|今�
 DONE_ASKED = re.compile(r"过去|已经|累计|一共|共计|了多少|多了|完成了|实现了|建成了|来|去年|上年")
 PLAN_SAID = re.compile(r"目标|计划|预期|力争|确保|建议为|今后|未来|将|明年|争取|到20\d\d年")
 DONE_SAID = re.compile(r"同比|比上年|累计|已经|实现了|完成了|五年来|过去|成功|荣获|回顾")
-# a question asks how much something changed ("增长了多少", "增速"), not what it reached ("提高到多少");
-# a sentence that says no change ("产量突破70万辆") gives a level, not the change asked
-CHANGE_ASKED = re.compile(r"(?:增长|增加|下降|减少|降低|提高|提升|上升|涨|降)(?![到至])|增速|增幅|涨幅|降幅|增量|变化")
+# a question asks how much something changed ("增长了多少", "增速"), not what it reached ("提高到多少"),
+# in the clause of its question word ("…外资下降，那实际使用外资降到了多少？" asks a level); a sentence
+# that says no change ("产量突破70万辆") gives a level, not the change asked, and a number right after a
+# change word ("增长47.4%") is a change, not the level a question may ask ("集成电路产量达到多少万块？")
+CHANGE_ASKED = re.compile(r"(?:增长|增加|下降|减少|降低|提高|提升|上升|递增|递减|涨|降)(?![到至])|增速|增幅|涨幅|降幅|增量|变化|翻了?几番")
 CHANGE_SAID = re.compile(r"增|降|减|提高|提升|上升|涨|回落|翻|扩大|缩小|收窄|倍")
+CHANGE_BEFORE = re.compile(r"(?:(?:增长|下降|提高|提升|增加|减少|降低|上升|递增|递减|增|降|涨|下滑|回落)了?"
+                           r"|(?:增速|增幅|涨幅|降幅|增长率)(?:为|达到?|是)?)(?:约|近|超过?|达)?$")
+CLAUSE_BREAK = re.compile(r"[，,；;：:。！!]")
 REPORT_ASKED = re.compile(r"报告|讲话|会议|全会|党代会|大会|文章")
 WH = re.compile(r"多少|多[长久大高远重]|几[个所条项件名户人家次年倍]?|什么|哪[些个里儿位年天]?|谁|何[时地]?|怎么|怎样|如何|为什么|为何")
 STOP_CHARS = set("的了和与及或是在有为以对把将被从向于也都而并等中上下里其之这那个吗呢吧啊么哪谁几多少什么请问？?，,。！!")
@@ -100,7 +105,15 @@ def read_question(question: str, idf, known, doc_meta: dict[str, str]) -> Questi
     return Question(question, folded, content, naming, question_kind(question), years_in(folded),
                     list(dict.fromkeys(p for p in places if len(p) >= 2)), _tense(folded, PLAN_ASKED, DONE_ASKED),
                     set(plain), {a + b for a, b in zip(plain, plain[1:])}, [w for w in around if w in content],
-                    anchors, bool(CHANGE_ASKED.search(folded)))
+                    anchors, bool(CHANGE_ASKED.search(_asking_clause(folded, m))))
+
+
+def _asking_clause(folded: str, m: re.Match | None) -> str:
+    """The clause of the question that holds its question word (all of it when there is none)."""
+    if not m:
+        return folded
+    starts = [b.end() for b in CLAUSE_BREAK.finditer(folded, 0, m.start())]
+    return folded[starts[-1] if starts else 0:]
 
 
 def question_word(pattern: re.Pattern, folded: str) -> re.Match | None:

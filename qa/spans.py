@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from qa.extract import DATE, DIRECTION, LIST, direction_word, _trim_list, answers_count, asked_unit, numbers, question_kind
-from qa.features import SENTENCE_FEATURES, WH, Question, question_word
+from qa.features import CHANGE_BEFORE, SENTENCE_FEATURES, WH, Question, question_word
 from qa.normalize import for_search, for_search_all
 
 TYPES = ("number", "date", "list", "quote", "person", "place", "org", "words", "clause", "direction")
@@ -42,6 +42,7 @@ SPAN_FEATURES = (
     *(f"prev_{t}" for t in POS), *(f"next_{t}" for t in POS),
     "head_in", "head_after", "left_near", "right_near", "clause_cov", "left_order", "right_order", "head_char",
     "align_left", "align_right", "align_left0", "align_right0", "name_part", "asked_match",
+    "level_as_change", "change_as_level",
 )
 # The refusal model sees how sure the sentence and span models are, and every feature of the
 # chosen sentence and of its chosen span: which of them say "this does not answer" is for the
@@ -262,6 +263,8 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
     end_flag = next((flags[i] for i in range(span.end - 1, span.start - 1, -1) if i in flags), "")
     offsets = shared.offsets  # word starts, ascending: the words inside the span and the one before it by bisection
     first, after = bisect_left(offsets, span.start), bisect_left(offsets, span.end)
+    # a number right after a change word is a change: a level asked answered with it, or the reverse
+    changed = span.type == "number" and bool(CHANGE_BEFORE.search(folded[max(0, a - 6):a]))
     return [
         *types, match, unit_ok,
         sum(ch in q.chars for ch in text) / max(1, len(text)), float(text in q.folded),
@@ -280,6 +283,8 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
         *_align(shared, a, b),
         float(any(c <= a and b <= d and (a, b) != (c, d) for c, d, _ in shared.names)),  # a part of one name
         max(match, context[0]),  # of the kind asked, or ending with the noun asked about (head_in)
+        float(q.kind == "number" and not q.change and changed),
+        float(q.change and span.type == "number" and not changed),
     ]
 
 

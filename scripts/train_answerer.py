@@ -331,17 +331,20 @@ def fit_choices(groups: list[tuple]) -> learned.Models:
     models.sentence = learned.fit_choice([x for x, _ in sent], SENTENCE_FEATURES, group_weights=[w for _, w in sent])
     models.span = learned.fit_trees(np.vstack([x for x, _ in span]), np.concatenate([y for _, y in span]),
                                     SPAN_FEATURES, "lambdarank", rounds=300, groups=[len(y) for _, y in span],
-                                    num_leaves=15, monotone_constraints=monotone(SPAN_FEATURES, SPAN_UP, ()))
+                                    num_leaves=15, monotone_constraints=monotone(SPAN_FEATURES, SPAN_UP, SPAN_DOWN))
     print(f"fitted on {len(sent)} sentence groups, {len(span)} span groups", flush=True)
     return models
 
 
 # What is known of a feature's direction, other things equal, is a constraint on the trees (not a
-# weight): a span in the question's context or of the asked unit is no less likely the answer; an
-# answer whose sentence misses a named word, or is about another year or place, is no more likely right.
+# weight): a span in the question's context or of the asked unit is no less likely the answer, a change
+# given for a level asked (or the reverse) no more; an answer whose sentence misses a named word, or is
+# about another year or place, or says no change where one is asked, is no more likely right.
 SPAN_UP = ("type_match", "asked_match", "unit_ok", "left_ctx", "right_ctx", "before_words", "near", "holds_anchor")
+SPAN_DOWN = ("level_as_change", "change_as_level")
 ANSWER_UP = ("p_best", "best_cov", "best_cov_own", "best_unit_ok", "span_type_match", "span_unit_ok")
-ANSWER_DOWN = ("unfit", "span_off", "best_missing", "best_change_unsaid", "best_year_other", "best_year_doc_other", "best_place_other")
+ANSWER_DOWN = ("unfit", "span_off", "best_missing", "best_change_unsaid", "span_level_as_change", "span_change_as_level",
+               "best_year_other", "best_year_doc_other", "best_place_other")
 
 
 def monotone(names, up, down) -> list[int]:

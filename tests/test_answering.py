@@ -369,6 +369,8 @@ def test_a_change_asked_of_a_sentence_that_gives_only_a_level_is_seen():
     assert features_of(ask2.analysis("新能源汽车产量增长了多少？"), "b")["change_unsaid"] == 0
     assert features_of(ask2.analysis("新能源汽车产量是多少？"), "a")["change_unsaid"] == 0
     assert features_of(ask2.analysis("森林覆盖率提高到多少？"), "c")["change_unsaid"] == 0  # a level asked
+    # a change said before the question's own clause is context: a level is asked
+    assert features_of(ask2.analysis("新能源汽车产量增长很快，现在是多少？"), "a")["change_unsaid"] == 0
 
 
 def test_a_year_the_sentence_names_is_no_other_year_of_the_report():

@@ -201,3 +201,19 @@ def test_a_span_ending_with_the_noun_asked_about_is_of_the_kind_asked():
     features = {s.text: dict(zip(SPAN_FEATURES, x)) for s, x in zip(spans, X)}
     assert features["鞑靼海峡"]["asked_match"] == 1.0
     assert features["最终"]["asked_match"] == 0.0
+
+
+@pytest.mark.parametrize("question, change, level", [
+    ("2024年安徽新能源汽车产量达到多少辆？", 1.0, 0.0),  # 94.5% is a change, 168.4万辆 the level asked
+    ("安徽新能源汽车产量增长了多少？", 0.0, 1.0),
+    ("听说汽车产量增长很快，那新能源汽车产量达到多少辆？", 1.0, 0.0),  # the change is context, a level is asked
+    ("新能源汽车产量提高到多少辆？", 1.0, 0.0),  # 提高到 asks the level reached
+])
+def test_a_number_after_a_change_word_is_a_change_and_the_question_says_which_it_asks(question, change, level):
+    from qa.spans import SPAN_FEATURES, span_matrix
+
+    q = read_question(question, lambda w: 1.0, lambda w: True, {})
+    spans, X = span_matrix(q, "新能源汽车产量增长94.5%、达168.4万辆，居全国第2位。")
+    features = {s.text: dict(zip(SPAN_FEATURES, x)) for s, x in zip(spans, X)}
+    assert features["94.5%"]["level_as_change"] == change and features["168.4万辆"]["level_as_change"] == 0.0
+    assert features["168.4万辆"]["change_as_level"] == level and features["94.5%"]["change_as_level"] == 0.0
