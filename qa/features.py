@@ -205,8 +205,15 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
         float(bool(q.naming)) * _covered(q.naming, report_words(doc) if doc_words is None else doc_words)
         / (sum(q.naming.values()) or 1.0),
         float(missing), math.log(1 + len(sentence)) / 5, float(first),
-        float(q.change and not CHANGE_SAID.search(said)),
+        float(q.change and not _change_said(q, said)),
     ]
+
+
+def _change_said(q: Question, said: str) -> bool:
+    """Whether a clause of the sentence that holds one of the question's words (of two characters or
+    more) says a change: "保有量超100万辆，…治理提升" says none of 保有量; with no such clause, the whole."""
+    clauses = [c for c in CLAUSE_BREAK.split(said) if any(len(t) > 1 and t in c for t in q.weights)]
+    return any(CHANGE_SAID.search(c) for c in clauses or [said])
 
 
 def passage_coverage(q: Question, section: str, passage: str) -> float:

@@ -366,6 +366,9 @@ def test_features_see_another_year_a_plan_and_the_asked_unit():
 def test_a_change_asked_of_a_sentence_that_gives_only_a_level_is_seen():
     ask2 = make({"a": "新能源汽车产量突破70万辆。", "b": "新能源汽车产量增长35%。", "c": "森林覆盖率达到62%。"})
     assert features_of(ask2.analysis("新能源汽车产量增长了多少？"), "a")["change_unsaid"] == 1
+    # a change said in another clause is not a change of what is asked
+    ask3 = make({"a": "新能源汽车保有量超100万辆，绿色电力占比达到26%，企业治理水平提升。"})
+    assert features_of(ask3.analysis("新能源汽车保有量增加了多少万辆？"), "a")["change_unsaid"] == 1
     assert features_of(ask2.analysis("新能源汽车产量增长了多少？"), "b")["change_unsaid"] == 0
     assert features_of(ask2.analysis("新能源汽车产量是多少？"), "a")["change_unsaid"] == 0
     assert features_of(ask2.analysis("森林覆盖率提高到多少？"), "c")["change_unsaid"] == 0  # a level asked
@@ -440,3 +443,4 @@ def test_the_places_a_question_names_are_places(question, places):
     from qa.features import read_question
 
     assert read_question(question, lambda t: 1.0, lambda t: True, {}).places == places
+
