@@ -189,6 +189,8 @@ def _why(a: Analysis, best: Candidate, documents) -> str:
         return f"nothing about {'/'.join(map(str, sorted(a.q.years)))}"
     if f["place_other"] and not f["place_said"]:
         return f"the reports found are about another place than {'、'.join(a.q.places)}"
+    if f["change_unsaid"]:
+        return "the sentence found gives an amount, not the change asked"
     return f"confidence {a.confidence:.2f} below the threshold"
 
 

@@ -22,7 +22,8 @@ from qa.types import Hit
 
 RRF_K = 60
 CANDIDATES = 200  # how deep each ranking goes before fusion
-YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:年|年度)?(?!\d)")
+# a year, not a count that looks like one: 2024年, 2024 and 2021—2025, but not 2000余家, 2000人 or 2000万元
+YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?:年|年度)?(?![\d.%％]|[余多万亿千百个家人元户所项条座名台辆吨米亩位次件套块])")
 # a year in Chinese numerals, as older reports write it (一九七九年, 二○○○年); digit by digit
 CN_YEAR = re.compile(r"(?<![〇○零一二三四五六七八九十])([一二][〇○零一二三四五六七八九]{3})年")
 CN_DIGIT = str.maketrans("〇○零一二三四五六七八九", "000123456789")

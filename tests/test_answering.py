@@ -8,6 +8,7 @@ from qa.features import read_question
 from qa.spans import candidates
 from qa.learned import load
 from qa.lexical import BM25, tokenize
+from qa.notices import refusal_reason
 from qa.types import Document, Hit, Passage
 
 TEXTS = {
@@ -371,6 +372,10 @@ def test_a_change_asked_of_a_sentence_that_gives_only_a_level_is_seen():
     assert features_of(ask3.analysis("新能源汽车保有量增加了多少万辆？"), "a")["change_unsaid"] == 1
     assert features_of(ask2.analysis("新能源汽车产量增长了多少？"), "b")["change_unsaid"] == 0
     assert features_of(ask2.analysis("新能源汽车产量是多少？"), "a")["change_unsaid"] == 0
+    refused = make({"a": "新能源汽车产量突破70万辆。"})("新能源汽车产量比上年增长了多少？")
+    assert not refused.answerable  # the data made it a veto
+    assert refused.refusal == "the sentence found gives an amount, not the change asked"
+    assert refusal_reason(refused.refusal, "zh") == "找到的句子只给出数量，没有说问的增减变化"
     assert features_of(ask2.analysis("森林覆盖率提高到多少？"), "c")["change_unsaid"] == 0  # a level asked
     # a change said before the question's own clause is context: a level is asked
     assert features_of(ask2.analysis("新能源汽车产量增长很快，现在是多少？"), "a")["change_unsaid"] == 0

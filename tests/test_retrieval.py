@@ -93,6 +93,9 @@ def test_rrf_empty():
     ("到二○○○年、二〇二〇年", {2000, 2020}),
     ("十一年来", set()),
     ("三一九七九年", set()),
+    ("2000余家企业、2000人、1999万元、2050多个", set()),  # counts that look like years
+    ("2021—2025年，（2024）", {2021, 2024, 2025}),
+    ("2024年12月，余额1.2019", {2024}),
 ])
 def test_years_in(text, years):
     assert years_in(text) == years
