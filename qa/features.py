@@ -30,10 +30,10 @@ DONE_SAID = re.compile(r"同比|比上年|累计|已经|实现了|完成了|五�
 # in the clause of its question word ("…外资下降，那实际使用外资降到了多少？" asks a level); a sentence
 # that says no change ("产量突破70万辆") gives a level, not the change asked, and a number right after a
 # change word ("增长47.4%") is a change, not the level a question may ask ("集成电路产量达到多少万块？")
-CHANGE_ASKED = re.compile(r"(?:增长|增加|下降|减少|降低|提高|提升|上升|递增|递减|涨|降)(?![到至])|增速|增幅|涨幅|降幅|增量|变化|翻了?几番")
+CHANGE_VERBS, CHANGE_RATES = "增长|增加|下降|减少|降低|提高|提升|上升|递增|递减|涨|降", "增速|增幅|涨幅|降幅"
+CHANGE_ASKED = re.compile(rf"(?:{CHANGE_VERBS})(?![到至])|{CHANGE_RATES}|增量|变化|翻了?几番")
 CHANGE_SAID = re.compile(r"增|降|减|提高|提升|上升|涨|回落|翻|扩大|缩小|收窄|倍")
-CHANGE_BEFORE = re.compile(r"(?:(?:增长|下降|提高|提升|增加|减少|降低|上升|递增|递减|增|降|涨|下滑|回落)了?"
-                           r"|(?:增速|增幅|涨幅|降幅|增长率)(?:为|达到?|是)?)(?:约|近|超过?|达)?$")
+CHANGE_BEFORE = re.compile(rf"(?:(?:{CHANGE_VERBS}|增|下滑|回落)了?|(?:{CHANGE_RATES}|增长率)(?:为|达到?|是)?)(?:约|近|超过?|达)?$")
 CLAUSE_BREAK = re.compile(r"[，,；;：:。！!]")
 REPORT_ASKED = re.compile(r"报告|讲话|会议|全会|党代会|大会|文章")
 WH = re.compile(r"多少|多[长久大高远重]|几[个所条项件名户人家次年倍]?|什么|哪[些个里儿位年天]?|谁|何[时地]?|怎么|怎样|如何|为什么|为何")
