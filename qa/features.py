@@ -33,7 +33,8 @@ DONE_SAID = re.compile(r"同比|比上年|累计|已经|实现了|完成了|五�
 CHANGE_VERBS, CHANGE_RATES = "增长|增加|下降|减少|降低|提高|提升|上升|递增|递减|涨|降", "增速|增幅|涨幅|降幅"
 CHANGE_ASKED = re.compile(rf"(?:{CHANGE_VERBS})(?![到至])|{CHANGE_RATES}|增量|变化|翻了?几番")
 CHANGE_SAID = re.compile(r"增|降|减|提高|提升|上升|涨|回落|翻|扩大|缩小|收窄|倍")
-CHANGE_BEFORE = re.compile(rf"(?:(?:{CHANGE_VERBS}|增|下滑|回落)了?|(?:{CHANGE_RATES}|增长率)(?:为|达到?|是)?)(?:约|近|超过?|达)?$")
+# spaces allowed between the words and before the number: text from PDFs and web pages has "同比增长 8%"
+CHANGE_BEFORE = re.compile(rf"(?:(?:{CHANGE_VERBS}|增|下滑|回落)了?|(?:{CHANGE_RATES}|增长率)\s*(?:为|达到?|是)?)\s*(?:(?:约|近|超过?|达)\s*)?$")
 CLAUSE_BREAK = re.compile(r"[，,；;：:。！!]")
 REPORT_ASKED = re.compile(r"报告|讲话|会议|全会|党代会|大会|文章")
 WH = re.compile(r"多少|多[长久大高远重]|几[个所条项件名户人家次年倍]?|什么|哪[些个里儿位年天]?|谁|何[时地]?|怎么|怎样|如何|为什么|为何")

@@ -217,3 +217,14 @@ def test_a_number_after_a_change_word_is_a_change_and_the_question_says_which_it
     features = {s.text: dict(zip(SPAN_FEATURES, x)) for s, x in zip(spans, X)}
     assert features["94.5%"]["level_as_change"] == change and features["168.4万辆"]["level_as_change"] == 0.0
     assert features["168.4万辆"]["change_as_level"] == level and features["94.5%"]["change_as_level"] == 0.0
+
+
+def test_a_number_spaced_from_its_change_word_is_still_a_change():
+    # text from PDFs and web pages: "同比增长 8%" (a space before the number) is a change like "增长14.8%"
+    from qa.spans import SPAN_FEATURES, span_matrix
+
+    q = read_question("2016年拱墅区地区生产总值增长了多少？", lambda w: 1.0, lambda w: True, {})
+    spans, X = span_matrix(q, "全年完成地区生产总值 467.8 亿元,同比增长 8%,地方一般公共预算收入 79.7 亿元,同比增长14.8%。")
+    features = {s.text: dict(zip(SPAN_FEATURES, x)) for s, x in zip(spans, X)}
+    assert features["8%"]["change_as_level"] == 0.0 and features["14.8%"]["change_as_level"] == 0.0
+    assert features["467.8 亿元"]["change_as_level"] == 1.0
