@@ -16,7 +16,7 @@ import numpy as np
 
 from qa import learned
 from qa.chunking import sentence_spans
-from qa.extract import question_kind, snippet
+from qa.extract import asked_unit, question_kind, snippet
 from qa.features import (REPORT_ASKED, SENTENCE_FEATURES, Question, doc_place, named, passage_coverage,
                          read_question, report_words, sentence_features)
 from qa.lexical import question_tokens
@@ -191,6 +191,8 @@ def _why(a: Analysis, best: Candidate, documents) -> str:
         return f"the reports found are about another place than {'、'.join(a.q.places)}"
     if f["change_unsaid"]:
         return "the sentence found gives an amount, not the change asked"
+    if dict(zip(ANSWERABLE_FEATURES, a.z)).get("span_unit_clash") and a.short:
+        return f"the number found ({a.short}) is not in the unit asked ({asked_unit(a.q.text)})"
     return f"confidence {a.confidence:.2f} below the threshold"
 
 

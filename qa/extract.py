@@ -42,10 +42,11 @@ ASKS = {  # question words → what kind of short answer is wanted, checked in t
 LIST = re.compile(r"“[^”]{1,20}”(?:[、和及与]?“[^”]{1,20}”)+|[\u4e00-\u9fffA-Za-z0-9]{2,10}(?:、[\u4e00-\u9fffA-Za-z0-9]{2,10})+")
 LEAD_VERB = re.compile(r"推进|实施|发展|打造|建设|改造|包括|抓好|狠抓|紧盯|加快|新建|提升|在|是|为|有|以")
 CLAUSE = re.compile(r"[^，,：:；;。！？!?]+[，,：:；;。！？!?]*")
-COUNTERS = "个所条项件名户人家次倍座栋幢张台辆套吨亩天期批处元%斤米"
+COUNTERS = "个所条项件名户人家次倍座栋幢张台辆套吨亩天期批处元%斤米起列场架艘"
 MEASURES = "平方公里|平方米|立方米|公里|公顷|千瓦时|千瓦|千米|微克|标准箱|人次"  # units of more than one character
 SAME_UNIT = {"人": "人名", "名": "名人", "个": "个", "元": "元", "户": "户",  # simplified spellings
              "%": ("%", "％", "倍", "个百分点")}
+SHARE_ASKED = re.compile(r"比例|比重|百分|占|率|成")
 PEOPLE = re.compile(r"[^，。？?]{0,5}?(?:人|员|干部|老人|学生|党员|群众|居民|代表|专家)")
 
 
@@ -68,7 +69,9 @@ def asked_unit(question: str) -> str | None:
     q = to_simplified(question)
     if re.search(r"(?:增长|下降|提高|降低|增幅|增速)了?(?:多少|几)", q):
         return "%"  # a rate
-    m = re.search(rf"(?:多少|几)([万亿千百]*)({MEASURES}|[{COUNTERS}]|钱)?", q)
+    # a unit first (多少万千瓦: 万 and 千瓦, not 万千 and no unit), else a magnitude alone (多少亿)
+    m = (re.search(rf"(?:多少|几)([万亿千百]*)({MEASURES}|[{COUNTERS}]|钱)", q)
+         or re.search(r"(?:多少|几)([万亿千百]*)()", q))
     if not m or not m.group(0):
         return None
     multiplier, unit = m.groups()
@@ -135,6 +138,24 @@ def unit_matches(number: str, unit: str | None) -> bool:
         return "元" in number
     units = SAME_UNIT.get(unit, (unit,))
     return any(number.endswith(u) for u in (units if isinstance(units, tuple) else tuple(units)))
+
+
+def unit_clash(number: str, question: str) -> bool:
+    """The number is said in a unit that cannot be the one asked: 3011万平方米 for 多少个, 1.4% for
+    多少亿元, 28.2% for 多少起. A rate asked (增长了多少, "%") or only a magnitude (多少亿) clashes with
+    nothing, nor does a unit the question writes (多少个百分点); 个 asked takes any counter (5所 for
+    多少个学校)."""
+    from qa.numbers import find_quantities
+
+    unit, question = asked_unit(question), to_simplified(question)
+    if unit in (None, "%", "亿", "万", "千", "百") or unit_matches(number, unit):
+        return False
+    said = next(iter(find_quantities(number)), None)
+    if said is None or not said.unit or said.unit in question:
+        return False
+    if said.kind in ("percent", "ratio") or said.unit in ("%", "‰", "个百分点", "倍"):
+        return not SHARE_ASKED.search(question)  # 多少比例的人 asks a share
+    return not (unit == "个" and len(said.unit) == 1 and said.unit in COUNTERS)
 
 
 def answers_count(sentence: str, m: re.Match, question: str) -> bool:

@@ -16,7 +16,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from qa.extract import DATE, DIRECTION, LIST, direction_word, _trim_list, answers_count, asked_unit, numbers, question_kind
+from qa.extract import (DATE, DIRECTION, LIST, direction_word, _trim_list, answers_count, asked_unit, numbers,
+                        question_kind, unit_clash)
 from qa.features import CHANGE_BEFORE, SENTENCE_FEATURES, WH, Question, question_word
 from qa.normalize import for_search, for_search_all
 
@@ -42,7 +43,7 @@ SPAN_FEATURES = (
     *(f"prev_{t}" for t in POS), *(f"next_{t}" for t in POS),
     "head_in", "head_after", "left_near", "right_near", "clause_cov", "left_order", "right_order", "head_char",
     "align_left", "align_right", "align_left0", "align_right0", "name_part", "asked_match",
-    "level_as_change", "change_as_level",
+    "level_as_change", "change_as_level", "unit_clash",
 )
 # The refusal model sees how sure the sentence and span models are, and every feature of the
 # chosen sentence and of its chosen span: which of them say "this does not answer" is for the
@@ -256,10 +257,11 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
     near = min((abs(a - i) for i in anchors), default=99)
     types = [float(span.type == t) for t in TYPES]
     match = float(span.type in KIND_TYPES.get(q.kind, ()))
-    unit_ok = 0.0
+    unit_ok = clash = 0.0
     if span.type == "number" and q.kind == "number" and asked_unit(q.text):
         m = next((m for m in numbers(sentence, q.text) if m.start() == span.start), None)
         unit_ok = float(bool(m and answers_count(sentence, m, q.text)))
+        clash = float(bool(m and not unit_ok and unit_clash(m.group(), q.text)))
     end_flag = next((flags[i] for i in range(span.end - 1, span.start - 1, -1) if i in flags), "")
     offsets = shared.offsets  # word starts, ascending: the words inside the span and the one before it by bisection
     first, after = bisect_left(offsets, span.start), bisect_left(offsets, span.end)
@@ -285,6 +287,7 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
         max(match, context[0]),  # of the kind asked, or ending with the noun asked about (head_in)
         float(q.kind == "number" and not q.change and changed),
         float(q.change and span.type == "number" and not changed),
+        clash,
     ]
 
 

@@ -364,6 +364,19 @@ def test_features_see_another_year_a_plan_and_the_asked_unit():
     assert features_of(ask2.analysis("城中村改造拆迁了多少户？"), "b")["unit_ok"] == 1
 
 
+def test_a_number_in_another_unit_than_asked_is_seen_and_a_refusal_says_so():
+    from qa.spans import ANSWERABLE_FEATURES
+
+    ask = make({"a": "新开工改造城镇老旧小区3011万平方米。"})
+    question = "新开工改造的城镇老旧小区是多少个？"
+    assert dict(zip(ANSWERABLE_FEATURES, ask.analysis(question).z))["span_unit_clash"] == 1
+    assert dict(zip(ANSWERABLE_FEATURES, ask.analysis("新开工改造城镇老旧小区多少万平方米？").z))["span_unit_clash"] == 0
+    refused = ask(question, min_confidence=0.999)  # how sure the model is, is the model's; the reason is ours
+    assert not refused.answerable
+    assert refused.refusal == "the number found (3011万平方米) is not in the unit asked (个)"
+    assert refusal_reason(refused.refusal, "zh") == "找到的数字（3011万平方米）不是问的单位（个）"
+
+
 def test_a_change_asked_of_a_sentence_that_gives_only_a_level_is_seen():
     ask2 = make({"a": "新能源汽车产量突破70万辆。", "b": "新能源汽车产量增长35%。", "c": "森林覆盖率达到62%。"})
     assert features_of(ask2.analysis("新能源汽车产量增长了多少？"), "a")["change_unsaid"] == 1

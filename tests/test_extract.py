@@ -29,9 +29,30 @@ def span(question, sentence):
     ("城镇新增就业多少万人？", "人"),
     ("外汇储备有多少亿？", "亿"),
     ("森林面积多少平方公里？", "平方公里"),
+    ("可再生能源装机容量是多少万千瓦？", "千瓦"),  # 万 and 千瓦, not 万千 and no unit
+    ("2024年发生生产安全事故多少起？", "起"),
 ])
 def test_asked_unit(question, unit):
     assert asked_unit(question) == unit
+
+
+@pytest.mark.parametrize("number, question, clash", [
+    ("3011万平方米", "新开工改造的城镇老旧小区是多少个？", True),
+    ("1.4%", "研发经费投入总额是多少亿元？", True),
+    ("57.6%", "可再生能源装机容量是多少万千瓦？", True),
+    ("28.2%", "2024年发生生产安全事故多少起？", True),
+    ("5所", "新建了多少个学校？", False),  # 个 asked takes any counter
+    ("2.1个百分点", "比重提高了多少个百分点？", False),  # the unit the question writes
+    ("20万辆", "新能源汽车产量增长了多少？", False),  # a change asked may be an amount
+    ("5000亿元", "外汇储备有多少亿？", False),  # a magnitude alone asks no unit
+    ("909", "中欧班列开行多少列？", False),  # no unit said
+    ("17.5%", "有多少比例的人信仰天主教？", False),  # a share asked
+    ("567亿元", "一共花了多少钱？", False),
+])
+def test_a_number_in_another_unit_than_asked_clashes(number, question, clash):
+    from qa.extract import unit_clash
+
+    assert unit_clash(number, question) is clash
 
 
 def test_asked_noun_counts_what_the_question_counts():
