@@ -153,7 +153,7 @@ def unit_clash(number: str, question: str) -> bool:
     said = next(iter(find_quantities(number)), None)
     if said is None or not said.unit or said.unit in question:
         return False
-    if said.kind in ("percent", "ratio") or said.unit in ("%", "‰", "个百分点", "倍"):
+    if said.kind in ("percent", "ratio") or said.unit in (*SAME_UNIT["%"], "‰"):
         return not SHARE_ASKED.search(question)  # 多少比例的人 asks a share
     return not (unit == "个" and len(said.unit) == 1 and said.unit in COUNTERS)
 

@@ -461,4 +461,3 @@ def test_the_places_a_question_names_are_places(question, places):
     from qa.features import read_question
 
     assert read_question(question, lambda t: 1.0, lambda t: True, {}).places == places
-

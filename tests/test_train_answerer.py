@@ -106,4 +106,3 @@ def test_a_level_is_asked_again_as_a_change_only_where_the_report_says_no_change
     assert len(rows) == 1 and "新能源汽车产量" in rows[0]["question"]  # 粮食产量's change is said
     assert re.search(r"(增长|增加)了多少？$", rows[0]["question"]) and not rows[0]["answerable"]
     assert rows[0]["evidence"] == "全年新能源汽车产量突破70万辆。"
-
