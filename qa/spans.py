@@ -19,7 +19,7 @@ import numpy as np
 from qa.extract import (DATE, DIRECTION, LIST, direction_word, _trim_list, answers_count, asked_unit, numbers,
                         question_kind, unit_clash)
 from qa.features import CHANGE_BEFORE, SENTENCE_FEATURES, WH, Question, question_word
-from qa.normalize import for_search, for_search_all
+from qa.normalize import for_search, for_search_all, to_simplified
 
 TYPES = ("number", "date", "list", "quote", "person", "place", "org", "words", "clause", "direction")
 # What the question asks with its question word (one-hot; the trees cross it with the span's form)
@@ -43,7 +43,8 @@ SPAN_FEATURES = (
     *(f"prev_{t}" for t in POS), *(f"next_{t}" for t in POS),
     "head_in", "head_after", "left_near", "right_near", "clause_cov", "left_order", "right_order", "head_char",
     "align_left", "align_right", "align_left0", "align_right0", "name_part", "asked_match",
-    "level_as_change", "change_as_level", "unit_clash",
+    "level_as_change", "change_as_level", "unit_clash", "grain_match",
+    "list_first_off", "list_last_off",
 )
 # The refusal model sees how sure the sentence and span models are, and every feature of the
 # chosen sentence and of its chosen span: which of them say "this does not answer" is for the
@@ -57,7 +58,7 @@ KIND_TYPES = {"number": {"number"}, "date": {"date"}, "list": {"list"}, "person"
               "place": {"place", "org"}}
 ENTITY = {"nr": "person", "nrfg": "person", "nrt": "person", "ns": "place", "nt": "org", "nz": "org"}
 QUOTED = re.compile(r"“([^”]{1,24})”|《([^》]{1,30})》|「([^」]{1,24})」")
-ORDINAL = re.compile(r"第(?:\d+|[一二三四五六七八九十百]+)[位名个次届]?")
+ORDINAL = re.compile(r"第(?:\d+|[一二三四五六七八九十百]+)[位名个個次届屆任期轮輪批号號]?")
 MAX_WORDS, MAX_CHARS = 6, 24
 DOTS = ("·", "•", "．", "‧", ".")  # between the parts of a foreign name
 MAX_CLAUSE = 40
@@ -89,27 +90,29 @@ def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]
 
     for m in numbers(sentence, question):
         add(m.start(), m.start() + len(m.group().rstrip()), "number")
-    if "第几" in question:  # an ordinal is the answer only when one is asked for (第三十九位)
+    if "第几" in to_simplified(question):  # an ordinal is the answer only when one is asked for (第三十九位)
         for m in ORDINAL.finditer(sentence):
             add(m.start(), m.end(), "number")
     for m in DATE.finditer(sentence):
         add(m.start(), m.end(), "date")
-    for m in LIST.finditer(sentence):
-        trimmed = _trim_list(m.group())
-        a = sentence.find(trimmed, m.start())
-        add(a, a + len(trimmed), "list")
-    for m in QUOTED.finditer(sentence):
-        add(m.start(), m.end(), "quote")
     simple = for_search(sentence)  # jieba knows simplified Chinese: 位於瓦倫 is cut as 於瓦倫, 位于瓦伦 right
     simple = simple if len(simple) == len(sentence) else sentence
-    if question_kind(question) == "direction":  # the way it went, with how much and alone: 下降40.5%, 下降
-        for m in DIRECTION.finditer(simple):
-            add(m.start(), m.end(), "direction")
-            add(m.start(), m.start() + len(direction_word(m.group())), "direction")
     words, pos = [], 0
     for w in _jieba().posseg.lcut(simple):
         words.append((pos, pos + len(w.word), w.flag))
         pos += len(w.word)
+    for m in LIST.finditer(sentence):
+        trimmed = _trim_list(m.group())
+        a = sentence.find(trimmed, m.start())
+        add(a, a + len(trimmed), "list")
+    for a, b in list_spans(sentence, words):
+        add(a, b, "list")
+    for m in QUOTED.finditer(sentence):
+        add(m.start(), m.end(), "quote")
+    if question_kind(question) == "direction":  # the way it went, with how much and alone: 下降40.5%, 下降
+        for m in DIRECTION.finditer(simple):
+            add(m.start(), m.end(), "direction")
+            add(m.start(), m.start() + len(direction_word(m.group())), "direction")
     for a, b, flag in words:
         if flag in ENTITY:
             add(a, b, ENTITY[flag])
@@ -128,6 +131,24 @@ def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]
                 break
             add(a, b, "words")
     return list(spans.values()), {a: flag for a, _, flag in words}
+
+
+LIST_CLAUSE = re.compile(r"[^，,。；;：:！？!?\s]+(?:、[^，,。；;：:！？!?\s、]+)+")  # a clause with 、 in it
+LIST_STARTS, LIST_ENDS = 4, 6
+
+
+def list_spans(sentence: str, words: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    """Lists of any item length with their bounds on jieba's word bounds: from one of the last
+    LIST_STARTS word starts before the first 、 to one of the first LIST_ENDS word ends after the
+    last ("全面启动和组织实施大型飞机、…、大型油气田及煤层气开发等" → "大型飞机、…煤层气开发", and
+    the variants with 实施, with 等 for the span model to weigh)."""
+    out = []
+    for m in LIST_CLAUSE.finditer(sentence):
+        first, last = sentence.find("、", m.start()), sentence.rfind("、", m.start(), m.end())
+        starts = [a for a, _, _ in words if m.start() <= a < first][-LIST_STARTS:]
+        ends = [b for _, b, _ in words if last + 1 < b <= m.end()][:LIST_ENDS]
+        out += [(a, b) for a in starts for b in ends]
+    return out
 
 
 def name_runs(words: list[tuple[int, int, str]], sentence: str) -> list[tuple[int, int, str]]:
@@ -162,6 +183,13 @@ class Asked:
     after: list[str]
     left_text: str = ""
     right_text: str = ""
+    grain: str = ""  # the last character of a date of the precision asked: 年 for 哪一年, 代 for 哪个年代
+
+
+# the precision of the date a question asks for, by the character its answer ends with
+# (the finest asked first: 几月几号 asks a day)
+GRAINS = (("代", re.compile(r"(?:哪一?个?|什么)年代")), ("日", re.compile(r"哪一?天|几号|几日|何日|哪一日")),
+          ("月", re.compile(r"几月|哪一?个月|什么月份")), ("年", re.compile(r"哪一?个?年|何年|什么年份|几几年")))
 
 
 def asked(q: Question) -> Asked:
@@ -170,8 +198,9 @@ def asked(q: Question) -> Asked:
     found = [question_word(r, q.folded) for r in WH_RE.values()]
     wh = [float(m is not None) for m in found]
     m = next((m for m in found if m), None)
+    grain = next((g for g, r in GRAINS if r.search(to_simplified(q.text))), "")
     if m is None:
-        return Asked(wh, "", [], [])
+        return Asked(wh, "", [], [], grain=grain)
     head = ""
     for w in _jieba().posseg.lcut(q.folded[m.end():m.end() + 8])[:3]:  # skip "一", "个", "座": the first noun
         if w.flag.startswith("n"):
@@ -182,7 +211,7 @@ def asked(q: Question) -> Asked:
     before = [t for t in q.weights if 0 <= q.folded.find(t) < m.start()]
     after = [t for t in q.weights if q.folded.find(t) >= m.end()]
     w = question_word(WH, q.folded) or m  # the whole question word: 哪里 in 在哪里, where WH_RE found 在哪
-    return Asked(wh, head, before, after, _plain(q.folded[:w.start()]), _plain(q.folded[w.end():]))
+    return Asked(wh, head, before, after, _plain(q.folded[:w.start()]), _plain(q.folded[w.end():]), grain)
 
 
 def _plain(text: str) -> str:
@@ -288,7 +317,23 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
         float(q.kind == "number" and not q.change and changed),
         float(q.change and span.type == "number" and not changed),
         clash,
+        float(bool(wants.grain) and text.endswith(wants.grain) and bool(DIGIT.search(text) or "年" in text)),
+        *list_balance(sentence[a:b]),
     ]
+
+
+def list_balance(text: str) -> tuple[float, float]:
+    """How far the first and the last item of a list are from the length of the items between
+    them (of each other, for two items), as |log ratio|: the items of a list run parallel, so a
+    first item with the verb before it, or a last item cut inside a word, stands out. 0, 0 for a
+    span that is not a list."""
+    parts = text.split("、")
+    if len(parts) < 2 or not all(parts):
+        return 0.0, 0.0
+    first, last = len(parts[0]), len(re.split(r"[和及与]", parts[-1])[0]) or len(parts[-1])
+    middle = sorted(map(len, parts[1:-1]))
+    ref_first, ref_last = (middle[len(middle) // 2],) * 2 if middle else (last, first)
+    return abs(math.log(first / ref_first)), abs(math.log(last / ref_last))
 
 
 @lru_cache(maxsize=None)

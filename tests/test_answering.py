@@ -5,7 +5,7 @@ from qa.features import SENTENCE_FEATURES
 from qa.answering import choose_span
 from qa.extract import numbers, question_kind
 from qa.features import read_question
-from qa.spans import candidates
+from qa.spans import SPAN_FEATURES, candidates, list_balance, span_matrix
 from qa.learned import load
 from qa.lexical import BM25, tokenize
 from qa.notices import refusal_reason
@@ -105,6 +105,44 @@ def test_which_way_questions_have_the_way_as_candidates(question, sentence, expe
     assert question_kind(question) == "direction"
     assert set(typed(sentence, question, "direction")) == expected
     assert typed(sentence, "增长了多少？", "direction") == []  # only when the way is asked
+
+
+def test_an_ordinal_asked_in_traditional_characters_is_a_candidate_with_its_counter():
+    assert "第265任" in typed("本篤十六世是羅馬天主教會第265任教宗。", "本篤十六世是第幾任教宗？", "number")
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # items longer than ten characters, the verb before the first and 等 after the last cut on word bounds
+    ("全面启动和组织实施大型飞机、水体污染控制与治理、大型油气田及煤层气开发等16个国家重大专项。",
+     "大型飞机、水体污染控制与治理、大型油气田及煤层气开发"),
+    ("重工業包括冶金工業、燃料工業、動力工業、機械製造工業和化學工業。", "冶金工業、燃料工業、動力工業、機械製造工業和化學工業"),
+])
+def test_lists_are_candidates_with_their_bounds_on_word_bounds(sentence, expected):
+    listed = typed(sentence, "有哪些？", "list")
+    assert expected in listed
+    assert all(sentence.find(x) >= 0 for x in listed)  # copied verbatim
+
+
+def test_a_list_whose_first_or_last_item_stands_out_is_marked_off():
+    assert list_balance("皋亭、石塘") == (0.0, 0.0)
+    first, last = list_balance("强力推进皋亭、石塘")  # the verb before the first item
+    assert first > 1.0
+    assert list_balance("量子信息、聚变能源、深空")[1] > 0.5  # the last item cut inside a word
+    assert list_balance("量子信息、聚变能源、深空探测") == (0.0, 0.0)
+    assert list_balance("1972年") == (0.0, 0.0)  # not a list
+
+
+@pytest.mark.parametrize("question, sentence, expected, other", [
+    ("周恩來及尼克森在哪一年發表《聯合公報》?", "1972年2月，周恩來及尼克森在上海發表《聯合公報》。", "1972年", "1972年2月"),
+    ("这场运动发生在哪个年代？", "这场运动发生在1980年代。", "1980年代", "1980"),
+    ("大会在几月召开？", "大会于2017年1月5日召开。", "2017年1月", "2017年1月5日"),
+    ("大会是几月几号开的？", "大会于2017年1月5日召开。", "2017年1月5日", "2017年1月"),
+])
+def test_a_date_of_the_precision_asked_is_marked(question, sentence, expected, other):
+    q = read_question(question, lambda t: 1.0, lambda w: True, {})
+    spans, X = span_matrix(q, sentence)
+    grain = {s.text: X[i, SPAN_FEATURES.index("grain_match")] for i, s in enumerate(spans)}
+    assert grain[expected] == 1.0 and grain.get(other, 0.0) == 0.0
 
 
 def test_people_places_lists_and_quotes_are_candidates():
