@@ -198,7 +198,7 @@ def asked(q: Question) -> Asked:
     found = [question_word(r, q.folded) for r in WH_RE.values()]
     wh = [float(m is not None) for m in found]
     m = next((m for m in found if m), None)
-    grain = next((g for g, r in GRAINS if r.search(to_simplified(q.text))), "")
+    grain = next((g for g, r in GRAINS if r.search(to_simplified(q.text))), "")  # not q.folded: 哪1年
     if m is None:
         return Asked(wh, "", [], [], grain=grain)
     head = ""
