@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from qa.extract import asked_unit, fits, question_kind
+from qa.extract import UNIT, asked_unit, fits, question_kind
 from qa.lexical import general_frequency, question_tokens, tokenize, word_tag
 from qa.metadata import meeting_names
 from qa.normalize import for_matching, for_search, to_simplified
@@ -24,7 +24,7 @@ from qa.retrieval import years_in
 RELATIVE_YEARS = {"去年": -1, "今年": 0, "明年": 1}
 PLAN_ASKED = re.compile(r"目标|计划|预期|打算|力争|确保|要求|今后|未来|将要|还要|准备|明年")
 DONE_ASKED = re.compile(r"过去|已经|累计|一共|共计|了多少|多了|完成了|实现了|建成了|来|去年|上年")
-PLAN_SAID = re.compile(r"目标|计划|预期|力争|确保|建议为|今后|未来|将|明年|争取|到20\d\d年")
+PLAN_SAID = re.compile(r"目标|计划|预期|力争|确保|建议为|今后|未来|将|明年|争取|到20\d\d年|左右|控制在")
 DONE_SAID = re.compile(r"同比|比上年|累计|已经|实现了|完成了|五年来|过去|成功|荣获|回顾")
 # a question asks how much something changed ("增长了多少", "增速"), not what it reached ("提高到多少"),
 # in the clause of its question word ("…外资下降，那实际使用外资降到了多少？" asks a level); a sentence
@@ -45,8 +45,8 @@ SENTENCE_FEATURES = (
     "cov", "cov_own", "cov_section", "cov_passage", "cov_partial", "char_cov", "bigram", "lcs",
     "wh_context", "rank", "rel_score", "fit", "unit_ok", "has_number",
     "year_said", "year_other", "year_doc", "year_doc_next", "year_doc_other", "year_unknown",
-    "place_doc", "place_other", "place_said", "tense", "section_year", "report_match", "missing", "log_len",
-    "first", "change_unsaid",
+    "place_doc", "place_other", "place_said", "tense", "section_year", "section_tense", "report_match", "missing",
+    "log_len", "first", "change_unsaid", "focus_left", "focus_right",
 )
 
 
@@ -65,6 +65,7 @@ class Question:
     wh_context: list[str] = field(default_factory=list)  # content words next to the question word
     anchors: tuple[str, str] = ("", "")  # the two characters just before and just after the question word
     change: bool = False  # it asks how much something changed (CHANGE_ASKED)
+    focus: tuple[str, str] = ("", "")  # up to 8 characters of its clause just before and just after the question word
 
 
 def word_weights(question: str, idf, known) -> dict[str, float]:
@@ -106,7 +107,20 @@ def read_question(question: str, idf, known, doc_meta: dict[str, str]) -> Questi
     return Question(question, folded, content, naming, question_kind(question), years_in(folded),
                     list(dict.fromkeys(p for p in places if len(p) >= 2)), _tense(folded, PLAN_ASKED, DONE_ASKED),
                     set(plain), {a + b for a, b in zip(plain, plain[1:])}, [w for w in around if w in content],
-                    anchors, bool(CHANGE_ASKED.search(_asking_clause(folded, m))))
+                    anchors, bool(CHANGE_ASKED.search(_asking_clause(folded, m))), _focus(folded, m))
+
+
+def _focus(folded: str, m: re.Match | None) -> tuple[str, str]:
+    """What the question asks about, as written around its question word within its clause: up to 8
+    characters before it ("海洋生产总值" of "…海洋生产总值是多少亿元") and after it, without the
+    particles, measure words and units next to it ("养老机构护理型床位" of "多少张养老机构护理型床位")."""
+    if not m:
+        return "", ""
+    before = re.split(r"\d+年", CLAUSE_BREAK.split(folded[:m.start()])[-1])[-1]  # after its year, if any
+    after = CLAUSE_BREAK.split(folded[m.end():])[0]
+    left = re.sub(r"[是为的了在有于要将达到\s?？]+$", "", before)[-8:]
+    right = re.sub(rf"^(?:[\d一两个些年位种的是了\s]|[万亿]*{UNIT})+", "", after)
+    return left, re.sub(r"[的了呢吗\s?？]+$", "", right)[:8]
 
 
 def _asking_clause(folded: str, m: re.Match | None) -> str:
@@ -189,6 +203,8 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
         # another place only when the report's place is known (an unknown place is no mismatch) and
         # the sentence does not name the place asked itself (a provincial report on 合肥's figures)
         place_other = float(not place_doc and not place_said and bool(getattr(doc, "place", None)))
+    asked = q.plan or year_tense(ys, doc_year)
+    section_year = _section_year(section, doc_year)
     return [
         cov / total, own / total, cov_section / total, cov_passage / total, cov_partial / total,
         char_cov, bigram, _lcs(q.folded, said) / max(4, len(q.chars)), wh,
@@ -201,13 +217,22 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
         float(bool(ys and doc_year and doc_year not in ys and doc_year - 1 not in ys and not named_years & ys)),
         float(bool(ys and not doc_year)),
         place_doc, place_other, place_said,
-        q.plan * _tense(to_simplified(section + lead + sentence), PLAN_SAID, DONE_SAID) if q.plan else 0,
-        _section_year(section, doc_year),
+        asked * _tense(to_simplified(section + lead + sentence), PLAN_SAID, DONE_SAID) if asked else 0,
+        section_year, asked * section_year,
         float(bool(q.naming)) * _covered(q.naming, report_words(doc) if doc_words is None else doc_words)
         / (sum(q.naming.values()) or 1.0),
         float(missing), math.log(1 + len(sentence)) / 5, float(first),
         float(q.change and not _change_said(q, said)),
+        _focus_missed(q.focus[0], said, suffix=True), _focus_missed(q.focus[1], said, suffix=False),
     ]
+
+
+def _focus_missed(focus: str, said: str, suffix: bool) -> float:
+    """The share of the question's focus that the sentence misses: of "海洋生产总值", "地区生产总值…"
+    holds the end "生产总值" and misses 2 of 6 (the longest end, or start after the question word, held)."""
+    n = len(focus)
+    held = next((k for k in range(n, 0, -1) if (focus[-k:] if suffix else focus[:k]) in said), 0)
+    return (n - held) / n if n else 0.0
 
 
 def _change_said(q: Question, said: str) -> bool:
@@ -239,6 +264,15 @@ def _section_year(section: str, plan_year: int | None) -> float:
         return 0.0
     years = years_in(section)
     return 1.0 if plan_year in years else -1.0 if plan_year - 1 in years else 0.0
+
+
+def year_tense(years: set[int], plan_year: int | None) -> int:
+    """What a question's year asks of a report that plans `plan_year`: +1 a plan (it names the year
+    planned), -1 a result (the year before, which the report reviews), 0 neither, both or unknown."""
+    if not years or not plan_year:
+        return 0
+    plan, done = plan_year in years, plan_year - 1 in years
+    return int(plan) - int(done) if plan != done else 0
 
 
 def _tense(text: str, plan, done) -> int:

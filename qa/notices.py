@@ -71,6 +71,10 @@ REASONS = [  # qa.answering._why's refusal reasons, in the user's language
      {"zh": "找到的句子只给出数量，没有说问的增减变化", "en": "the sentence found gives an amount, not the change asked"}),
     (re.compile(r"^the number found \((.+)\) is not in the unit asked \((.+)\)$"),
      {"zh": "找到的数字（{0}）不是问的单位（{1}）", "en": "the number found ({0}) is not in the unit asked ({1})"}),
+    (re.compile(r"^the sentence found gives a target, not the result asked$"),
+     {"zh": "找到的句子说的是目标，不是问的实际结果", "en": "the sentence found gives a target, not the result asked"}),
+    (re.compile(r"^the sentence found gives a result, not the target asked$"),
+     {"zh": "找到的句子说的是已有结果，不是问的目标", "en": "the sentence found gives a result, not the target asked"}),
     (re.compile(r"^confidence [\d.]+ below the threshold$"),  # the confidence is shown beside the reason
      {"zh": "找到的句子不足以回答", "en": "the best sentence found does not answer it surely enough"}),
     (re.compile(r"^no passages retrieved$"), {"zh": "没有检索到任何段落", "en": "no passage was retrieved"}),

@@ -34,7 +34,7 @@ _UNIT_ALIAS = {"百分点": "个百分点", "千米": "公里", "公斤": "千�
 _UNITS = ("% ‰ 个百分点 百分点 元 美元 欧元 港元 日元 个 名 人次 人 户 家 所 条 项 件 次 周年 年代 年 倍 座 岁 天 "
           "个月 月 周 小时 分钟 秒 平方公里 公里 千米 平方米 立方米 米 亩 公顷 吨 千克 公斤 斤 千瓦时 千瓦 度 辆 台 "
           "套 张 间 处 栋 幢 只 头 棵 株 位 批 届 轮 场 篇 部 本 种 类 级 层 支 队 片 块 枚 架 艘 份 方面 大类 "
-          "省 市 县 区 镇 乡 村 国 季度 标准箱 床 例 号 成").split()
+          "省 市 县 区 镇 乡 村 国 季度 标准箱 床 例 号 成 微克 毫克 毫米 厘米 毫升 兆瓦").split()
 # Words in which a numeral character is not a number although a counter may follow (统一部署,
 # 一度, 千家万户); the scan consumes them before a numeral can start inside them.
 _WORDS = ("统一 唯一 之一 同一 单一 划一 专一 合一 归一 逐一 不一 万一 一一 一度 一方面 一成不变 百年 千年 "
@@ -69,7 +69,7 @@ _RX = re.compile(
     r"|(?P<ratio>(?<![A-Za-z0-9.])[0-9]+(?:\.[0-9]+)?(?: ?: ?[0-9]+(?:\.[0-9]+)?)+)"
     rf"|(?P<den>{_DIG}|{_CNRUN})分之(?P<nu>{_DIG}|{_CNRUN})"
     rf"|第 ?(?P<on>{_DIG}|{_CNRUN})(?P<ou>{_UNIT})?"
-    rf"|{_atom('a')}(?: ?(?:—{{1,2}}|–|-|~|至|到) ?{_atom('b')})?"
+    rf"|{_atom('a')}(?: ?(?:—{{1,2}}|–|-|~|至|到) ?{_atom('b')})?(?:/(?:{_UNIT}))?"  # 778元/月, 12微克/立方米
     r")(?P<sq>左右|以上|以内|以下)?"
 )
 # Python's re scans a pattern that opens with alternatives position by position; jumping to the

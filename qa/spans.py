@@ -133,6 +133,7 @@ def candidates(sentence: str, question: str) -> tuple[list[Span], dict[int, str]
     return list(spans.values()), {a: flag for a, _, flag in words}
 
 
+COUNT_WORD = re.compile(r"(?:\d+|[两二三四五六七八九十几数]+)[大个项类种条座家所批只名位支]?")
 LIST_CLAUSE = re.compile(r"[^，,。；;：:！？!?\s]+(?:、[^，,。；;：:！？!?\s、]+)+")  # a clause with 、 in it
 LIST_STARTS, LIST_ENDS = 4, 6
 
@@ -141,13 +142,15 @@ def list_spans(sentence: str, words: list[tuple[int, int, str]]) -> list[tuple[i
     """Lists of any item length with their bounds on jieba's word bounds: from one of the last
     LIST_STARTS word starts before the first 、 to one of the first LIST_ENDS word ends after the
     last ("全面启动和组织实施大型飞机、…、大型油气田及煤层气开发等" → "大型飞机、…煤层气开发", and
-    the variants with 实施, with 等 for the span model to weigh)."""
+    the variants with 实施, with 等 for the span model to weigh), never past a count that follows it."""
     out = []
     for m in LIST_CLAUSE.finditer(sentence):
         first, last = sentence.find("、", m.start()), sentence.rfind("、", m.start(), m.end())
         starts = [a for a, _, _ in words if m.start() <= a < first][-LIST_STARTS:]
-        ends = [b for _, b, _ in words if last + 1 < b <= m.end()][:LIST_ENDS]
-        out += [(a, b) for a in starts for b in ends]
+        after = [(a, b) for a, b, _ in words if last + 1 < b <= m.end()][:LIST_ENDS]
+        # a count after the last item ends the list: "祥符桥、运河湾两大历史文化街区", "A区、B区三个园区"
+        stop = next((k for k, (a, b) in enumerate(after) if k and COUNT_WORD.fullmatch(sentence[a:b])), len(after))
+        out += [(a, b) for a in starts for _, b in after[:stop]]
     return out
 
 

@@ -8,6 +8,7 @@ from qa.features import read_question
 from qa.spans import SPAN_FEATURES, candidates, list_balance, span_matrix
 from qa.learned import load
 from qa.lexical import BM25, tokenize
+from qa.normalize import for_matching
 from qa.notices import refusal_reason
 from qa.types import Document, Hit, Passage
 
@@ -121,6 +122,12 @@ def test_lists_are_candidates_with_their_bounds_on_word_bounds(sentence, expecte
     listed = typed(sentence, "有哪些？", "list")
     assert expected in listed
     assert all(sentence.find(x) >= 0 for x in listed)  # copied verbatim
+
+
+def test_a_list_ends_before_the_count_that_follows_it():
+    listed = typed("坚持保护性开发，新建祥符桥、运河湾两大历史文化街区。", "新建哪两个历史文化街区？", "list")
+    assert "祥符桥、运河湾" in listed and not any("两大" in x for x in listed)
+    assert "5号线、6号线" in typed("开工地铁5号线、6号线三条线路。", "开工哪些地铁线？", "list")  # a number inside an item stays
 
 
 def test_a_list_whose_first_or_last_item_stands_out_is_marked_off():
@@ -432,6 +439,29 @@ def test_a_change_asked_of_a_sentence_that_gives_only_a_level_is_seen():
     assert features_of(ask2.analysis("新能源汽车产量增长很快，现在是多少？"), "a")["change_unsaid"] == 0
 
 
+def test_the_focus_of_a_question_is_read_around_its_question_word():
+    from qa.features import WH, _focus, question_word
+
+    def focus(question):
+        folded = for_matching(question)
+        return _focus(folded, question_word(WH, folded))
+
+    assert focus("福建2024年海洋生产总值是多少亿元？") == ("海洋生产总值", "")
+    assert focus("黑龙江2024年新增了多少张养老机构护理型床位？") == ("新增", "养老机构护理型床")
+    assert focus("区委七届四次全会是哪一年召开的？") == ("区委7届4次全会", "召开")
+    assert focus("谁发明了电话？") == ("", "发明了电话")
+
+
+def test_a_sentence_missing_part_of_what_is_asked_about_is_seen():
+    ask2 = make({"a": "全省地区生产总值57761亿元。", "b": "全省海洋生产总值1.2万亿元。", "c": "新增护理型床位5000张。"})
+    a = ask2.analysis("海洋生产总值是多少亿元？")
+    assert features_of(a, "a")["focus_left"] == 2 / 6 and features_of(a, "b")["focus_left"] == 0
+    assert features_of(a, "c")["focus_left"] == 1  # none of it
+    a = ask2.analysis("新增了多少张养老机构护理型床位？")
+    assert features_of(a, "c")["focus_right"] == 1 and features_of(a, "c")["focus_left"] == 0
+    assert features_of(ask2.analysis("谁发明了电话？"), "c")["focus_left"] == 0  # nothing before 谁: nothing missed
+
+
 def test_a_year_the_sentence_names_is_no_other_year_of_the_report():
     ask2 = make({"a": "力争使全国工农业的年总产值翻两番，到二○○○年达到二万八千亿元左右。"}, a={"date": "1982-09-01"})
     f = features_of(ask2.analysis("到二○○○年工农业年总产值要达到多少？"), "a")
@@ -450,6 +480,28 @@ def test_the_section_heading_says_which_half_of_a_work_report_a_sentence_is_in()
     assert features_of(a, "c")["section_year"] == 0
     # "回顾" in the heading says result, "去年" in the question asks one: they agree
     assert features_of(ask2.analysis("去年城镇新增就业多少人？"), "a")["tense"] == 1
+    # no plan or result word, but a year: a report of 2025 plans 2025 and reviews 2024
+    a = ask2.analysis("2024年城镇新增就业多少人？")
+    assert features_of(a, "a")["section_tense"] == 1 and features_of(a, "b")["section_tense"] == -1
+    assert features_of(a, "a")["tense"] == 1  # "回顾": a result, and a result asked by the year
+    assert features_of(a, "c")["section_tense"] == 0  # no date: unknown, no mismatch
+    a = ask2.analysis("2025年城镇新增就业多少人？")
+    assert features_of(a, "a")["section_tense"] == -1 and features_of(a, "b")["section_tense"] == 1
+    assert features_of(a, "a")["tense"] == -1
+    # a question naming both years (the report's and the one it reviews) asks neither by its years
+    assert features_of(ask2.analysis("2025年报告中2024年城镇新增就业多少人？"), "b")["section_tense"] == 0
+
+
+def test_a_refusal_says_when_the_sentence_gives_a_target_where_a_result_is_asked():
+    target = make({"b": "城镇新增就业不少于26万人。"}, b={"date": "2025-01-14", "section": "二、2025年工作总体要求和重点任务"})
+    refused = target("2024年城镇新增就业多少人？", min_confidence=0.999)  # the year asks the result
+    assert refused.refusal == "the sentence found gives a target, not the result asked"
+    assert refusal_reason(refused.refusal, "zh") == "找到的句子说的是目标，不是问的实际结果"
+    result = make({"a": "城镇新增就业29.9万人。"}, a={"date": "2025-01-14", "section": "一、2024年工作回顾"})
+    refused = result("2025年城镇新增就业目标是多少人？", min_confidence=0.999)
+    assert refused.refusal == "the sentence found gives a result, not the target asked"
+    assert refusal_reason(refused.refusal, "en") == "the sentence found gives a result, not the target asked"
+    assert target("2025年城镇新增就业多少人？", min_confidence=0.999).refusal.startswith("confidence")  # they agree
 
 
 def test_an_unknown_year_or_place_is_no_mismatch():

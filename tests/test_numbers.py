@@ -63,6 +63,10 @@ def test_parse_number_refuses_what_is_not_one_numeral(text):
     ("産量來同一九四九年産量比較", "一九四九年", 1949, "年", "year"),
     ("花産量仍可超過一九五三年", "超過一九五三年", 1953, "年", "year"),
     ("一千多年", "一千多年", 1000, "年", "number"),
+    # a unit per another is kept whole (the unit stays the first): the answer is copied with it
+    ("城市低保标准提高到778元/月", "778元/月", 778, "元", "number"),
+    ("PM2.5平均浓度12微克/立方米", "12微克/立方米", 12, "微克", "number"),
+    ("设计时速350公里/小时", "350公里/小时", 350, "公里", "number"),
 ])
 def test_find_one_quantity(text, span, value, unit, kind):
     [q] = find_quantities(text)
