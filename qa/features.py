@@ -22,7 +22,7 @@ from qa.places import names_a_place
 from qa.retrieval import years_in
 
 RELATIVE_YEARS = {"去年": -1, "今年": 0, "明年": 1}
-PLAN_ASKED = re.compile(r"目标|计划|预期|打算|力争|确保|要求|今后|未来|将要|还要|准备|明年")
+PLAN_ASKED = re.compile(r"目标|计划|预期|打算|力争|确保|要求|今后|未来|将要|还要|准备|明年|(?<![主需重只想])要(?!求)")
 DONE_ASKED = re.compile(r"过去|已经|累计|一共|共计|了多少|多了|完成了|实现了|建成了|来|去年|上年")
 PLAN_SAID = re.compile(r"目标|计划|预期|力争|确保|建议为|今后|未来|将|明年|争取|到20\d\d年|左右|控制在")
 DONE_SAID = re.compile(r"同比|比上年|累计|已经|实现了|完成了|五年来|过去|成功|荣获|回顾")
@@ -37,6 +37,8 @@ CHANGE_SAID = re.compile(r"增|降|减|提高|提升|上升|涨|回落|翻|扩�
 CHANGE_BEFORE = re.compile(rf"(?:(?:{CHANGE_VERBS}|增|下滑|回落)了?|(?:{CHANGE_RATES}|增长率)\s*(?:为|达到?|是)?)\s*(?:(?:约|近|超过?|达)\s*)?$")
 CLAUSE_BREAK = re.compile(r"[，,；;：:。！!]")
 REPORT_ASKED = re.compile(r"报告|讲话|会议|全会|党代会|大会|文章")
+# the year that names a report ("2025年福建省政府工作报告中，…") asks neither its plan nor its review
+REPORT_YEAR = re.compile(r"\d{4}年[^，,。？?；;：:]{0,24}?(?:报告|讲话|会议|全会|党代会|大会)")
 WH = re.compile(r"多少|多[长久大高远重]|几[个所条项件名户人家次年倍]?|什么|哪[些个里儿位年天]?|谁|何[时地]?|怎么|怎样|如何|为什么|为何")
 STOP_CHARS = set("的了和与及或是在有为以对把将被从向于也都而并等中上下里其之这那个吗呢吧啊么哪谁几多少什么请问？?，,。！!")
 PLACE_SUFFIX = re.compile(r"(?:省|市|区|县|自治区|特别行政区|维吾尔|壮族|回族)$")
@@ -66,6 +68,7 @@ class Question:
     anchors: tuple[str, str] = ("", "")  # the two characters just before and just after the question word
     change: bool = False  # it asks how much something changed (CHANGE_ASKED)
     focus: tuple[str, str] = ("", "")  # up to 8 characters of its clause just before and just after the question word
+    tense_years: set[int] = field(default_factory=set)  # the years it asks about, not those naming a report
 
 
 def word_weights(question: str, idf, known) -> dict[str, float]:
@@ -107,7 +110,8 @@ def read_question(question: str, idf, known, doc_meta: dict[str, str]) -> Questi
     return Question(question, folded, content, naming, question_kind(question), years_in(folded),
                     list(dict.fromkeys(p for p in places if len(p) >= 2)), _tense(folded, PLAN_ASKED, DONE_ASKED),
                     set(plain), {a + b for a, b in zip(plain, plain[1:])}, [w for w in around if w in content],
-                    anchors, bool(CHANGE_ASKED.search(_asking_clause(folded, m))), _focus(folded, m))
+                    anchors, bool(CHANGE_ASKED.search(_asking_clause(folded, m))), _focus(folded, m),
+                    years_in(REPORT_YEAR.sub("", folded)))
 
 
 def _focus(folded: str, m: re.Match | None) -> tuple[str, str]:
@@ -203,7 +207,7 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
         # another place only when the report's place is known (an unknown place is no mismatch) and
         # the sentence does not name the place asked itself (a provincial report on 合肥's figures)
         place_other = float(not place_doc and not place_said and bool(getattr(doc, "place", None)))
-    asked = q.plan or year_tense(ys, doc_year)
+    asked = q.plan or year_tense(q.tense_years, doc_year)
     section_year = _section_year(section, doc_year)
     return [
         cov / total, own / total, cov_section / total, cov_passage / total, cov_partial / total,

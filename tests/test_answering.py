@@ -488,8 +488,10 @@ def test_the_section_heading_says_which_half_of_a_work_report_a_sentence_is_in()
     a = ask2.analysis("2025年城镇新增就业多少人？")
     assert features_of(a, "a")["section_tense"] == -1 and features_of(a, "b")["section_tense"] == 1
     assert features_of(a, "a")["tense"] == -1
-    # a question naming both years (the report's and the one it reviews) asks neither by its years
-    assert features_of(ask2.analysis("2025年报告中2024年城镇新增就业多少人？"), "b")["section_tense"] == 0
+    # the year that names the report asks neither its plan nor its review; the year after it does
+    assert features_of(ask2.analysis("2025年政府工作报告中城镇新增就业多少人？"), "b")["section_tense"] == 0
+    assert features_of(ask2.analysis("2025年报告中2024年城镇新增就业多少人？"), "b")["section_tense"] == -1
+    assert features_of(ask2.analysis("城镇新增就业要达到多少人？"), "a")["tense"] == -1  # 要: a plan asked
 
 
 def test_a_refusal_says_when_the_sentence_gives_a_target_where_a_result_is_asked():
