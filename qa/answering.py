@@ -18,7 +18,7 @@ from qa import learned
 from qa.chunking import sentence_spans
 from qa.extract import asked_unit, question_kind, snippet
 from qa.features import (REPORT_ASKED, SENTENCE_FEATURES, Question, doc_place, named, passage_coverage,
-                         read_question, report_words, sentence_features, year_tense)
+                         read_question, report_words, sentence_features, asked_tense)
 from qa.lexical import question_tokens
 from qa.metadata import meeting_names
 from qa.normalize import for_matching, for_search, to_simplified
@@ -195,7 +195,7 @@ def _why(a: Analysis, best: Candidate, documents) -> str:
         return f"the number found ({a.short}) is not in the unit asked ({asked_unit(a.q.text)})"
     if f["tense"] < 0 or f["section_tense"] < 0:  # the sentence, or its half of the report, says the other
         doc = documents.get(best.hit.passage.doc_id)
-        asked = a.q.plan or year_tense(a.q.tense_years, doc.plan_year if doc is not None else None)
+        asked = asked_tense(a.q, doc.plan_year if doc is not None else None)
         return ("the sentence found gives a target, not the result asked" if asked < 0 else
                 "the sentence found gives a result, not the target asked")
     return f"confidence {a.confidence:.2f} below the threshold"

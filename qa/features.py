@@ -117,7 +117,7 @@ def read_question(question: str, idf, known, doc_meta: dict[str, str]) -> Questi
 def _focus(folded: str, m: re.Match | None) -> tuple[str, str]:
     """What the question asks about, as written around its question word within its clause: up to 8
     characters before it ("海洋生产总值" of "…海洋生产总值是多少亿元") and after it, without the
-    particles, measure words and units next to it ("养老机构护理型床位" of "多少张养老机构护理型床位")."""
+    particles, measure words and units next to it ("养老机构护理型床" of "多少张养老机构护理型床位")."""
     if not m:
         return "", ""
     before = re.split(r"\d+年", CLAUSE_BREAK.split(folded[:m.start()])[-1])[-1]  # after its year, if any
@@ -207,7 +207,7 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
         # another place only when the report's place is known (an unknown place is no mismatch) and
         # the sentence does not name the place asked itself (a provincial report on 合肥's figures)
         place_other = float(not place_doc and not place_said and bool(getattr(doc, "place", None)))
-    asked = q.plan or year_tense(q.tense_years, doc_year)
+    asked = asked_tense(q, doc_year)
     section_year = _section_year(section, doc_year)
     return [
         cov / total, own / total, cov_section / total, cov_passage / total, cov_partial / total,
@@ -268,6 +268,12 @@ def _section_year(section: str, plan_year: int | None) -> float:
         return 0.0
     years = years_in(section)
     return 1.0 if plan_year in years else -1.0 if plan_year - 1 in years else 0.0
+
+
+def asked_tense(q: Question, plan_year: int | None) -> int:
+    """+1 when the question asks a report that plans `plan_year` for a plan, -1 for a result, 0
+    either: by its words, else by its year (see year_tense)."""
+    return q.plan or year_tense(q.tense_years, plan_year)
 
 
 def year_tense(years: set[int], plan_year: int | None) -> int:
