@@ -200,7 +200,10 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
             # the upload areas were hidden by relabel: shown again, they are drawn anew in the new language
             # (gradio words a mounted upload area once, in the language of that moment)
             lambda: [gr.update(visible=True)] * len(uploads), None, uploads, api_visibility="private")
-        demo.load(None, None, None, js="() => { window.qaLocale && window.qaLocale('zh-CN'); }")
+        # the upload areas are hidden until gradio speaks Chinese: an English browser's first load sets
+        # gradio's language late, and an upload area keeps the words it was first drawn with
+        demo.load(None, None, None, js="async () => { window.qaLocale && await window.qaLocale('zh-CN'); }").then(
+            lambda: [gr.update(visible=True)] * len(uploads), None, uploads, api_visibility="private")
 
         def refresh(lang):
             """What an upload (here or in another tab) changes: counts, filters, the documents table."""
@@ -279,7 +282,7 @@ class _DocumentsTab:
         self.table = gr.Dataframe(_doc_rows(a), headers=_headers("zh"), interactive=False,
                                   label=t("zh", "docs_table"), wrap=True, elem_id="qa-docs")
         self.files = gr.File(file_count="multiple", file_types=list(loading.SUFFIXES), type="filepath",
-                             label=_upload_label("zh"), elem_id="qa-upload")
+                             label=_upload_label("zh"), elem_id="qa-upload", visible=False)  # shown on load
         self.add = gr.Button(t("zh", "add"), variant="primary", elem_id="qa-add")
         self.message = gr.Markdown(elem_id="qa-upload-message")
         with gr.Accordion(t("zh", "edit"), open=False) as self.edit_box:

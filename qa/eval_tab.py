@@ -26,7 +26,7 @@ class EvalTab:
         self.intro = gr.Markdown(t("zh", "eval_intro"))
         with gr.Row():
             self.dataset = gr.File(file_types=[".jsonl", ".json"], type="filepath", label=t("zh", "eval_dataset"),
-                                   elem_id="qa-eval-dataset")
+                                   elem_id="qa-eval-dataset", visible=False)  # shown on load (chat_ui)
             with gr.Column():
                 self.squad = gr.Checkbox(False, label=t("zh", "eval_squad"))
                 self.modes = gr.CheckboxGroup([(t("zh", f"mode_{m}"), m) for m in MODES], value=list(MODES),

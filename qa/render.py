@@ -229,7 +229,8 @@ html[lang="zh-CN"] .toast-title.info::before { content: "提示"; font-size: var
 # Clicking [n] in an answer shows that answer's sources in the panel (the panel holds every answer's,
 # see conversation_sources) and highlights source n. Captured on the document, before the chat's own
 # link handling (which would open the link in a new tab). "查看上下文" opens scrolled to the passage.
-# qaLocale sets the page's lang and gradio's own words (upload area, toasts) to the chosen language.
+# qaLocale sets the page's lang and gradio's own words (upload area, toasts) to the chosen language;
+# its promise settles once gradio has taken the language.
 HEAD = """
 <script>
 document.documentElement.lang = "zh-CN";
@@ -259,9 +260,10 @@ document.addEventListener("toggle", function (event) {
   text.scrollTop = passage.offsetTop - text.offsetTop - (line ? line.height : 16) - 4;
 }, true);
 window.qaLocale = async function (code) {
-  if (document.documentElement.lang !== code) {  // what a toast says is in the language left: closed
+  if (window.qaChosen !== code) {  // what a toast says is in the language left: closed
     document.querySelectorAll(".toast-body .toast-close").forEach(function (b) { b.click(); });
   }
+  window.qaChosen = code;
   document.documentElement.lang = code;
   try {
     var core = performance.getEntriesByType("resource").map(function (e) { return e.name; })
@@ -269,10 +271,26 @@ window.qaLocale = async function (code) {
     if (!core) return;
     var gradio = await import(core);
     if (!gradio.changeLocale) return;
-    // again a little later: on a page's first load gradio sets the browser's language itself
-    [0, 300, 1000, 2500].forEach(function (ms) {
-      setTimeout(function () { if (document.documentElement.lang === code) gradio.changeLocale(code); }, ms);
+    // settled: gradio sets the page's lang once the language's words are loaded (at most 1.5 s waited)
+    var settled = new Promise(function (resolve) {
+      var seen = new MutationObserver(function () { seen.disconnect(); resolve(); });
+      seen.observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
+      setTimeout(function () { seen.disconnect(); resolve(); }, 1500);
     });
+    gradio.changeLocale(code);
+    // gradio sets the page's lang to its own language: on a page's first load to the browser's,
+    // late on a busy machine. Whenever it says another than the one chosen, the chosen is set again.
+    if (!window.qaWatch) {
+      window.qaWatch = new MutationObserver(function () {
+        var chosen = window.qaChosen;
+        if (chosen && document.documentElement.lang !== chosen) {
+          document.documentElement.lang = chosen;
+          gradio.changeLocale(chosen);
+        }
+      });
+      window.qaWatch.observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
+    }
+    await settled;
   } catch (e) { /* gradio's own words stay in the browser's language */ }
 };
 </script>
