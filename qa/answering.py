@@ -126,7 +126,8 @@ def decide(a: Analysis, models: learned.Models, span_model: bool = True) -> Anal
     unfit = q.kind in FITTED and best.x[FIT] == 0  # the sentence holds no number (date, list, way) asked for
     span_off = q.kind in KIND_TYPES and not span_x[TYPE_MATCH]  # the short answer is not of the kind asked
     a.z = [p_best, float(a.scores[a.best]), margin, a.span_p, float(a.short is not None), float(q.kind is None),
-           float(np.log1p(len(q.weights))), float(unfit), float(span_off), *best.x, *span_x]
+           float(np.log1p(len(q.weights))), float(unfit), float(span_off), float(span_off and q.kind == "number"),
+           float(span_off and q.kind == "date"), *best.x, *span_x]
     a.confidence = float(learned.sigmoid(models.answerable.score(np.array([a.z])))[0])
     if any(a.z[ANSWERABLE_FEATURES.index(v)] > 0 for v in models.vetoes):
         a.confidence = 0.0
@@ -191,8 +192,11 @@ def _why(a: Analysis, best: Candidate, documents) -> str:
         return f"the reports found are about another place than {'、'.join(a.q.places)}"
     if f["change_unsaid"]:
         return "the sentence found gives an amount, not the change asked"
-    if dict(zip(ANSWERABLE_FEATURES, a.z)).get("span_unit_clash") and a.short:
+    z = dict(zip(ANSWERABLE_FEATURES, a.z))
+    if z.get("span_unit_clash") and a.short:
         return f"the number found ({a.short}) is not in the unit asked ({asked_unit(a.q.text)})"
+    if z.get("number_off") or z.get("date_off"):
+        return f"the sentence found holds no {'number' if z.get('number_off') else 'date'} that answers it"
     if f["tense"] < 0 or f["section_tense"] < 0:  # the sentence, or its half of the report, says the other
         doc = documents.get(best.hit.passage.doc_id)
         asked = asked_tense(a.q, doc.plan_year if doc is not None else None)

@@ -553,3 +553,19 @@ def test_the_places_a_question_names_are_places(question, places):
     from qa.features import read_question
 
     assert read_question(question, lambda t: 1.0, lambda t: True, {}).places == places
+
+
+def test_a_number_asked_and_no_number_found_is_refused_and_says_so():
+    from qa.spans import ANSWERABLE_FEATURES
+
+    ask = make({"a": "今年中央财政预算用于支持这项改革的资金将达305亿元。"})
+    question = "今年中央财政预算拿305亿元支持改革，那去年拿了多少钱？"  # its only number is the question's own
+    z = dict(zip(ANSWERABLE_FEATURES, ask.analysis(question).z))
+    assert z["number_off"] == 1 and z["span_off"] == 1 and z["date_off"] == 0
+    assert "number_off" in load().vetoes  # the data made it one: a number asked is all but never answered so
+    refused = ask(question)
+    assert not refused.answerable
+    assert refused.refusal == "the sentence found holds no number that answers it"
+    assert refusal_reason(refused.refusal, "zh") == "找到的句子里没有回答该问题的数字"
+    z = dict(zip(ANSWERABLE_FEATURES, ask.analysis("改革资金将达多少亿元？").z))
+    assert z["number_off"] == 0 and z["span_off"] == 0
