@@ -271,9 +271,12 @@ window.qaLocale = async function (code) {
     if (!core) return;
     var gradio = await import(core);
     if (!gradio.changeLocale) return;
-    // settled: gradio sets the page's lang once the language's words are loaded (at most 1.5 s waited)
+    // settled: gradio sets the page's lang to the chosen one once its words are loaded (at most 1.5 s
+    // waited; a lang of another language, the browser's on a first load, is set again below)
     var settled = new Promise(function (resolve) {
-      var seen = new MutationObserver(function () { seen.disconnect(); resolve(); });
+      var seen = new MutationObserver(function () {
+        if (document.documentElement.lang === code) { seen.disconnect(); resolve(); }
+      });
       seen.observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
       setTimeout(function () { seen.disconnect(); resolve(); }, 1500);
     });

@@ -50,7 +50,8 @@ SPAN_FEATURES = (
 # chosen sentence and of its chosen span: which of them say "this does not answer" is for the
 # data to tell.
 ANSWERABLE_FEATURES = (
-    "p_best", "s_best", "margin", "span_p", "has_span", "kind_none", "n_words", "unfit", "span_off", "number_off", "date_off",
+    "p_best", "s_best", "margin", "span_p", "has_span", "kind_none", "n_words", "unfit", "span_off",
+    "number_off", "date_off",
     *(f"best_{f}" for f in SENTENCE_FEATURES), *(f"span_{f}" for f in SPAN_FEATURES),
 )
 PUNCT = set("，,。：:；;！？!?、（）()“”《》「」")
