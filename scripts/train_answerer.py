@@ -117,7 +117,7 @@ def synthetic(assistant, limit_per_doc: int = 30) -> list[dict]:
             ref = f"{short}" if short and short != doc.place and key % 2 else f"{title}中，"
             rows.append({"id": f"syn-{key}", "question": f"{ref}{reworded(subject, key)}多少？",
                          "answers": [number], "evidence": sentence, "doc": doc.source, "type": "number",
-                         "answerable": True, "about": Path(doc.source).name})
+                         "answerable": True, "about": Path(doc.source).name, "ref": ref, "subject": subject})
     return rows
 
 
@@ -215,6 +215,22 @@ def reworded(subject: str, key: int) -> str:
         return subject
     words = segment(subject)
     return "".join(w for i, w in enumerate(words) if i == len(words) - 1 or stable(f"{key}:{i}") % 10 < 6)
+
+
+def swapped(rows: list[dict], assistant) -> list[dict]:
+    """Near misses of another kind: a synthetic question asking its report what another report
+    measures and it never says (the last four characters of that subject nowhere in it), with its
+    own report named: "<福建…>中，新增光伏发电装机多少？" of a report without 光伏发电装机."""
+    texts = {d.source: for_matching(d.text) for d in assistant.index.documents.values()}
+    out = []
+    for row in rows:
+        others = [r for r in rows if r["doc"] != row["doc"]]
+        other = others[stable(row["id"] + ":swap") % len(others)]
+        if for_matching(other["subject"])[-4:] in texts[row["doc"]]:
+            continue
+        out.append({**row, "id": row["id"] + "-swap", "question": f"{row['ref']}{other['subject']}多少？",
+                    "answers": [], "answerable": False})
+    return out
 
 
 def moved(row: dict) -> dict | None:
@@ -370,13 +386,16 @@ def main():
     syn = synthetic(reports)
     moved_rows = [m for r in rep_tune + syn[::3] if r["answerable"] and (m := moved(r))]
     which_way, changed = direction_questions(reports), changed_questions(reports)
+    swaps = swapped(syn[1::3], reports)
     print(f"questions: mrc train {len(mrc)}, dev tune {len(dev_tune)}, report tune {len(rep_tune)}, "
-          f"synthetic {len(syn)}, {len(which_way)} which-way and {len(changed)} changed, moved {len(moved_rows)}",
+          f"synthetic {len(syn)}, {len(which_way)} which-way, {len(changed)} changed and {len(swaps)} swapped, "
+          f"moved {len(moved_rows)}",
           flush=True)
     items = (collect(mrc_index, mrc, "mrc") + collect(bundled, dev_tune, "dev") + collect(reports, rep_tune, "reports")
              + collect(reports, syn, "synthetic") + collect(reports, which_way, "synthetic-which-way")
              + collect(reports, moved_rows, "moved", construct=False)
-             + collect(reports, changed, "synthetic-changed", construct=False))
+             + collect(reports, changed, "synthetic-changed", construct=False)
+             + collect(reports, swaps, "synthetic-swapped", construct=False))
 
     read = read_all(items)
     print("features read", flush=True)
