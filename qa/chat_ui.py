@@ -191,19 +191,18 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                     gr.update(label=t(code, "examples")),
                     *doc_parts.relabel(code), *eval_parts.relabel(code, last_eval)]
 
+        # gradio words a mounted upload area once, in the language of that moment: the upload areas are
+        # shown only once a language is taken, hidden until then (at load, and by relabel on a switch)
         uploads = [doc_parts.files, eval_parts.dataset]
+        show = dict(fn=lambda: [gr.update(visible=True)] * len(uploads), inputs=None, outputs=uploads,
+                    api_visibility="private")
         lang_pick.change(switch, [lang_pick, chatbot, panels, eval_parts.last],
                          [lang, header, chat_tab, docs_tab, eval_tab, chatbot, box, send, clear,
                           settings_box, mode, k, docs, years, answer_mode, sources,
                           example_set, *doc_parts.labelled, *eval_parts.labelled],
-                         api_visibility="private", js=LOCALE_JS).then(
-            # the upload areas were hidden by relabel: shown again, they are drawn anew in the new language
-            # (gradio words a mounted upload area once, in the language of that moment)
-            lambda: [gr.update(visible=True)] * len(uploads), None, uploads, api_visibility="private")
-        # the upload areas are hidden until gradio speaks Chinese: an English browser's first load sets
-        # gradio's language late, and an upload area keeps the words it was first drawn with
-        demo.load(None, None, None, js="async () => { window.qaLocale && await window.qaLocale('zh-CN'); }").then(
-            lambda: [gr.update(visible=True)] * len(uploads), None, uploads, api_visibility="private")
+                         api_visibility="private", js=LOCALE_JS).then(**show)
+        # an English browser's first load sets gradio's language late: shown once it speaks Chinese
+        demo.load(None, None, None, js="async () => { window.qaLocale && await window.qaLocale('zh-CN'); }").then(**show)
 
         def refresh(lang):
             """What an upload (here or in another tab) changes: counts, filters, the documents table."""
