@@ -2,7 +2,9 @@
 
 A dev-set line is `{"id", "question", "answers", "evidence", "doc", "type", "answerable"}`:
 `answers` are short strings copied from the text, `evidence` the sentence that supports them.
-A passage is relevant when it contains the evidence sentence; for SQuAD-format data, which has no
+A passage is relevant when it contains the evidence sentence, or, from the row's report, every clause
+of it that states a gold answer (an evidence sentence of many clauses can be longer than a passage,
+and a line of it may be page furniture the cleaner drops); for SQuAD-format data, which has no
 evidence sentence, when it comes from the question's gold paragraph. Comparisons ignore white space
 and fold traditional/simplified and full/half width.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from qa.metrics import contains_answer
@@ -127,9 +130,24 @@ def relevant(row: dict, text: str, source: str = "") -> bool:
 
 def relevant_folded(row: dict, folded_text: str, source: str = "") -> bool:
     """`relevant` for a passage text already passed through `fold` (folding once per passage)."""
+    same_doc = bool(row.get("doc")) and Path(source).name == Path(row["doc"]).name
     if row.get("evidence"):
-        return fold(row["evidence"]) in folded_text
-    return bool(row.get("doc")) and Path(source).name == Path(row["doc"]).name
+        whole, stating = _evidence(row["evidence"], tuple(row.get("answers") or ()))
+        if whole in folded_text:
+            return True
+        return bool(stating) and (same_doc or not source) and all(c in folded_text for c in stating)
+    return same_doc
+
+
+CLAUSE_END = re.compile(r"[\n。！？；!?;]")
+
+
+@lru_cache(maxsize=4096)
+def _evidence(evidence: str, answers: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The evidence folded, and its clauses (to 。；！？ or a line break) that state a gold answer."""
+    golds = [g for g in map(fold, answers) if g]
+    clauses = CLAUSE_END.split(evidence)
+    return fold(evidence), tuple(c for c in map(fold, clauses) if c and any(g in c for g in golds))
 
 
 def correct(row: dict, answer_text: str) -> bool:

@@ -89,6 +89,22 @@ def test_relevant_by_evidence_or_by_paragraph():
     assert not relevant({"evidence": "", "doc": ""}, "任何", "")
 
 
+def test_relevant_when_the_evidence_is_longer_than_a_passage():
+    """A sentence of many clauses split between passages: the passage with the clause that states the
+    answer supports it, from the row's report only; one with the other clauses does not."""
+    row = {"answers": ["879公里"], "doc": "reports/beijing.txt",
+           "evidence": "开通3号线一期等3条轨道新线，总里程达到879公里；优化143条公交线路；公交与轨道换乘比例达到88%"}
+    first, second = "前文。开通3号线一期等3条轨道新线，总里程达到879公里；", "优化143条公交线路；公交与轨道换乘比例达到88%。"
+    assert relevant(row, first, "/x/reports/beijing.txt")
+    assert relevant(row, first)  # no source named: the text alone decides
+    assert not relevant(row, second, "/x/reports/beijing.txt")
+    assert not relevant(row, first, "/x/reports/tianjin.txt")
+    assert not relevant({**row, "answers": ["879"]}, "总里程达到879", "/x/reports/beijing.txt")  # not the whole clause
+    assert relevant({**row, "evidence": "标题\n来源：某网站\n总里程达到879公里。"}, "标题\n总里程达到879公里。",
+                    "/x/reports/beijing.txt")  # a line the cleaner dropped
+    assert not relevant({**row, "answers": ["5000公里"]}, first, "/x/reports/beijing.txt")  # no clause states it
+
+
 def test_correct_folds_numbers_and_scripts():
     assert correct(ROW, "2017年計劃拆遷4,000戶[1]")
     assert not correct(ROW, "资料中未找到")
