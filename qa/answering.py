@@ -105,7 +105,7 @@ def read_candidates(question: str, hits: list[Hit], idf, documents=None, known=l
     return Analysis(q, cands)
 
 
-FIT, TYPE_MATCH = SENTENCE_FEATURES.index("fit"), SPAN_FEATURES.index("type_match")
+FIT, TYPE_MATCH, CLASH = SENTENCE_FEATURES.index("fit"), SPAN_FEATURES.index("type_match"), SPAN_FEATURES.index("unit_clash")
 FITTED = ("number", "date", "list", "direction")  # the kinds qa.extract.fits knows
 
 
@@ -125,9 +125,11 @@ def decide(a: Analysis, models: learned.Models, span_model: bool = True) -> Anal
     span_x = np.zeros(len(SPAN_FEATURES)) if span_x is None else span_x
     unfit = q.kind in FITTED and best.x[FIT] == 0  # the sentence holds no number (date, list, way) asked for
     span_off = q.kind in KIND_TYPES and not span_x[TYPE_MATCH]  # the short answer is not of the kind asked
+    # the short answer is in a unit that cannot be the one asked, and no number of the sentence is in it
+    unit_unsaid = bool(span_x[CLASH]) and best.x[FIT] < 1
     a.z = [p_best, float(a.scores[a.best]), margin, a.span_p, float(a.short is not None), float(q.kind is None),
            float(np.log1p(len(q.weights))), float(unfit), float(span_off), float(span_off and q.kind == "number"),
-           float(span_off and q.kind == "date"), *best.x, *span_x]
+           float(span_off and q.kind == "date"), float(unit_unsaid), *best.x, *span_x]
     a.confidence = float(learned.sigmoid(models.answerable.score(np.array([a.z])))[0])
     if any(a.z[ANSWERABLE_FEATURES.index(v)] > 0 for v in models.vetoes):
         a.confidence = 0.0

@@ -51,7 +51,7 @@ SPAN_FEATURES = (
 # data to tell.
 ANSWERABLE_FEATURES = (
     "p_best", "s_best", "margin", "span_p", "has_span", "kind_none", "n_words", "unfit", "span_off",
-    "number_off", "date_off",
+    "number_off", "date_off", "unit_unsaid",
     *(f"best_{f}" for f in SENTENCE_FEATURES), *(f"span_{f}" for f in SPAN_FEATURES),
 )
 PUNCT = set("，,。：:；;！？!?、（）()“”《》「」")

@@ -359,7 +359,7 @@ def fit_choices(groups: list[tuple]) -> learned.Models:
 SPAN_UP = ("type_match", "asked_match", "unit_ok", "left_ctx", "right_ctx", "before_words", "near", "holds_anchor")
 SPAN_DOWN = ("level_as_change", "change_as_level", "unit_clash")
 ANSWER_UP = ("p_best", "best_cov", "best_cov_own", "best_unit_ok", "span_type_match", "span_unit_ok")
-ANSWER_DOWN = ("unfit", "span_off", "number_off", "date_off", "best_missing", "best_change_unsaid",
+ANSWER_DOWN = ("unfit", "span_off", "number_off", "date_off", "unit_unsaid", "best_missing", "best_change_unsaid",
                "span_level_as_change", "span_change_as_level", "span_unit_clash", "best_year_other",
                "best_year_doc_other", "best_place_other")
 

@@ -569,3 +569,19 @@ def test_a_number_asked_and_no_number_found_is_refused_and_says_so():
     assert refusal_reason(refused.refusal, "zh") == "找到的句子里没有回答该问题的数字"
     z = dict(zip(ANSWERABLE_FEATURES, ask.analysis("改革资金将达多少亿元？").z))
     assert z["number_off"] == 0 and z["span_off"] == 0
+
+
+def test_a_number_in_a_unit_that_cannot_be_the_one_asked_is_refused_when_no_number_is_in_it():
+    from qa.spans import ANSWERABLE_FEATURES
+
+    ask = make({"a": "全区地区生产总值增长4.2%左右，外贸进出口总额增长9.4%。",
+                "b": "全年新能源汽车产量增长94.5%、达168.4万辆。"})
+    question = "2024年全区地区生产总值总量是多少亿元？"  # only growth rates: no amount in 亿元 to give
+    z = dict(zip(ANSWERABLE_FEATURES, ask.analysis(question).z))
+    assert z["span_unit_clash"] == 1 and z["unit_unsaid"] == 1
+    assert "unit_unsaid" in load().vetoes  # the data made it one
+    refused = ask(question)
+    assert not refused.answerable and refused.refusal.startswith("the number found (")
+    # the unit asked is in the sentence: a clashing short answer is no reason to refuse on its own
+    z = dict(zip(ANSWERABLE_FEATURES, ask.analysis("2024年新能源汽车产量达到多少辆？").z))
+    assert z["unit_unsaid"] == 0

@@ -152,7 +152,7 @@ def test_typing_while_an_answer_streams_is_kept_and_a_second_question_is_queued(
 
 
 def test_refusal_says_so_and_why_and_lists_what_may_be_related(page):
-    answer = ask(page, "火星基地的建设进度如何？")
+    answer = ask(page, "火星基地什么时候建成？")
     assert "资料中未找到" in answer.inner_text()
     assert "原因：" in answer.inner_text() and answer.locator(".qa-why").count() == 1  # and why
     assert "可能相关" in page.locator("#qa-sources").inner_text()
@@ -339,7 +339,7 @@ def test_english_and_new_conversation(page):
     page.get_by_label("English").check()
     page.get_by_text("Question", exact=True).first.wait_for(timeout=5000)
     page.get_by_text("Example questions").first.wait_for(timeout=5000)
-    answer = ask(page, "火星基地的建设进度如何？")
+    answer = ask(page, "火星基地什么时候建成？")
     assert "No content directly relevant" in answer.inner_text()
     assert "May be related" in page.locator("#qa-sources").inner_text()
     page.shot("07-english")
