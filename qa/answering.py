@@ -130,7 +130,7 @@ def decide(a: Analysis, models: learned.Models, span_model: bool = True) -> Anal
     a.z = [p_best, float(a.scores[a.best]), margin, a.span_p, float(a.short is not None), float(q.kind is None),
            float(np.log1p(len(q.weights))), float(unfit), float(span_off), float(span_off and q.kind == "number"),
            float(span_off and q.kind == "date"), float(unit_unsaid), *best.x, *span_x]
-    a.confidence = float(learned.sigmoid(models.answerable.score(np.array([a.z])))[0])
+    a.confidence = float(models.confidence(np.array([a.z]))[0])
     if any(a.z[ANSWERABLE_FEATURES.index(v)] > 0 for v in models.vetoes):
         a.confidence = 0.0
     return a

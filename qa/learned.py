@@ -194,6 +194,13 @@ class Models:
     # least span probability for a short answer to a question that asks for no kind of thing
     # (chosen by scripts/train_answerer.py on out-of-fold F1; below it the sentence is the answer)
     short_threshold: float = 0.5
+    # P(right) = sigmoid(a * trees' score + b): the trees learn from every training answer, (a, b) is
+    # fitted on the questions people wrote, out of fold, so that the confidence shown is their odds
+    calibration: tuple[float, float] = (1.0, 0.0)
+
+    def confidence(self, Z: np.ndarray) -> np.ndarray:
+        a, b = self.calibration
+        return sigmoid(a * self.answerable.score(Z) + b)
 
 
 def _r(a) -> list[float]:
@@ -211,12 +218,13 @@ def load(path: str | Path = MODEL_FILE) -> Models:
                          "rebuild it with scripts/train_answerer.py")
     return Models(_model(d["sentence"], SENTENCE_FEATURES), _model(d["span"], SPAN_FEATURES),
                   _model(d["answerable"], ANSWERABLE_FEATURES), float(d["threshold"]), d.get("trained_on", {}),
-                  [v for v in d.get("vetoes", []) if v in ANSWERABLE_FEATURES], float(d.get("short_threshold", 0.5)))
+                  [v for v in d.get("vetoes", []) if v in ANSWERABLE_FEATURES], float(d.get("short_threshold", 0.5)),
+                  tuple(float(v) for v in d.get("calibration", (1.0, 0.0))))
 
 
 def save(models: Models, path: Path) -> None:
     d = {"format": FORMAT, "trained_on": models.trained_on, "threshold": round(models.threshold, 4), "vetoes": models.vetoes,
-         "short_threshold": round(models.short_threshold, 4),
+         "short_threshold": round(models.short_threshold, 4), "calibration": _r(models.calibration),
          "sentence": models.sentence.to_json(), "span": models.span.to_json(), "answerable": models.answerable.to_json()}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(d, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

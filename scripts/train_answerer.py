@@ -424,9 +424,9 @@ def main():
         if split == 0:
             report_out_of_fold(items, groups, y, exact, split_shorts)
         Z, y, fold = Z[keep], y[keep], fold[keep]
-        p = np.zeros(len(y))  # what the refusal model gives questions it did not see
+        p = np.zeros(len(y))  # what the refusal trees score questions they did not see
         for f in (0, 1):
-            p[fold == f] = learned.sigmoid(refusal_model(Z, y, fold != f).score(Z[fold == f]))
+            p[fold == f] = refusal_model(Z, y, fold != f).score(Z[fold == f])
         runs.append((Z, y, p))
         shorts += split_shorts
     models.short_threshold = choose_short_threshold(shorts)
@@ -434,10 +434,12 @@ def main():
     models.answerable = refusal_model(Z, y, np.ones(len(y), dtype=bool))
     models.vetoes = vetoes(Z, y, weight)
     # the threshold is chosen on what the product decides: a vetoed answer has confidence 0
-    vetoed = [r[0][:, [ANSWERABLE_FEATURES.index(v) for v in models.vetoes]].max(axis=1, initial=0) > 0 for r in runs]
-    pooled_p = np.concatenate([np.where(v, 0.0, r[2]) for r, v in zip(runs, vetoed)])
-    pooled_y = np.concatenate([r[1] for r in runs])
+    vetoed = np.concatenate([r[0][:, [ANSWERABLE_FEATURES.index(v) for v in models.vetoes]].max(axis=1, initial=0) > 0
+                             for r in runs])
+    pooled_s, pooled_y = np.concatenate([r[2] for r in runs]), np.concatenate([r[1] for r in runs])
     pooled_d, pooled_asked = np.tile(domains, SPLITS), np.tile(asked, SPLITS)
+    models.calibration = calibrate(pooled_s, pooled_y, np.isin(pooled_d, ["dev", "reports"]) & ~vetoed)
+    pooled_p = np.where(vetoed, 0.0, learned.sigmoid(models.calibration[0] * pooled_s + models.calibration[1]))
     np.savez(ROOT / "build" / "train" / "refusal_oof.npz", p=pooled_p, y=pooled_y, domains=pooled_d, asked=pooled_asked)
     models.threshold = choose_threshold(pooled_p, pooled_y, pooled_d, pooled_asked)
     models.trained_on = {
@@ -531,6 +533,21 @@ def choose_short_threshold(shorts: list[tuple]) -> float:
         if np.mean(means) > best + 1e-9:
             best, best_t = float(np.mean(means)), float(t)
     return best_t
+
+
+def calibrate(scores: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[float, float]:
+    """(a, b) of P(right) = sigmoid(a * score + b), by maximum likelihood over `rows` (Platt scaling):
+    the refusal trees learn from every answer, three quarters of them SQuAD and constructed ones, so
+    their probabilities are not the odds of a question people write (out of fold, an answer given 0.3
+    was right about 0.6 of the time); fitted on the written questions' out-of-fold scores."""
+    from scipy.optimize import minimize
+
+    s, t = scores[rows], y[rows]
+    fit = minimize(lambda ab: np.sum(np.logaddexp(0, ab[0] * s + ab[1]) - t * (ab[0] * s + ab[1])), [1.0, 0.0],
+                   method="L-BFGS-B")
+    a, b = (float(v) for v in fit.x)
+    print(f"calibration on {int(rows.sum())} written answers: P(right) = sigmoid({a:.3f} * score + {b:.3f})", flush=True)
+    return a, b
 
 
 def choose_threshold(p: np.ndarray, y: np.ndarray, domains: np.ndarray, asked: np.ndarray) -> float:

@@ -59,6 +59,15 @@ def test_save_and_load_round_trip(tmp_path):
     x = np.ones(len(SENTENCE_FEATURES))
     assert again.sentence.score(x) == pytest.approx(models.sentence.score(x), abs=1e-4)
     assert again.threshold == pytest.approx(models.threshold, abs=1e-4)
+    assert again.calibration == pytest.approx(models.calibration, abs=1e-5)
+
+
+def test_the_confidence_is_the_calibrated_trees_score():
+    models = learned.load()
+    a, b = models.calibration
+    assert a > 0  # a higher score is never a lower confidence
+    z = np.zeros((1, len(ANSWERABLE_FEATURES)))
+    assert models.confidence(z)[0] == pytest.approx(float(learned.sigmoid(a * models.answerable.score(z)[0] + b)))
 
 
 @pytest.mark.parametrize("change", ["format", "features"])

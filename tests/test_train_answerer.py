@@ -106,3 +106,13 @@ def test_a_level_is_asked_again_as_a_change_only_where_the_report_says_no_change
     assert len(rows) == 1 and "新能源汽车产量" in rows[0]["question"]  # 粮食产量's change is said
     assert re.search(r"(增长|增加)了多少？$", rows[0]["question"]) and not rows[0]["answerable"]
     assert rows[0]["evidence"] == "全年新能源汽车产量突破70万辆。"
+
+
+def test_calibration_recovers_the_odds_of_the_rows_it_is_fitted_on():
+    rng = np.random.default_rng(3)
+    scores = rng.normal(-1, 2, 4000)
+    y = (rng.random(4000) < 1 / (1 + np.exp(-(0.7 * scores + 1.3)))).astype(float)  # under-confident scores
+    rows = np.arange(4000) % 2 == 0  # the other half is noise it must not look at
+    y[~rows] = 0
+    a, b = train.calibrate(scores, y, rows)
+    assert a == pytest.approx(0.7, abs=0.1) and b == pytest.approx(1.3, abs=0.15)
