@@ -105,7 +105,8 @@ def read_candidates(question: str, hits: list[Hit], idf, documents=None, known=l
     return Analysis(q, cands)
 
 
-FIT, TYPE_MATCH, CLASH = SENTENCE_FEATURES.index("fit"), SPAN_FEATURES.index("type_match"), SPAN_FEATURES.index("unit_clash")
+FIT = SENTENCE_FEATURES.index("fit")
+TYPE_MATCH, CLASH = SPAN_FEATURES.index("type_match"), SPAN_FEATURES.index("unit_clash")
 FITTED = ("number", "date", "list", "direction")  # the kinds qa.extract.fits knows
 
 

@@ -199,8 +199,11 @@ class Models:
     calibration: tuple[float, float] = (1.0, 0.0)
 
     def confidence(self, Z: np.ndarray) -> np.ndarray:
+        return self.calibrated(self.answerable.score(Z))
+
+    def calibrated(self, scores: np.ndarray) -> np.ndarray:
         a, b = self.calibration
-        return sigmoid(a * self.answerable.score(Z) + b)
+        return sigmoid(a * scores + b)
 
 
 def _r(a) -> list[float]:

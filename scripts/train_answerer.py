@@ -439,7 +439,7 @@ def main():
     pooled_s, pooled_y = np.concatenate([r[2] for r in runs]), np.concatenate([r[1] for r in runs])
     pooled_d, pooled_asked = np.tile(domains, SPLITS), np.tile(asked, SPLITS)
     models.calibration = calibrate(pooled_s, pooled_y, np.isin(pooled_d, ["dev", "reports"]) & ~vetoed)
-    pooled_p = np.where(vetoed, 0.0, learned.sigmoid(models.calibration[0] * pooled_s + models.calibration[1]))
+    pooled_p = np.where(vetoed, 0.0, models.calibrated(pooled_s))
     np.savez(ROOT / "build" / "train" / "refusal_oof.npz", p=pooled_p, y=pooled_y, domains=pooled_d, asked=pooled_asked)
     models.threshold = choose_threshold(pooled_p, pooled_y, pooled_d, pooled_asked)
     models.trained_on = {
