@@ -208,7 +208,7 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
         # the sentence does not name the place asked itself (a provincial report on 合肥's figures)
         place_other = float(not place_doc and not place_said and bool(getattr(doc, "place", None)))
     asked = asked_tense(q, doc_year)
-    section_year = _section_year(section, doc_year)
+    half = section_year(section, doc_year)
     return [
         cov / total, own / total, cov_section / total, cov_passage / total, cov_partial / total,
         char_cov, bigram, _lcs(q.folded, said) / max(4, len(q.chars)), wh,
@@ -222,7 +222,7 @@ def sentence_features(q: Question, sentence: str, lead: str, section: str, passa
         float(bool(ys and not doc_year)),
         place_doc, place_other, place_said,
         asked * _tense(to_simplified(section + lead + sentence), PLAN_SAID, DONE_SAID) if asked else 0,
-        section_year, asked * section_year,
+        half, asked * half,
         float(bool(q.naming)) * _covered(q.naming, report_words(doc) if doc_words is None else doc_words)
         / (sum(q.naming.values()) or 1.0),
         float(missing), math.log(1 + len(sentence)) / 5, float(first),
@@ -261,7 +261,7 @@ def _covered(weights: dict[str, float], text: str) -> float:
     return sum(w for t, w in weights.items() if t in text)
 
 
-def _section_year(section: str, plan_year: int | None) -> float:
+def section_year(section: str, plan_year: int | None) -> float:
     """+1 when the sentence's section is headed by the year its report plans ("2025年目标任务"), -1
     by the year it reviews ("2024年工作回顾"), else 0: a work report's two halves, by their headings."""
     if not plan_year or not section:

@@ -11,8 +11,9 @@ Trained only on the parts qa/splits.py marks for choosing (never on held-out par
   of the tune reports;
 - constructed unanswerables: each answerable question asked again with its gold paragraph or report
   taken out of the results, and again with only the passages that hold its answer taken out (its
-  report still there: the nearest miss), and report questions moved to a province or year no
-  report covers.
+  report still there: the nearest miss), report questions moved to a province or year no report
+  covers, and synthetic ones asking what another report measures, a change where the report gives
+  a level, or a target where it gives only a result (or the reverse).
 Indexes are cached under build/train/ (delete it to rebuild them).
 """
 
@@ -36,7 +37,7 @@ from qa.answering import decide, read_candidates  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.evaluation import load_dataset, load_squad  # noqa: E402
 from qa.extract import DIRECTION, direction_word, numbers  # noqa: E402
-from qa.features import CHANGE_ASKED, CHANGE_SAID, SENTENCE_FEATURES  # noqa: E402
+from qa.features import CHANGE_ASKED, CHANGE_SAID, DONE_SAID, PLAN_SAID, SENTENCE_FEATURES, section_year  # noqa: E402
 from qa.metrics import char_f1, normalize_answer  # noqa: E402
 from qa.normalize import for_matching  # noqa: E402
 from qa.lexical import segment, word_tag  # noqa: E402
@@ -236,6 +237,41 @@ def swapped(rows: list[dict], assistant) -> list[dict]:
     return out
 
 
+ASKED_PLAN = ("{y}年计划{s}多少？", "今年的目标是{s}多少？", "{y}年要{s}多少？")
+ASKED_DONE = ("{y}年{s}多少？", "去年{s}多少？", "{y}年实际{s}多少？")
+
+
+TENSE_SAID = f"{PLAN_SAID.pattern}|{DONE_SAID.pattern}|\\d+年|今年|去年|上年|本年"
+
+
+def tense_swapped(rows: list[dict], assistant) -> list[dict]:
+    """Near misses of a third kind: a synthetic question asked as a target when its report gives the
+    quantity only as a result of the year it reviews, or as a result when it gives only a target,
+    by the halves of a work report its headings mark ("2024年工作回顾", "2025年工作安排"):
+    "<江苏…>中，2025年社会消费品零售总额的目标是多少？" of a report whose plan half never names it."""
+    halves = {}  # doc → [(start, end, half, folded text)]
+    for p in assistant.index.passages:
+        doc = assistant.index.documents[p.doc_id]
+        halves.setdefault(doc.source, []).append(
+            (p.start, p.end, section_year(for_matching(p.section), doc.plan_year), for_matching(p.text)))
+    docs = {d.source: d for d in assistant.index.documents.values()}
+    out = []
+    for row in rows:
+        doc, subject = docs[row["doc"]], row["subject"]
+        at = doc.text.find(row["evidence"])
+        half = next((h for a, b, h, _ in halves[row["doc"]] if a <= at < b), 0)
+        tail = for_matching(subject)[-4:]
+        if not half or not doc.plan_year or re.search(TENSE_SAID, subject) or any(
+                tail in t for _, _, h, t in halves[row["doc"]] if h != half):
+            continue  # no half known, a subject that says its tense or year, or the other half names it
+        key = stable(row["id"] + ":tense")
+        year = doc.plan_year if half < 0 else doc.plan_year - 1
+        asked = (ASKED_PLAN if half < 0 else ASKED_DONE)[key % 3].format(y=year, s=reworded(subject, key))
+        out.append({**row, "id": row["id"] + "-tense", "question": f"{row['ref']}{asked}", "answers": [],
+                    "answerable": False})
+    return out
+
+
 def moved(row: dict) -> dict | None:
     """The question about a province or year that no report covers, or None."""
     q = row["question"]
@@ -390,15 +426,16 @@ def main():
     moved_rows = [m for r in rep_tune + syn[::3] if r["answerable"] and (m := moved(r))]
     which_way, changed = direction_questions(reports), changed_questions(reports)
     swaps = swapped(syn[1::3], reports)
+    tensed = tense_swapped(syn, reports)
     print(f"questions: mrc train {len(mrc)}, dev tune {len(dev_tune)}, report tune {len(rep_tune)}, "
-          f"synthetic {len(syn)}, {len(which_way)} which-way, {len(changed)} changed and {len(swaps)} swapped, "
-          f"moved {len(moved_rows)}",
-          flush=True)
+          f"synthetic {len(syn)}, {len(which_way)} which-way, {len(changed)} changed, {len(swaps)} swapped and "
+          f"{len(tensed)} tense-swapped, moved {len(moved_rows)}", flush=True)
     items = (collect(mrc_index, mrc, "mrc") + collect(bundled, dev_tune, "dev") + collect(reports, rep_tune, "reports")
              + collect(reports, syn, "synthetic") + collect(reports, which_way, "synthetic-which-way")
              + collect(reports, moved_rows, "moved", construct=False)
              + collect(reports, changed, "synthetic-changed", construct=False)
-             + collect(reports, swaps, "synthetic-swapped", construct=False))
+             + collect(reports, swaps, "synthetic-swapped", construct=False)
+             + collect(reports, tensed, "synthetic-tensed", construct=False))
 
     read = read_all(items)
     print("features read", flush=True)

@@ -116,3 +116,29 @@ def test_calibration_recovers_the_odds_of_the_rows_it_is_fitted_on():
     y[~rows] = 0
     a, b = train.calibrate(scores, y, rows)
     assert a == pytest.approx(0.7, abs=0.1) and b == pytest.approx(1.3, abs=0.15)
+
+
+def test_a_quantity_is_asked_again_in_the_other_tense_only_where_the_other_half_never_names_it():
+    from types import SimpleNamespace
+
+    from qa.types import Passage
+
+    review = "一、2024年工作回顾\n新建5G基站1.1万个。粮食产量836.9亿斤。"
+    plan = "二、2025年工作安排\n粮食产量稳定在800亿斤以上。全年新增城镇就业65万人。今年新建公园30个。"
+    text = review + plan
+    doc = SimpleNamespace(text=text, doc_id="d", source="/reports/anhui.txt", title="政府工作报告", year=2025,
+                          plan_year=2025, kind="政府工作报告", meeting=None)
+    passages = [Passage("p1", "d", review, 0, len(review), "一、2024年工作回顾"),
+                Passage("p2", "d", plan, len(review), len(text), "二、2025年工作安排")]
+    assistant = SimpleNamespace(index=SimpleNamespace(documents={"d": doc}, passages=passages))
+    syn = [{"id": f"syn-{i}", "question": f"安徽{s}多少？", "answers": [n], "evidence": e, "doc": doc.source,
+            "answerable": True, "about": "anhui.txt", "ref": "安徽", "subject": s}
+           for i, (s, n, e) in enumerate([("新建5G基站", "1.1万个", "新建5G基站1.1万个。"),
+                                          ("粮食产量", "836.9亿斤", "粮食产量836.9亿斤。"),
+                                          ("全年新增城镇就业", "65万人", "全年新增城镇就业65万人。"),
+                                          ("今年新建公园", "30个", "今年新建公园30个。")])]
+    rows = {r["id"]: r for r in train.tense_swapped(syn, assistant)}
+    assert set(rows) == {"syn-0-tense", "syn-2-tense"}  # 粮食产量 is in both halves; 今年 says its year
+    assert re.search(r"2025年|今年", rows["syn-0-tense"]["question"])  # a result asked as a target
+    assert re.search(r"2024年|去年", rows["syn-2-tense"]["question"])  # a target asked as a result
+    assert all(not r["answerable"] and r["answers"] == [] for r in rows.values())
