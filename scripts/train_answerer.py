@@ -37,9 +37,10 @@ from qa.answering import decide, read_candidates  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.evaluation import load_dataset, load_squad  # noqa: E402
 from qa.extract import DIRECTION, direction_word, numbers  # noqa: E402
-from qa.features import CHANGE_ASKED, CHANGE_SAID, DONE_SAID, PLAN_SAID, SENTENCE_FEATURES, section_year  # noqa: E402
+from qa.features import (CHANGE_ASKED, CHANGE_SAID, DONE_ASKED, DONE_SAID, PLAN_ASKED, PLAN_SAID,  # noqa: E402
+                         REPORT_YEAR, SENTENCE_FEATURES, section_year)
 from qa.metrics import char_f1, normalize_answer  # noqa: E402
-from qa.normalize import for_matching  # noqa: E402
+from qa.normalize import for_matching, to_simplified  # noqa: E402
 from qa.lexical import segment, word_tag  # noqa: E402
 from qa.metadata import meeting_names  # noqa: E402
 from qa.places import place_key  # noqa: E402
@@ -244,30 +245,84 @@ ASKED_DONE = ("{y}年{s}多少？", "去年{s}多少？", "{y}年实际{s}多少
 TENSE_SAID = f"{PLAN_SAID.pattern}|{DONE_SAID.pattern}|\\d+年|今年|去年|上年|本年"
 
 
-def tense_swapped(rows: list[dict], assistant) -> list[dict]:
-    """Near misses of a third kind: a synthetic question asked as a target when its report gives the
-    quantity only as a result of the year it reviews, or as a result when it gives only a target,
-    by the halves of a work report its headings mark ("2024年工作回顾", "2025年工作安排"):
-    "<江苏…>中，2025年社会消费品零售总额的目标是多少？" of a report whose plan half never names it."""
-    halves = {}  # doc → [(start, end, half, folded text)]
+def report_halves(assistant) -> dict[str, list[tuple]]:
+    """Per report source: (start, end, half, folded text) of each passage, its half of a work report
+    by the year its heading names ("2024年工作回顾", "2025年工作安排"; qa.features.section_year)."""
+    halves = {}
     for p in assistant.index.passages:
         doc = assistant.index.documents[p.doc_id]
         halves.setdefault(doc.source, []).append(
             (p.start, p.end, section_year(for_matching(p.section), doc.plan_year), for_matching(p.text)))
-    docs = {d.source: d for d in assistant.index.documents.values()}
+    return halves
+
+
+def half_at(halves: list[tuple], at: int) -> float:
+    return next((h for a, b, h, _ in halves if a <= at < b), 0) if at >= 0 else 0
+
+
+def named_elsewhere(halves: list[tuple], half: float, subject: str) -> bool:
+    """Whether a passage outside `half` names the subject (its last four characters, folded)."""
+    tail = for_matching(subject)[-4:]
+    return any(tail in t for _, _, h, t in halves if h != half)
+
+
+def tense_swapped(rows: list[dict], assistant) -> list[dict]:
+    """Near misses of a third kind: a synthetic question asked as a target when its report gives the
+    quantity only as a result of the year it reviews, or as a result when it gives only a target,
+    by the halves of a work report (report_halves):
+    "<江苏…>中，2025年社会消费品零售总额的目标是多少？" of a report whose plan half never names it."""
+    halves, docs = report_halves(assistant), {d.source: d for d in assistant.index.documents.values()}
     out = []
     for row in rows:
         doc, subject = docs[row["doc"]], row["subject"]
-        at = doc.text.find(row["evidence"])
-        half = next((h for a, b, h, _ in halves[row["doc"]] if a <= at < b), 0)
-        tail = for_matching(subject)[-4:]
-        if not half or not doc.plan_year or re.search(TENSE_SAID, subject) or any(
-                tail in t for _, _, h, t in halves[row["doc"]] if h != half):
+        half = half_at(halves[row["doc"]], doc.text.find(row["evidence"]))
+        if not half or not doc.plan_year or re.search(TENSE_SAID, subject) or named_elsewhere(
+                halves[row["doc"]], half, subject):
             continue  # no half known, a subject that says its tense or year, or the other half names it
         key = stable(row["id"] + ":tense")
         year = doc.plan_year if half < 0 else doc.plan_year - 1
         asked = (ASKED_PLAN if half < 0 else ASKED_DONE)[key % 3].format(y=year, s=reworded(subject, key))
         out.append({**row, "id": row["id"] + "-tense", "question": f"{row['ref']}{asked}", "answers": [],
+                    "answerable": False})
+    return out
+
+
+PLAN_WORDS = r"(?:预期|增长)?目标(?:是|为|定了?)?|计划|力争|确保|要|准备"
+DONE_WORDS = r"一共|累计|共计|已经|(?<=[到])了|了(?=多少)"
+
+
+def retensed(rows: list[dict], assistant) -> list[dict]:
+    """Near misses from the questions people wrote: one about the year a work report reviews asked
+    of the year it plans, or the reverse, its year and its result or plan words changed ("安徽去年为
+    老百姓办民生实事一共花了多少钱？" → "安徽今年为老百姓办民生实事花多少钱？"), where the answer's
+    sentence is in the other half and no passage outside that half names what it measures (the
+    clause before the answer)."""
+    halves, docs = report_halves(assistant), {d.source: d for d in assistant.index.documents.values()}
+    out = []
+    for row in rows:
+        doc = next((d for s, d in docs.items() if gold_doc(row, s)), None)
+        said = next((a for a in row["answers"] if a in row.get("evidence", "")), None)
+        if doc is None or not doc.plan_year or said is None:
+            continue
+        half = half_at(halves[doc.source], doc.text.find(row["evidence"]))
+        end = row["evidence"].find(said)
+        subject = row["evidence"][max(row["evidence"].rfind(c, 0, end) for c in "，,；;：:。") + 1:end]
+        if not half or len(re.findall(r"[\u4e00-\u9fff]", subject)) < 4 or named_elsewhere(
+                halves[doc.source], half, subject):
+            continue
+        names = REPORT_YEAR.search(to_simplified(row["question"]))  # the year that names the report stays
+        cut = names.end() if names else 0
+        head, body = row["question"][:cut], row["question"][cut:]
+        years = {f"{doc.plan_year - 1}年": f"{doc.plan_year}年", "去年": "今年"}  # a result asked → a target
+        if half > 0:  # a target asked → a result
+            years = {f"{doc.plan_year}年": f"{doc.plan_year - 1}年", "今年": "去年"}
+        m = re.search("|".join(years), body)
+        if not m:
+            continue
+        body = body[:m.start()] + years[m.group()] + re.sub(DONE_WORDS if half < 0 else PLAN_WORDS, "", body[m.end():])
+        if (DONE_ASKED if half < 0 else PLAN_ASKED).search(for_matching(body.replace(years[m.group()], ""))):
+            continue  # what it asks is still said another way
+        out.append({**row, "id": row["id"] + "-retensed", "question": head + body, "answers": [],
                     "answerable": False})
     return out
 
@@ -426,16 +481,17 @@ def main():
     moved_rows = [m for r in rep_tune + syn[::3] if r["answerable"] and (m := moved(r))]
     which_way, changed = direction_questions(reports), changed_questions(reports)
     swaps = swapped(syn[1::3], reports)
-    tensed = tense_swapped(syn, reports)
+    tensed, retold = tense_swapped(syn, reports), retensed(rep_tune, reports)
     print(f"questions: mrc train {len(mrc)}, dev tune {len(dev_tune)}, report tune {len(rep_tune)}, "
           f"synthetic {len(syn)}, {len(which_way)} which-way, {len(changed)} changed, {len(swaps)} swapped and "
-          f"{len(tensed)} tense-swapped, moved {len(moved_rows)}", flush=True)
+          f"{len(tensed)} tense-swapped, moved {len(moved_rows)}, {len(retold)} report questions in the other tense", flush=True)
     items = (collect(mrc_index, mrc, "mrc") + collect(bundled, dev_tune, "dev") + collect(reports, rep_tune, "reports")
              + collect(reports, syn, "synthetic") + collect(reports, which_way, "synthetic-which-way")
              + collect(reports, moved_rows, "moved", construct=False)
              + collect(reports, changed, "synthetic-changed", construct=False)
              + collect(reports, swaps, "synthetic-swapped", construct=False)
-             + collect(reports, tensed, "synthetic-tensed", construct=False))
+             + collect(reports, tensed, "synthetic-tensed", construct=False)
+             + collect(reports, retold, "reports-retensed", construct=False))
 
     read = read_all(items)
     print("features read", flush=True)

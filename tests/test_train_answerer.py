@@ -142,3 +142,28 @@ def test_a_quantity_is_asked_again_in_the_other_tense_only_where_the_other_half_
     assert re.search(r"2025年|今年", rows["syn-0-tense"]["question"])  # a result asked as a target
     assert re.search(r"2024年|去年", rows["syn-2-tense"]["question"])  # a target asked as a result
     assert all(not r["answerable"] and r["answers"] == [] for r in rows.values())
+
+
+def test_a_question_people_wrote_is_asked_again_in_the_other_tense_where_the_other_half_never_says_it():
+    from types import SimpleNamespace
+
+    from qa.types import Passage
+
+    review = "一、2024年工作回顾\n为民办实事投入资金835亿元。粮食产量836.9亿斤。"
+    plan = "二、2025年工作安排\n粮食产量稳定在800亿斤以上。"
+    text = review + plan
+    doc = SimpleNamespace(text=text, doc_id="d", source="/reports/anhui.txt", title="政府工作报告", year=2025,
+                          plan_year=2025, kind="政府工作报告", meeting=None)
+    passages = [Passage("p1", "d", review, 0, len(review), "一、2024年工作回顾"),
+                Passage("p2", "d", plan, len(review), len(text), "二、2025年工作安排")]
+    assistant = SimpleNamespace(index=SimpleNamespace(documents={"d": doc}, passages=passages))
+
+    def row(i, question, answer, evidence):
+        return {"id": f"r{i}", "question": question, "answers": [answer], "evidence": evidence,
+                "doc": "anhui.txt", "about": "anhui.txt", "answerable": True}
+    rows = [row(1, "2025年安徽省政府工作报告中，去年为民办实事一共投入了多少资金？", "835亿元", "为民办实事投入资金835亿元。"),
+            row(2, "安徽2024年粮食产量是多少？", "836.9亿斤", "粮食产量836.9亿斤。"),  # the plan half names it
+            row(3, "安徽为民办实事投入了多少资金？", "835亿元", "为民办实事投入资金835亿元。")]  # no year to change
+    out = train.retensed(rows, assistant)
+    assert [r["question"] for r in out] == ["2025年安徽省政府工作报告中，今年为民办实事投入多少资金？"]
+    assert not out[0]["answerable"] and out[0]["answers"] == [] and out[0]["id"] == "r1-retensed"
