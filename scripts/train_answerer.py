@@ -13,7 +13,8 @@ Trained only on the parts qa/splits.py marks for choosing (never on held-out par
   taken out of the results, and again with only the passages that hold its answer taken out (its
   report still there: the nearest miss), report questions moved to a province or year no report
   covers, and synthetic ones asking what another report measures, a change where the report gives
-  a level, or a target where it gives only a result (or the reverse).
+  a level, or a target where it gives only a result (or the reverse), and report questions asked
+  again in the other tense where their report does not say it.
 Indexes are cached under build/train/ (delete it to rebuild them).
 """
 
