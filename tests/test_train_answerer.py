@@ -118,20 +118,25 @@ def test_calibration_recovers_the_odds_of_the_rows_it_is_fitted_on():
     assert a == pytest.approx(0.7, abs=0.1) and b == pytest.approx(1.3, abs=0.15)
 
 
-def test_a_quantity_is_asked_again_in_the_other_tense_only_where_the_other_half_never_names_it():
+def work_report(review: str, plan: str):
+    """An index-like object holding one 2025 work report: a passage for each half, under its heading."""
     from types import SimpleNamespace
 
     from qa.types import Passage
 
-    review = "一、2024年工作回顾\n新建5G基站1.1万个。粮食产量836.9亿斤。"
-    plan = "二、2025年工作安排\n粮食产量稳定在800亿斤以上。全年新增城镇就业65万人。今年新建公园30个。"
+    review, plan = "一、2024年工作回顾\n" + review, "二、2025年工作安排\n" + plan
     text = review + plan
     doc = SimpleNamespace(text=text, doc_id="d", source="/reports/anhui.txt", title="政府工作报告", year=2025,
                           plan_year=2025, kind="政府工作报告", meeting=None)
     passages = [Passage("p1", "d", review, 0, len(review), "一、2024年工作回顾"),
                 Passage("p2", "d", plan, len(review), len(text), "二、2025年工作安排")]
-    assistant = SimpleNamespace(index=SimpleNamespace(documents={"d": doc}, passages=passages))
-    syn = [{"id": f"syn-{i}", "question": f"安徽{s}多少？", "answers": [n], "evidence": e, "doc": doc.source,
+    return SimpleNamespace(index=SimpleNamespace(documents={"d": doc}, passages=passages))
+
+
+def test_a_quantity_is_asked_again_in_the_other_tense_only_where_the_other_half_never_names_it():
+    assistant = work_report("新建5G基站1.1万个。粮食产量836.9亿斤。",
+                            "粮食产量稳定在800亿斤以上。全年新增城镇就业65万人。今年新建公园30个。")
+    syn = [{"id": f"syn-{i}", "question": f"安徽{s}多少？", "answers": [n], "evidence": e, "doc": "/reports/anhui.txt",
             "answerable": True, "about": "anhui.txt", "ref": "安徽", "subject": s}
            for i, (s, n, e) in enumerate([("新建5G基站", "1.1万个", "新建5G基站1.1万个。"),
                                           ("粮食产量", "836.9亿斤", "粮食产量836.9亿斤。"),
@@ -145,18 +150,7 @@ def test_a_quantity_is_asked_again_in_the_other_tense_only_where_the_other_half_
 
 
 def test_a_question_people_wrote_is_asked_again_in_the_other_tense_where_the_other_half_never_says_it():
-    from types import SimpleNamespace
-
-    from qa.types import Passage
-
-    review = "一、2024年工作回顾\n为民办实事投入资金835亿元。粮食产量836.9亿斤。"
-    plan = "二、2025年工作安排\n粮食产量稳定在800亿斤以上。"
-    text = review + plan
-    doc = SimpleNamespace(text=text, doc_id="d", source="/reports/anhui.txt", title="政府工作报告", year=2025,
-                          plan_year=2025, kind="政府工作报告", meeting=None)
-    passages = [Passage("p1", "d", review, 0, len(review), "一、2024年工作回顾"),
-                Passage("p2", "d", plan, len(review), len(text), "二、2025年工作安排")]
-    assistant = SimpleNamespace(index=SimpleNamespace(documents={"d": doc}, passages=passages))
+    assistant = work_report("为民办实事投入资金835亿元。粮食产量836.9亿斤。", "粮食产量稳定在800亿斤以上。")
 
     def row(i, question, answer, evidence):
         return {"id": f"r{i}", "question": question, "answers": [answer], "evidence": evidence,
