@@ -241,8 +241,6 @@ def swapped(rows: list[dict], assistant) -> list[dict]:
 
 ASKED_PLAN = ("{y}年计划{s}多少？", "今年的目标是{s}多少？", "{y}年要{s}多少？")
 ASKED_DONE = ("{y}年{s}多少？", "去年{s}多少？", "{y}年实际{s}多少？")
-
-
 TENSE_SAID = f"{PLAN_SAID.pattern}|{DONE_SAID.pattern}|\\d+年|今年|去年|上年|本年"
 
 
@@ -321,8 +319,9 @@ def retensed(rows: list[dict], assistant) -> list[dict]:
         if not m:
             continue
         body = body[:m.start()] + years[m.group()] + re.sub(DONE_WORDS if half < 0 else PLAN_WORDS, "", body[m.end():])
+        # the new year aside (去年 is itself a word that asks a result), is the old tense still asked?
         if (DONE_ASKED if half < 0 else PLAN_ASKED).search(for_matching(body.replace(years[m.group()], ""))):
-            continue  # what it asks is still said another way
+            continue
         out.append({**row, "id": row["id"] + "-retensed", "question": head + body, "answers": [],
                     "answerable": False})
     return out
@@ -485,7 +484,8 @@ def main():
     tensed, retold = tense_swapped(syn, reports), retensed(rep_tune, reports)
     print(f"questions: mrc train {len(mrc)}, dev tune {len(dev_tune)}, report tune {len(rep_tune)}, "
           f"synthetic {len(syn)}, {len(which_way)} which-way, {len(changed)} changed, {len(swaps)} swapped and "
-          f"{len(tensed)} tense-swapped, moved {len(moved_rows)}, {len(retold)} report questions in the other tense", flush=True)
+          f"{len(tensed)} tense-swapped, moved {len(moved_rows)}, {len(retold)} report questions in the other tense",
+          flush=True)
     items = (collect(mrc_index, mrc, "mrc") + collect(bundled, dev_tune, "dev") + collect(reports, rep_tune, "reports")
              + collect(reports, syn, "synthetic") + collect(reports, which_way, "synthetic-which-way")
              + collect(reports, moved_rows, "moved", construct=False)
