@@ -175,6 +175,8 @@ def _documents(source: loading.SourceFile, name: str, catalog: dict, corrections
         text, page_starts = clean_pages([p.text for p in source.pages], [p.continues for p in source.pages])
     else:
         text, page_starts = clean(source.text), None
+    if not text.strip():
+        return "no report text: all of it is page noise (menus, footers, licence lines)"
     found = documents_from(name, text, source.content_hash, catalog, page_starts, source.properties,
                            [p.ocr for p in source.pages])
     overrides.apply(found, corrections)

@@ -41,6 +41,10 @@ FOOTER = re.compile(r"版权所有|Copyright|©|ICP备|网站标识码|公网安
                     r"^Public domain$|^(?:true|false)$|公有领域|Wikisource|维基文库|CC[- ]BY|^↑|^(?:主办|承办|技术支持)\s*[:：]|"
                     r"^第\s*\d{1,3}\s*版\b|^\d{4}年\d{1,2}月\d{1,2}日\s*星期.\s*第?\s*\d+\s*版", re.I)
 LICENCE = re.compile(r"^本作品|公有领域|维基文库|Wikisource|著作权法》第五条|^Public domain$")
+# In a line this long (a dump that lost its line breaks) the licence notes are only its tail,
+# from the sentence that starts them (in its last LONG_LINE characters): the line is cut there, not dropped.
+LONG_LINE = 1000
+LICENCE_INLINE = re.compile(r"本作品|公有领域|维基文库|Wikisource|著作权法》第五条|Public domain")
 NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十]{1,3}[)）]|\d{1,2}[、．.](?!\d)|第[一二三四五六七八九十]+[部章节条])")
 # Lines of a report's head stay apart: "在…会议上" / "(2017年2月9日)" / "章 燕".
 HEAD_PART = re.compile(r"(?:会议|大会|全会)上(?:的(?:报告|讲话))?\n|\n[(（]\d{4}年[^\n]*[)）]$")
@@ -67,14 +71,19 @@ def strip_noise_pages(pages: list[str]) -> list[str]:
 
 def _cut_licence_tail(lines: list[str]) -> list[str]:
     """Wikisource ends a text with its licence notes ("本作品…属于公有领域。"), link texts split off
-    as everywhere there: drop from the first paragraph (lines between blank lines) that says so."""
+    as everywhere there: drop from the first paragraph (lines between blank lines) that says so;
+    in an over-long line, only its tail from the sentence that says so."""
     start = None  # first line of the current paragraph
     for i in range(len(lines) * 2 // 3, len(lines)):
         if not lines[i].strip(SPACES):
             start = None
             continue
         start = i if start is None else start
-        if LICENCE.search(lines[i]):
+        if len(lines[i]) > LONG_LINE:
+            if m := LICENCE_INLINE.search(lines[i], len(lines[i]) - LONG_LINE):
+                head = lines[i][:m.start()]
+                return lines[:i] + [head[:max(head.rfind(c) for c in "。！？!?") + 1]]
+        elif LICENCE.search(lines[i]):
             return lines[:start]
     return lines
 

@@ -368,6 +368,16 @@ def test_a_file_that_breaks_a_stage_is_skipped_with_why(monkeypatch):
     assert describing._describe((None, "a.txt", {}, {}, None)) == "ValueError: bad table"
 
 
+def test_a_file_of_page_noise_only_is_skipped_with_why(tmp_path, settings):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "menu.txt").write_text("首页 > 新闻中心\n打印 关闭\n版权所有 网站地图\n", encoding="utf-8")
+    (folder / "report.txt").write_text("一、工作回顾\n全区经济稳步增长，新建口袋公园四十二个。", encoding="utf-8")
+    report = ingest([folder], settings)
+    assert [Path(a).name for a in report.added] == ["report.txt"]
+    assert [(s.path.name, "page noise" in s.reason) for s in report.skipped] == [("menu.txt", True)]
+
+
 def test_an_index_of_an_older_format_is_rebuilt_by_ingest_from_its_files(corpus, tmp_path, settings):
     """A reader is told to rebuild; ingest rebuilds it, also from files an earlier ingest added."""
     extra = tmp_path / "extra"

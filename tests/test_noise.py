@@ -95,6 +95,14 @@ def test_wikisource_link_texts_are_rejoined_not_dropped():
         *[BODY] * 4, "政府工作报告", "打造"]
 
 
+def test_a_one_line_wikisource_dump_loses_its_licence_tail_not_its_text():
+    report = "各位代表：" + BODY * 60 + "一定能够把事业不断推向前进，从胜利走向更大的胜利!"
+    licence = ("本作品是中华人民共和国的法律、法规，国家机关的决议。根据《中华人民共和国著作权法》第五条第一项，"
+               "本作品不适用于该法，属于公有领域。注：中文维基文库社群认为，公务演讲不总是具有立法性质。Public domainfalse")
+    assert strip_noise(report + licence) == report
+    assert strip_noise("公有领域" + report) == "公有领域" + report  # only in its tail
+
+
 def test_blank_separated_web_page_keeps_its_title_and_headings():
     text = "\n\n".join(["下载\n打印\n全屏\n收藏", "当前位置：首页 > 要闻\n2025年上海市政府工作报告", "各位代表：",
                         "一、2024年工作回顾\n过去一年，全市经济稳中有进。", BODY, BODY, "扫一扫在手机打开当前页"])
