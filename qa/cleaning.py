@@ -8,6 +8,7 @@ breaks in the middle of a sentence.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from qa.noise import strip_noise_pages
 
@@ -33,6 +34,18 @@ HEADINGS = [
 ]
 PLAIN_HEADING_LEVEL = 7
 MAX_HEADING_CHARS = 40
+# Text copied out of a PDF is cut at the page's width: most of its lines have one length (a line
+# with digits or Latin letters in it holds a few characters more, one ending a paragraph fewer).
+WRAPPED_SHARE = 0.3
+WRAPPED_FILL = 0.85
+SENTENCE_END = re.compile(r"[。！？；：…!?;:][”’」』）)]*$")  # a closing quote alone ends no sentence: “两新”
+# A paragraph this long is no paragraph of a report (the longest in ../shared/reports has 1,342
+# characters) but a dump with its line breaks lost: it is cut before each numbered heading that
+# follows a sentence end ("…请予审议。一、2024年工作回顾过去一年，…"), so the heading opens a
+# paragraph again and the passages after it carry it, as they do in the file with its lines.
+LONG_PARAGRAPH = 2000
+INLINE_HEADING = re.compile(r"(?<=[。！？!?])[ \t\u3000]*(?=[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]"
+                            r"|\d{1,2}(?:、|．|\.(?!\d)))")
 
 
 MARKUP = re.compile(r"\*\*|^#{1,6}[ \t]+", re.M)
@@ -63,23 +76,24 @@ def clean_pages(pages: list[str], continues: list[bool] | None = None) -> tuple[
     where the next one does.
     """
     pages = strip_noise_pages(pages)
+    lines = [[raw.strip(" \t\u3000\xa0") for raw in strip_pinyin(page.translate(INVISIBLE)).split("\n")] for page in pages]
+    width = wrap_width([line for page in lines for line in page])
     paragraphs: list[_Paragraph] = []
     marks: list[tuple[int, int] | None] = []  # (paragraph, position in it) of each page's first character
-    for n, page in enumerate(pages):
+    for n, page in enumerate(lines):
         mark = None
-        for raw in strip_pinyin(page.translate(INVISIBLE)).split("\n"):
-            line = raw.strip(" \t\u3000\xa0")
+        for line in page:
             if not line:
                 continue
             carried = mark is None and continues is not None and continues[n]
-            if paragraphs and (carried or paragraphs[-1].broken() and heading_level(line) is None):
+            if paragraphs and (carried or _continued_by(paragraphs[-1], line, width)):
                 mark = mark or (len(paragraphs) - 1, paragraphs[-1].length)
                 paragraphs[-1].add(line)
             else:
                 mark = mark or (len(paragraphs), 0)
                 paragraphs.append(_Paragraph(line))
         marks.append(mark)
-    paragraphs = [p.text() for p in paragraphs]
+    paragraphs, marks = _cut_long([p.text() for p in paragraphs], marks)
     starts, offset = [], 0
     for n, para in enumerate(paragraphs):
         joined = _join_han_spaces(para)
@@ -95,6 +109,51 @@ def clean_pages(pages: list[str], continues: list[bool] | None = None) -> tuple[
         following = found[mark] if mark is not None else following
         page_starts.append(following)
     return text, page_starts[::-1]
+
+
+def _cut_long(paragraphs: list[str], marks: list) -> tuple[list[str], list]:
+    """Paragraphs longer than LONG_PARAGRAPH cut at their inline headings (the spaces at a cut
+    dropped), and the page marks moved to the paragraph and position they fall in."""
+    out, where = [], {}  # where[n]: (first new paragraph, [(start, end) of each piece in the old one])
+    for n, para in enumerate(paragraphs):
+        pieces, start = [], 0
+        if len(para) > LONG_PARAGRAPH:
+            for m in INLINE_HEADING.finditer(para):
+                pieces.append((start, m.start()))
+                start = m.end()
+        pieces.append((start, len(para)))
+        where[n] = (len(out), pieces)
+        out += [para[a:b] for a, b in pieces]
+
+    def moved(mark):
+        if mark is None:
+            return None
+        first, pieces = where[mark[0]]
+        k = next((k for k, (_, b) in enumerate(pieces) if mark[1] < b), len(pieces) - 1)
+        return first + k, max(0, mark[1] - pieces[k][0])
+    return out, [moved(m) for m in marks]
+
+
+def wrap_width(lines: list[str]) -> int | None:
+    """The width text copied out of a PDF was cut at, when it was: the commonest length of its
+    lines, shared by WRAPPED_SHARE of those of 10 characters or more (a file of one paragraph a
+    line has no such width: its lengths all differ)."""
+    lengths = Counter(len(line) for line in lines if len(line) >= 10)
+    total = sum(lengths.values())
+    if total < 20:
+        return None
+    width, count = max(lengths.items(), key=lambda kv: (kv[1], kv[0]))
+    return width if width >= 15 and count >= WRAPPED_SHARE * total else None
+
+
+def _continued_by(paragraph: "_Paragraph", line: str, width: int | None) -> bool:
+    """Whether `line` goes on with `paragraph`: after a line cut at the wrap width, anything but a
+    numbered heading (a line as short as a heading is one more piece of the sentence); else after a
+    paragraph broken mid-sentence, anything but a heading."""
+    level = heading_level(line)
+    if width and len(paragraph.last) >= WRAPPED_FILL * width and not SENTENCE_END.search(paragraph.last):
+        return level in (None, PLAIN_HEADING_LEVEL)
+    return paragraph.broken() and level is None
 
 
 class _Paragraph:
@@ -160,6 +219,8 @@ def _dropped_before(line: str, pos: int) -> int:
 
 def heading_level(line: str) -> int | None:
     """The heading level of a paragraph that starts with a heading, else None."""
+    if not line:
+        return None
     for pattern, level in HEADINGS:
         m = pattern.match(line)
         if m:

@@ -164,3 +164,12 @@ def test_page_label(page, last_page, label):
 
 def test_passages_of_a_text_file_have_no_page():
     assert all(p.page is None for p in chunk(doc(SECTIONED)))
+
+
+def test_a_one_line_dump_keeps_the_sections_of_its_inline_headings():
+    from qa.cleaning import clean
+
+    review, plan = "全省生产总值增长5.8%，推动经济持续回升向好。" * 90, "今年全省生产总值增长5%左右。" * 30
+    passages = chunk(doc(clean(f"各位代表：现在报告工作。一、2024年工作回顾过去一年，{review}二、2025年目标任务{plan}")))
+    assert {p.section[:10] for p in passages} == {"", "一、2024年工作回", "二、2025年目标任"}
+    assert all(p.section.startswith("二、2025") for p in passages if "5%左右" in p.text)

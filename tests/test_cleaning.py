@@ -1,6 +1,6 @@
 import pytest
 
-from qa.cleaning import PLAIN_HEADING_LEVEL, clean, clean_pages, heading_level, heading_text, strip_pinyin
+from qa.cleaning import LONG_PARAGRAPH, PLAIN_HEADING_LEVEL, SENTENCE_END, clean, wrap_width, clean_pages, heading_level, heading_text, strip_pinyin
 
 # A line of running text longer than a heading (> 40 characters) with commas, broken before its end.
 BROKEN = "今年以来，我们坚持稳中求进工作总基调，统筹推进疫情防控和经济社会发展，全区经济运行总体"
@@ -138,3 +138,61 @@ def test_clean_pages_offsets_survive_dropped_spaces_and_pinyin():
 ])
 def test_clean_pages_empty_pages(pages, expected):
     assert clean_pages(pages)[1] == expected
+
+
+# A report dumped on one line (its line breaks lost in scraping): over LONG_PARAGRAPH characters,
+# it is cut before each numbered heading that follows a sentence end.
+REVIEW = "全省生产总值增长5.8%，我们坚持稳中求进，推动经济持续回升向好。"
+DUMP = ("2025年某省政府工作报告各位代表：现在，我代表省人民政府，向大会报告政府工作。"
+        + "一、2024年工作回顾过去一年，" + REVIEW * 40 + "（一）科学调度、精准施策" + REVIEW * 30
+        + "二、2025年目标任务 今年全省生产总值增长5%左右。 1.坚持创新增长2.5%以上。")
+
+
+def test_a_one_line_dump_is_cut_before_its_inline_headings():
+    lines = clean(DUMP).split("\n")
+    assert len(DUMP) > LONG_PARAGRAPH
+    assert [line[:6] for line in lines] == ["2025年某", "一、2024", "（一）科学调", "二、2025", "1.坚持创新"]
+    assert [heading_level(line) for line in lines[1:]] == [1, 2, 1, 3]
+    assert "".join(lines) == DUMP.replace(" ", "")  # nothing lost but spaces (between Han characters too)
+
+
+def test_a_paragraph_of_report_length_keeps_its_inline_numbers():
+    text = "去年完成拆迁。一、二级公路新建120公里。（一）类项目开工5个。" * 10
+    assert len(text) < LONG_PARAGRAPH
+    assert clean(text) == text
+
+
+def test_page_starts_stay_on_their_text_when_a_dump_is_cut():
+    pages = ["封面。", DUMP[:1500], DUMP[1500:]]
+    text, starts = clean_pages(pages)
+    assert text.count("\n") == 5
+    assert [text[s:s + 8] for s in starts] == ["封面。\n" + DUMP[:4], DUMP[:8], DUMP[1500:1508]]
+
+
+# Text copied out of a PDF: every line cut at the page's width, wherever that falls.
+PARAGRAPHS = ["一、2024年工作回顾",
+              "".join(f"过去一年，全省第{i}类生产总值增长{i}.8%，出台落实“两重”“两新”政策配套举措，争取特别国债支持项目{i}36个。"
+                      for i in range(8)),
+              "（一）科学调度、精准施策",
+              "".join(f"大规模设备更新带动设备工器具购置投资增长{i}4.6%，消费品以旧换新带动销售{i}50.6亿元。" for i in range(10))]
+
+
+def wrap(paragraphs: list[str], width: int) -> str:
+    return "\n".join(p[i:i + width] for p in paragraphs for i in range(0, len(p), width))
+
+
+@pytest.mark.parametrize("width", [20, 33, 38])
+def test_text_cut_at_a_page_width_gets_its_paragraphs_back(width):
+    text = wrap(PARAGRAPHS, width)
+    assert wrap_width(text.split("\n")) == width
+    lines = clean(text).split("\n")
+    assert "".join(lines) == "".join(PARAGRAPHS)  # nothing lost
+    headings = [PARAGRAPHS[0], PARAGRAPHS[2]]
+    assert [line for line in lines if line in headings] == headings  # the headings stay headings
+    assert all(SENTENCE_END.search(line) for line in lines if line not in headings)  # cut only at a sentence end
+
+
+def test_one_paragraph_a_line_has_no_wrap_width():
+    lines = [f"第{i}段：全区经济稳步增长{'，新建口袋公园' * (i % 7)}。" for i in range(30)]
+    assert wrap_width(lines) is None
+    assert clean("\n".join(["二、下一步工作"] + lines)).split("\n")[0] == "二、下一步工作"
