@@ -20,7 +20,7 @@ DROP_TAGS = ["script", "style", "noscript", "template", "iframe", "svg", "canvas
 DROP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar"}
 # class/id words of page furniture ("main-nav", "breadcrumb", "share_box", "footer")
 BOILERPLATE = {"nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "crumb", "footer",
-               "sidebar", "share", "social", "advert", "ads", "banner", "copyright", "toolbar",
+               "sidebar", "side", "share", "social", "advert", "ads", "banner", "copyright", "toolbar",
                "pagination", "pager", "related", "comment", "comments", "login", "topbar", "skip"}
 BLOCKS = {"p", "div", "section", "article", "main", "header", "li", "ul", "ol", "dl", "dt", "dd",
           "table", "tr", "blockquote", "pre", "figure", "figcaption", "center", "body", "td", "th",

@@ -41,6 +41,13 @@ def test_article_is_preferred_over_the_rest_of_the_body():
     assert html.read(page.encode())[0] == "# 报告\n全区经济稳步增长，城中村改造完成。"
 
 
+@pytest.mark.parametrize("furniture", ['<div class="side"><ul><li>热点专题</li></ul></div>',
+                                       '<div id="side_box">热点专题</div>', '<div class="sidebar">热点专题</div>'])
+def test_side_boxes_are_furniture(furniture):
+    page = f"<html><body><div class='content'><p>全区经济稳步增长。</p></div>{furniture}</body></html>"
+    assert html.read(page.encode())[0] == "全区经济稳步增长。"
+
+
 def test_table_rows_become_sentences():
     page = "<html><body><table><tr><th>指标</th><th>数值</th></tr><tr><td>拆迁</td><td>4000户</td></tr></table></body></html>"
     assert html.read(page.encode())[0] == "指标；数值。\n拆迁；4000户。"
