@@ -8,7 +8,9 @@ for the development group (files looked at while writing the rules) and the chec
 national reports, looked at only afterwards) separately:
 
 - year right, of reports whose text states a date; full date right, of those stating a full date;
-  year_any: year right from any source (file name, inference) of all reports whose date is known
+  year_any: year right from any source (file name, inference) of all reports whose date is known;
+  year_unnamed: the same with the file renamed to a name without a year ("report.txt"), as a
+  scraped page often is
 - title right; speaker right, of reports whose text names one; place right; meeting right, of
   reports whose truth has one (stated in the text or not)
 - files split into as many reports as they hold (split, per file)
@@ -47,14 +49,17 @@ def same_text(a: str | None, b: str | None) -> bool:
 
 def evaluate(shared: Path, truth_path: Path = TRUTH, verbose: bool = False) -> dict:
     truth = json.loads(truth_path.read_text(encoding="utf-8"))["reports"]
-    docs, noisy = {}, defaultdict(int)
+    docs, unnamed, noisy = {}, {}, defaultdict(int)
     group_of = {t["file"]: t["group"] for t in truth}
     for file, group in group_of.items():
         path = shared / file
         source = loading.read_file(path)
-        for doc in documents_from(path.name, clean(source.text), source.content_hash, {}):
+        text = clean(source.text)
+        for doc in documents_from(path.name, text, source.content_hash, {}):
             docs[(file, doc.part)] = doc
             noisy[group] += sum(1 for p in chunk(doc) if NOISE.search(p.text))
+        for doc in documents_from("report" + path.suffix, text, source.content_hash, {}):
+            unnamed[(file, doc.part)] = doc
     tallies: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for file, group in group_of.items():  # a file split into as many reports as it holds
         found = sum(1 for f, _ in docs if f == file)
@@ -68,6 +73,8 @@ def evaluate(shared: Path, truth_path: Path = TRUTH, verbose: bool = False) -> d
                   "place": bool(doc) and place_key(doc.place) == place_key(t["place"])}
         if t["date"]:  # the year, from whatever source (file name, inference), of every report with a known date
             checks["year_any"] = bool(doc and doc.date) and doc.date[:4] == t["date"][:4]
+            other = unnamed.get((t["file"], t["part"]))
+            checks["year_unnamed"] = bool(other and other.date) and other.date[:4] == t["date"][:4]
         if t["date_stated"]:
             checks["year"] = bool(doc and doc.date) and doc.date[:4] == t["date"][:4]
             if len(t["date"]) == 10:
@@ -80,7 +87,8 @@ def evaluate(shared: Path, truth_path: Path = TRUTH, verbose: bool = False) -> d
             tallies[t["group"]][name][0] += ok
             tallies[t["group"]][name][1] += 1
             if verbose and not ok:
-                got = getattr(doc, name if name != "year" else "date", None) if doc else "(missing)"
+                seen = unnamed.get((t["file"], t["part"])) if name == "year_unnamed" else doc
+                got = getattr(seen, name if not name.startswith("year") else "date", None) if seen else "(missing)"
                 print(f"  miss {name:7} {t['file']}#{t['part']}: got {got!r}, want {t.get(name, t['date'])!r}")
     return {group: {**{name: {"right": r, "of": n, "share": round(r / n, 3) if n else None}
                        for name, (r, n) in sorted(checks.items())},
@@ -103,7 +111,7 @@ def main() -> int:
         return 0
     for group, figures in results.items():
         print(f"{group} ({figures['reports']} reports)")
-        for name in ("year", "date", "title", "speaker", "place", "meeting", "year_any", "split"):
+        for name in ("year", "date", "title", "speaker", "place", "meeting", "year_any", "year_unnamed", "split"):
             f = figures.get(name)
             if f:
                 print(f"  {name:8} {f['share']:.3f}  ({f['right']} of {f['of']})")
