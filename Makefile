@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser tesseract index run test eval train bench bench-app bench-ocr clean
+.PHONY: setup browser tesseract index run test eval eval-variants train bench bench-app bench-ocr clean
 
 setup: $(STAMP)
 
@@ -54,6 +54,11 @@ test: setup browser tesseract
 # Every figure on every part of the fixed split (held-out parts first); needs ../shared (reports, mrc).
 eval: setup
 	$(PY) scripts/eval_parts.py
+
+# The tune reports' questions asked again of the reports in other forms: years moved, one line,
+# a web page, traditional characters (README › Evaluation).
+eval-variants: setup
+	$(PY) scripts/eval_variants.py
 
 # Rebuild qa/models/ranker.json, then qa/models/answerer.json (which learns from the ranker's
 # results), from the tune/train parts (deterministic; about 8 minutes).
