@@ -17,11 +17,12 @@ import numpy as np
 from qa import learned
 from qa.chunking import sentence_spans
 from qa.extract import asked_unit, question_kind, snippet
-from qa.features import (REPORT_ASKED, SENTENCE_FEATURES, Question, doc_place, named, passage_coverage,
+from qa.features import (PLACE_SUFFIX, REPORT_ASKED, SENTENCE_FEATURES, Question, doc_place, named, passage_coverage,
                          read_question, report_words, sentence_features, asked_tense)
 from qa.lexical import question_tokens
 from qa.metadata import meeting_names
 from qa.normalize import for_matching, for_search, to_simplified
+from qa.places import names_a_place
 from qa.retrieval import years_in
 from qa.spans import ANSWERABLE_FEATURES, KIND_TYPES, SPAN_FEATURES, span_matrix
 from qa.types import Answer, Citation, Hit
@@ -227,6 +228,9 @@ def _lead(text: str, start: int) -> str:
 
 
 DELIVERED = re.compile(r"(?<!工)作|做|召开|开的|举行|讲|发表")  # "工作报告" itself delivers nothing
+# a meeting as people name it: 十五大, 十八届三中全会, 十四届全国人大三次会议, 七届人大一次会议
+MEETING_SHORT = re.compile(r"[一二三四五六七八九十]{1,3}大(?!会|学|力|型|幅|量|批)|[一二三四五六七八九十]+届[一二三四五六七八九十]+中全会"
+                           r"|[一二三四五六七八九十]+届(?:全国)?人大[一二三四五六七八九十]+次会议")
 ABOUT_CONTENT = re.compile(r"(?:报告|讲话)(?:中|里|上|说|提出|指出|认为|显示|回顾|提到|强调|确定|设定|要求)")
 
 
@@ -238,13 +242,23 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
             or ABOUT_CONTENT.search(q)):  # "报告说…从哪一年开始" asks what the report says
         return None
     words, years = set(question_tokens(question)), years_in(question)
+    places = [p for w in words if names_a_place(w) and len(p := PLACE_SUFFIX.sub("", w)) >= 2]
+    meetings = MEETING_SHORT.findall(for_search(question))
 
     def match(d: str) -> int:
         doc = documents[d]
         named = for_search(f"{doc.title}{meeting_names(doc.meeting)}{doc.kind}{getattr(doc, 'place', None) or ''}")
         return sum(w in named for w in words) + 2 * (doc.year in years)
 
-    order = list(dict.fromkeys(h.passage.doc_id for h in hits))
+    def contradicts(d: str) -> bool:
+        """The question names a year, place or meeting that the report, where it is known, is not
+        ("2025年安徽省政府工作报告是谁作的？" of a district's 2017 report): another report's fact."""
+        doc = documents[d]
+        return (bool(years and doc.year and doc.year not in years)
+                or bool(places and getattr(doc, "place", None) and not any(p in doc_place(doc) for p in places))
+                or bool(meetings and doc.meeting and not any(m in for_search(meeting_names(doc.meeting)) for m in meetings)))
+
+    order = [d for d in dict.fromkeys(h.passage.doc_id for h in hits) if not contradicts(d)]
     best = max(map(match, order), default=0)
     for doc_id in [d for d in order if match(d) == best]:  # the reports the question names equally well
         doc = documents[doc_id]

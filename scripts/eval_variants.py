@@ -20,7 +20,9 @@ question again:
   reportlab's built-in Song font, no font file needed), read back by the PDF reader;
 - web page: each report as a scraped HTML page, its paragraphs (as cleaning reads them from the
   file) in <p>, with a menu, a sidebar and a footer around them;
-- traditional: the reports in traditional characters, the questions as written.
+- traditional: the reports in traditional characters, the questions as written;
+- elsewhere: every question asked of other reports (the bundled corpus, a district's reports of
+  2016–2020), none of which answers it: all of them should be refused.
 
 A figure that falls from "as found" to a variant is something the answerer knows only of the form
 the bundled reports happen to have. Prints the table, and writes it to OUT/summary.md.
@@ -125,6 +127,10 @@ def rewrite(name: str, path: Path, n: int, out: Path) -> tuple[str, bool]:
 def variant(name: str, reports: list[Path], rows: list[dict], out: Path) -> list[dict]:
     """Write the reports of one variant into `out`; return their questions, rewritten to match."""
     out.mkdir(parents=True, exist_ok=True)
+    if name == "elsewhere":
+        for path in sorted((ROOT / "data" / "corpus").glob("*")):  # the reports and their catalog.json
+            (out / path.name).write_bytes(path.read_bytes())
+        return [{**r, "answerable": False, "answers": [], "evidence": "", "doc": "", "type": "unanswerable"} for r in rows]
     renamed, moved = {}, set()
     for n, path in enumerate(reports):
         renamed[path.name], years_moved = rewrite(name, path, n, out)
@@ -140,7 +146,7 @@ def variant(name: str, reports: list[Path], rows: list[dict], out: Path) -> list
             for r in rows]
 
 
-VARIANTS = ("as found", "renamed", "years moved", "one line", "wrapped", "pdf", "web page", "traditional")
+VARIANTS = ("as found", "renamed", "years moved", "one line", "wrapped", "pdf", "web page", "traditional", "elsewhere")
 
 
 def main():

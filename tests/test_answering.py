@@ -274,6 +274,23 @@ def test_report_fact_answers_who_gave_a_report_from_its_head():
     assert report_fact("政府工作报告中城中村改造是哪一年开始的？", hit, {"r": doc}, lambda d: head) is None
 
 
+@pytest.mark.parametrize("question, answered", [
+    ("政府工作报告是谁作的？", True),
+    ("2017年拱墅区政府工作报告是谁作的？", True),
+    ("2025年安徽省政府工作报告是哪位省长作的？", False),  # another year and place: another report's fact
+    ("安徽省政府工作报告是谁作的？", False),
+    ("2021年政府工作报告是在哪一天作的？", False),
+    ("十五大报告是什么时候作的？", False),  # another meeting
+])
+def test_report_fact_is_never_another_reports(question, answered):
+    text = "政府工作报告\n(2017年1月5日)\n章 燕\n各位代表：过去一年成绩显著。"
+    doc = Document("r", "r.txt", text, "政府工作报告", date="2017-01-05", speaker="章燕",
+                   meeting="拱墅区第七届人民代表大会第一次会议", place="杭州市拱墅区")
+    head = Passage("r:0-30:x", "r", text, 0, len(text))
+    found = report_fact(question, [Hit(head, 0.02)], {"r": doc}, lambda d: head)
+    assert (found is not None and found.answerable) == answered
+
+
 def test_number_question_does_not_cite_an_unrelated_number():
     from qa.answering import answer
     from qa.types import Hit, Passage

@@ -79,3 +79,11 @@ def test_renamed_files_carry_no_year_nor_place(tmp_path):
     assert sorted(p.name for p in (tmp_path / "renamed").iterdir()) == ["report-00.txt", "report-01.txt", "report-02.txt"]
     assert [r["about"] for r in asked] == ["report-00.txt", "report-02.txt"]
     assert asked[0]["question"] == rows[0]["question"]
+
+
+def test_elsewhere_asks_every_question_of_the_bundled_corpus_as_unanswerable(tmp_path):
+    paths, rows = reports(tmp_path)
+    asked = variants.variant("elsewhere", paths, rows, tmp_path / "elsewhere")
+    assert sorted(p.name for p in (tmp_path / "elsewhere").iterdir()) == sorted(
+        p.name for p in (ROOT / "data" / "corpus").glob("*"))
+    assert [(r["question"], r["answerable"], r["answers"]) for r in asked] == [(r["question"], False, []) for r in rows]
