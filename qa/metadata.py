@@ -22,7 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.dates import DATE_LINE, FULL_DATE, YEAR_IN, cn_number, iso, normalise
+from qa.dates import (DATE_LINE, FULL_DATE, TERM_REVIEWED, YEAR_IN, cn_number, iso, meeting_year, normalise,
+                      npc_year)
 from qa.normalize import for_search
 from qa.places import most_named_place, place_in
 
@@ -310,38 +311,6 @@ def _inferred_year(meta: Meta, body: str) -> None:
         plan, past_year = plans.most_common(1)[0][0], past.most_common(1)[0][0]
         if int(plan) == int(past_year) + 1:
             meta.put("date", plan, "inferred", 0.6)
-
-
-# The national meetings' calendar: the first session of the Nth National People's Congress, and the
-# year of the Communist Party's Nth National Congress. From the 5th NPC (1978) and the 12th congress
-# (1982) on, a term is five years and the NPC meets once a year.
-NPC_FIRST = {1: 1954, 2: 1959, 3: 1964, 4: 1975}
-CPC_CONGRESS = {8: 1956, 9: 1969, 10: 1973, 11: 1977}
-NPC_SESSION = re.compile(rf"第({N})届全国人民代表大会(?:第({N})次(?:全体)?会议)?")
-CPC_NATIONAL = re.compile(rf"(?:中国共产党|党的)第({N})次全国代表大会")
-# a government at the end of its term reviews it: "第十届全国人民代表大会第一次会议以来的五年", "第六届全国人民代表大会期间"
-TERM_REVIEWED = re.compile(rf"第({N})届全国人民代表大会(?:第一次会议)?(?:以来的五年|期间)")
-
-
-def npc_year(term: int, session: int = 1) -> int | None:
-    """The year of a session of the Nth National People's Congress, where the calendar fixes it."""
-    if term >= 5:
-        return 1978 + 5 * (term - 5) + session - 1
-    return NPC_FIRST[term] + session - 1 if term in NPC_FIRST and (session == 1 or term == 1) else None
-
-
-def meeting_year(meeting: str | None) -> int | None:
-    """The year a national meeting was held, from its name: 第十届全国人民代表大会第一次会议 → 2003,
-    中国共产党第十五次全国代表大会 → 1997. None for any other meeting (a province numbers its
-    congresses its own way)."""
-    m = NPC_SESSION.search(meeting or "")
-    if m:
-        return npc_year(int(cn_number(m.group(1))), int(cn_number(m.group(2))) if m.group(2) else 1)
-    m = CPC_NATIONAL.search(meeting or "")
-    if m:
-        n = int(cn_number(m.group(1)))
-        return 1982 + 5 * (n - 12) if n >= 12 else CPC_CONGRESS.get(n)
-    return None
 
 
 def _meeting_year(meta: Meta, body: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from qa.cleaning import clean
-from qa.metadata import detect, meeting_year
+from qa.metadata import detect
 from qa.places import place_in, place_key, place_names
 from qa.reports import documents_from, split_reports
 
@@ -298,23 +298,6 @@ def test_a_congress_report_without_a_title_line_is_named_by_its_congress():
     assert meta.kind == "党代会报告"
     assert meta.title == "在中国共产党第十二次全国代表大会上的报告"
     assert meta.provenance["title"]["source"] == "inferred"
-
-
-@pytest.mark.parametrize("meeting, year", [
-    ("第十届全国人民代表大会第一次会议", 2003),
-    ("第十四届全国人民代表大会第三次会议", 2025),
-    ("第五届全国人民代表大会", 1978),  # no session named: the first
-    ("第一届全国人民代表大会第二次会议", 1955),
-    ("第二届全国人民代表大会第三次会议", None),  # the early terms did not meet every year
-    ("中国共产党第十二次全国代表大会", 1982),
-    ("中国共产党第二十次全国代表大会", 2022),
-    ("党的第八次全国代表大会", 1956),
-    ("安徽省第十四届人民代表大会第三次会议", None),  # a province numbers its congresses its own way
-    ("", None),
-    (None, None),
-])
-def test_the_year_of_a_national_meeting(meeting, year):
-    assert meeting_year(meeting) == year
 
 
 NO_DATE = ("各位代表：\n现在，我代表国务院，向大会报告过去五年的政府工作，请予审议。\n一、过去五年工作回顾\n"
