@@ -7,7 +7,7 @@ that what it shows may be chosen on) and their questions, indexes them apart and
 question again:
 
 - as found: the files as they are;
-- renamed: the files named report-01.txt, report-02.txt, …: nothing in a name to read a date or
+- renamed: the files named report-00.txt, report-01.txt, …: nothing in a name to read a date or
   place from (a scraped page's name seldom has them);
 - years moved: in the provincial reports, every year written in digits three years back, in the
   reports, their questions and the answers, and the files renamed without their year (a 2022
