@@ -17,12 +17,11 @@ import numpy as np
 from qa import learned
 from qa.chunking import sentence_spans
 from qa.extract import asked_unit, question_kind, snippet
-from qa.features import (PLACE_SUFFIX, REPORT_ASKED, SENTENCE_FEATURES, Question, doc_place, named, passage_coverage,
+from qa.features import (REPORT_ASKED, SENTENCE_FEATURES, Question, asked_places, doc_place, named, passage_coverage,
                          read_question, report_words, sentence_features, asked_tense)
 from qa.lexical import question_tokens
 from qa.metadata import meeting_names
 from qa.normalize import for_matching, for_search, to_simplified
-from qa.places import names_a_place
 from qa.retrieval import years_in
 from qa.spans import ANSWERABLE_FEATURES, KIND_TYPES, SPAN_FEATURES, span_matrix
 from qa.types import Answer, Citation, Hit
@@ -242,7 +241,7 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
             or ABOUT_CONTENT.search(q)):  # "报告说…从哪一年开始" asks what the report says
         return None
     words, years = set(question_tokens(question)), years_in(question)
-    places = [p for w in words if names_a_place(w) and len(p := PLACE_SUFFIX.sub("", w)) >= 2]
+    places = asked_places(words)
     meetings = MEETING_SHORT.findall(for_search(question))
 
     def match(d: str) -> int:
@@ -256,7 +255,7 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
         doc = documents[d]
         return (bool(years and doc.year and doc.year not in years)
                 or bool(places and getattr(doc, "place", None) and not any(p in doc_place(doc) for p in places))
-                or bool(meetings and doc.meeting and not any(m in for_search(meeting_names(doc.meeting)) for m in meetings)))
+                or bool(meetings and doc.meeting and not any(m in report_words(doc) for m in meetings)))
 
     order = [d for d in dict.fromkeys(h.passage.doc_id for h in hits) if not contradicts(d)]
     best = max(map(match, order), default=0)

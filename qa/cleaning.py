@@ -38,7 +38,7 @@ MAX_HEADING_CHARS = 40
 # with digits or Latin letters in it holds a few characters more, one ending a paragraph fewer).
 WRAPPED_SHARE = 0.3
 WRAPPED_FILL = 0.85
-SENTENCE_END = re.compile(r"[。！？；：…!?;:][”’」』）)]*$")  # a closing quote alone ends no sentence: “两新”
+LINE_ENDS_SENTENCE = re.compile(r"[。！？；：…!?;:][”’」』）)]*$")  # a closing quote alone ends no sentence: “两新”
 # A paragraph this long is no paragraph of a report (the longest in ../shared/reports has 1,342
 # characters) but a dump with its line breaks lost: it is cut before each numbered heading that
 # follows a sentence end ("…请予审议。一、2024年工作回顾过去一年，…"), so the heading opens a
@@ -151,7 +151,7 @@ def _continued_by(paragraph: "_Paragraph", line: str, width: int | None) -> bool
     numbered heading (a line as short as a heading is one more piece of the sentence); else after a
     paragraph broken mid-sentence, anything but a heading."""
     level = heading_level(line)
-    if width and len(paragraph.last) >= WRAPPED_FILL * width and not SENTENCE_END.search(paragraph.last):
+    if width and len(paragraph.last) >= WRAPPED_FILL * width and not LINE_ENDS_SENTENCE.search(paragraph.last):
         return level in (None, PLAIN_HEADING_LEVEL)
     return paragraph.broken() and level is None
 

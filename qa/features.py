@@ -99,7 +99,6 @@ def read_question(question: str, idf, known, doc_meta: dict[str, str]) -> Questi
     naming = {t: w for t, w in weights.items() if cites_report and any(t in m for m in doc_meta.values())}
     content = {t: w for t, w in weights.items() if t not in naming} or weights
     plain = [c for c in folded if c not in STOP_CHARS and not c.isspace()]
-    places = [PLACE_SUFFIX.sub("", w) for w in weights if names_a_place(w)]
     m = question_word(WH, folded)
     around = tokenize(folded[max(0, m.start() - 8):m.start()] + " " + folded[m.end():m.end() + 6]) if m else []
     anchors = ("", "")
@@ -108,10 +107,15 @@ def read_question(question: str, idf, known, doc_meta: dict[str, str]) -> Questi
         right = re.sub(r"^[\d一个些年位种的是了\W]+", "", folded[m.end():])[:2]
         anchors = (left if len(left) == 2 else "", right if len(right) == 2 else "")
     return Question(question, folded, content, naming, question_kind(question), years_in(folded),
-                    list(dict.fromkeys(p for p in places if len(p) >= 2)), _tense(folded, PLAN_ASKED, DONE_ASKED),
+                    asked_places(weights), _tense(folded, PLAN_ASKED, DONE_ASKED),
                     set(plain), {a + b for a, b in zip(plain, plain[1:])}, [w for w in around if w in content],
                     anchors, bool(CHANGE_ASKED.search(_asking_clause(folded, m))), _focus(folded, m),
                     years_in(REPORT_YEAR.sub("", folded)))
+
+
+def asked_places(words) -> list[str]:
+    """The places among a question's words, without 省/市/区 ("广东省" → "广东"), two characters or more."""
+    return list(dict.fromkeys(p for w in words if names_a_place(w) and len(p := PLACE_SUFFIX.sub("", w)) >= 2))
 
 
 def _focus(folded: str, m: re.Match | None) -> tuple[str, str]:

@@ -1,6 +1,6 @@
 import pytest
 
-from qa.cleaning import LONG_PARAGRAPH, PLAIN_HEADING_LEVEL, SENTENCE_END, clean, wrap_width, clean_pages, heading_level, heading_text, strip_pinyin
+from qa.cleaning import LONG_PARAGRAPH, PLAIN_HEADING_LEVEL, LINE_ENDS_SENTENCE, clean, wrap_width, clean_pages, heading_level, heading_text, strip_pinyin
 
 # A line of running text longer than a heading (> 40 characters) with commas, broken before its end.
 BROKEN = "今年以来，我们坚持稳中求进工作总基调，统筹推进疫情防控和经济社会发展，全区经济运行总体"
@@ -189,7 +189,7 @@ def test_text_cut_at_a_page_width_gets_its_paragraphs_back(width):
     assert "".join(lines) == "".join(PARAGRAPHS)  # nothing lost
     headings = [PARAGRAPHS[0], PARAGRAPHS[2]]
     assert [line for line in lines if line in headings] == headings  # the headings stay headings
-    assert all(SENTENCE_END.search(line) for line in lines if line not in headings)  # cut only at a sentence end
+    assert all(LINE_ENDS_SENTENCE.search(line) for line in lines if line not in headings)  # cut only at a sentence end
 
 
 def test_one_paragraph_a_line_has_no_wrap_width():
