@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -42,6 +43,7 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
         # per answer, in both languages: its sources panel {"zh": html, "en": html} and its bubble ("answer")
         panels = gr.State([])
         inbox = gr.State(_Inbox)  # questions sent and not yet answered (a new one per session)
+        sent = gr.Number(0, visible=False)  # the browser numbers each question it sends (TAKE_JS)
         with gr.Row():
             header = gr.Markdown(_intro(a, "zh"), elem_id="qa-header")
             lang_pick = gr.Radio(list(LANGS), value="中文", label=t("zh", "language"), scale=0,
@@ -114,29 +116,30 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
             panel = {code: render.sources_html(result, assistant.index.documents, code, turn) for code in ("zh", "en")}
             yield history, {**panel, "answer": bubbles}, past
 
-        def take(message, inbox, lang):
-            """Runs at once (its own group, no limit), even while an answer streams: the question goes to this
-            conversation's inbox, so no question is dropped; one sent while an answer is being written is
-            answered next, and the user is told. The box was emptied in the browser as the question was
-            sent (TAKE_JS): emptied from here, it would lose what was typed while this ran."""
+        def take(message, inbox, lang, number):
+            """Runs for every question sent (trigger_mode "multiple"), at once (its own group, no limit), even
+            while an answer streams: the question goes to this conversation's inbox under the number the
+            browser gave it, so none is dropped and they are answered in the order sent, even when two
+            arrive out of order; one sent while an answer is being written is answered next, and the user
+            is told. The box was emptied in the browser as the question was sent (TAKE_JS): emptied from
+            here, it would lose what was typed while this ran."""
             try:
                 message = check_question(message or "")
             except ValueError as exc:
+                inbox.put(number, None)  # its number is used: the questions after it do not wait for it
                 gr.Warning(t(lang, "empty_question") if not (message or "").strip() else str(exc), title=t(lang, "warning"))
                 return
-            if inbox.busy or inbox.questions:
+            if inbox.put(number, message):
                 gr.Info(t(lang, "queued", question=message[:40]), title=t(lang, "notice"))
-            inbox.questions.append(message)
 
         def respond(history, past, panels, inbox, lang, mode, k, doc_ids, years, answer_mode):
-            """Answer every question waiting in the inbox, in order, streaming each."""
-            if not inbox.questions:
+            """Answer every question waiting in the inbox, in order, streaming each; nothing when another
+            call is answering them already."""
+            if not inbox.claim():
                 yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 return
-            inbox.busy = True
             try:
-                while inbox.questions:
-                    message = inbox.questions.pop(0)
+                while (message := inbox.next_question()) is not None:
                     for step in answer(message, history, past, lang, mode, k, doc_ids, years, answer_mode):
                         if isinstance(step, list):
                             yield step, gr.skip(), gr.skip(), gr.skip()
@@ -144,12 +147,12 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
                         history, panel, past = step
                         panels = list(panels) + [panel]
                         yield history, render.conversation_sources([p[lang] for p in panels], lang), past, panels
-            finally:
-                inbox.busy = False
+            finally:  # also when an answer failed or the page went away: the next question finds an answerer
+                inbox.release()
 
         for trigger in (box.submit, send.click):
-            trigger(take, [box, inbox, lang], None, api_visibility="private", concurrency_limit=None,
-                    concurrency_id="take", show_progress="hidden", js=TAKE_JS).then(
+            trigger(take, [box, inbox, lang, sent], None, api_visibility="private", concurrency_limit=None,
+                    concurrency_id="take", show_progress="hidden", js=TAKE_JS, trigger_mode="multiple").then(
                 respond, [chatbot, turns, panels, inbox, lang, mode, k, docs, years, answer_mode],
                 [chatbot, sources, turns, panels], trigger_mode="always_last", api_visibility="private",
                 concurrency_limit=16, concurrency_id="chat")
@@ -227,14 +230,17 @@ def build(library: Library, examples: list[str] | None = None) -> gr.Blocks:
     return demo
 
 
-# Sending a question empties the box at once, in the browser (unless it is blank: then a warning).
-TAKE_JS = """(message, ...rest) => {
+# Sending a question empties the box at once, in the browser (unless it is blank: then a warning), and
+# numbers the question (the last input), so the server answers questions in the order they were sent even
+# when two sent at once arrive the other way round.
+TAKE_JS = """(message, inbox, lang, number) => {
   const box = document.querySelector('#qa-question textarea');
   if (box && (message || '').trim() && box.value === message) {
     box.value = '';
     box.dispatchEvent(new Event('input', {bubbles: true}));
   }
-  return [message, ...rest];
+  window.qaSent = (window.qaSent || 0) + 1;
+  return [message, inbox, lang, window.qaSent];
 }"""
 
 # The language switch also sets the page's lang and gradio's own words (see render.HEAD).
@@ -243,12 +249,60 @@ LOCALE_JS = "(...args) => { window.qaLocale && window.qaLocale(args[0] === 'Engl
 
 
 class _Inbox:
-    """A conversation's questions waiting for an answer; shared by reference between the event that
-    takes a question from the box and the one that answers (gradio keeps a State's object per session)."""
+    """A conversation's questions waiting for an answer, by the number the browser gave each as it was
+    sent; shared by reference between the event that takes a question from the box and the one that
+    answers (gradio keeps a State's object per session). One answerer at a time empties it, in order."""
+
+    WAIT = 3.0  # seconds the answerer waits for a question sent earlier that has not arrived yet
 
     def __init__(self):
-        self.questions: list[str] = []
-        self.busy = False
+        self.questions: dict[int, str | None] = {}  # None: a question refused as it came (empty, too long)
+        self.next = 1  # the number of the question to answer next
+        self.busy = False  # an answerer is emptying the inbox
+        self.lock = threading.Condition()
+
+    def put(self, number, message: str | None) -> bool:
+        """File a question under its number; whether it waits behind another (the user is told)."""
+        with self.lock:
+            number = int(number or 0) or max([self.next - 1, *self.questions]) + 1
+            waits = self.busy or self._waiting()
+            self.questions[number] = message
+            self.lock.notify_all()
+            return waits and message is not None
+
+    def claim(self) -> bool:
+        """Become the answerer, unless one is at work (it answers what came) or no question waits."""
+        with self.lock:
+            if self.busy or not self._waiting():
+                return False
+            self.busy = True
+            return True
+
+    def _waiting(self) -> bool:
+        return any(m is not None for m in self.questions.values())
+
+    def release(self):
+        with self.lock:
+            self.busy = False
+
+    def next_question(self) -> str | None:
+        """The next question in the order sent, or None when the inbox is empty (the answerer ends).
+        A gap in the numbers is waited for a moment: that question was sent first and is on its way."""
+        with self.lock:
+            while True:
+                deadline = time.monotonic() + self.WAIT
+                while self.next not in self.questions and self._waiting() and time.monotonic() < deadline:
+                    self.lock.wait(deadline - time.monotonic())
+                if not self._waiting():  # none, or only refused ones: their numbers are used
+                    self.next = max([self.next - 1, *self.questions]) + 1
+                    self.questions.clear()
+                    self.busy = False
+                    return None
+                number = self.next if self.next in self.questions else min(self.questions)
+                message = self.questions.pop(number)
+                self.next = number + 1
+                if message is not None:
+                    return message
 
 
 def _role(message) -> str | None:
