@@ -16,6 +16,7 @@ from qa.loading import SUFFIXES
 
 EVAL_MODES = ("bm25", "dense", "hybrid")
 DOC_FIELDS = ("title", "date", "place", "speaker", "kind", "meeting")
+SKIPS_LISTED = 20  # files skipped listed when nothing could be indexed; the rest are counted
 
 
 class UserError(Exception):
@@ -44,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except ModuleNotFoundError as exc:  # run by a Python the project was not installed in
+        print(f"qa: error: this Python ({sys.executable}) lacks the package {exc.name!r} that qa needs: "
+              "run `make setup` once and use .venv/bin/qa (or `pip install -e .` in this Python)", file=sys.stderr)
+        return 2
     except Exception as exc:  # noqa: BLE001 - one clear line for every error a user can cause
         from qa.embedding import ModelUnavailable
         from qa.loading import LoadError
@@ -63,6 +68,8 @@ def _one_line(exc: Exception) -> str:
 
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return f"no space left on the device{' for ' + exc.filename if exc.filename else ''}: free some space and try again"
+    if isinstance(exc, UserError):  # ours: its lines are meant (a list of the files skipped, one a line)
+        return str(exc)
     text = " ".join(str(exc).split())
     return text if len(text) <= 400 else text[:400] + "…"
 
@@ -168,7 +175,9 @@ def cmd_ingest(args) -> int:
     if not report.documents:
         raise UserError(f"nothing to index in {', '.join(map(str, args.paths))}: no readable report "
                         f"({' '.join(SUFFIXES)}); no index was written"
-                        + "".join(f"\n  skipped {shown(s.path)}: {s.reason}" for s in report.skipped))
+                        + "".join(f"\n  skipped {shown(s.path)}: {s.reason}" for s in report.skipped[:SKIPS_LISTED])
+                        + (f"\n  … and {len(report.skipped) - SKIPS_LISTED} more" if len(report.skipped) > SKIPS_LISTED
+                           else ""))
     for s in report.skipped:
         print(f"qa: skipped {shown(s.path)}: {s.reason}", file=sys.stderr)
     if report.notice:

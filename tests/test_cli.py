@@ -1,5 +1,6 @@
 import json
 import re
+import sys
 
 import pytest
 
@@ -219,9 +220,14 @@ def test_ingest_nothing_readable_exits_2_and_writes_no_index(capsys, tmp_path, t
         code, out, err = run(capsys, "ingest", path, "--index", tmp_path / "index", "--embed-model", tiny_st_model)
         assert code == 2 and out == ""
         assert "qa: error: nothing to index" in err and "Traceback" not in err
+        assert "\n  skipped " in err  # each file skipped on a line of its own, with why
         index = tmp_path / "index"  # at most the writers' lock file: no build, no CURRENT
         assert not index.exists() or {p.name for p in index.iterdir()} <= {"LOCK"}
     # and so `qa ask` never meets an index that refuses everything
+    for i in range(25):
+        (corpus / f"empty-{i:02}.txt").write_bytes(b"")
+    code, out, err = run(capsys, "ingest", corpus, "--index", tmp_path / "index", "--embed-model", tiny_st_model)
+    assert code == 2 and err.count("\n  skipped ") == 20 and "… and 6 more" in err
 
 
 def test_ingest_a_path_that_does_not_exist(capsys, tmp_path, index_dir):
@@ -452,3 +458,10 @@ def test_a_refusal_gives_its_confidence_once():
         refused = Answer("问", "资料中未找到与该问题直接相关的内容。", None, False, [], [], refusal=why, confidence=0.01)
         out = render_answer(None, refused)
         assert f"原因：{said}\n" in out + "\n" and out.count("置信度") == 1, out
+
+
+def test_a_python_without_the_projects_packages_is_told_what_to_run(capsys, monkeypatch, index_dir):
+    monkeypatch.setitem(sys.modules, "faiss", None)  # as in a Python where qa was never installed
+    code, out, err = run(capsys, "ask", "2019年计划拆迁多少户？", "--index", index_dir)
+    assert code == 2 and "Traceback" not in err
+    assert "lacks the package 'faiss'" in err and "make setup" in err
