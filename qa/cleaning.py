@@ -44,8 +44,15 @@ LINE_ENDS_SENTENCE = re.compile(r"[。！？；：…!?;:][”’」』）)]*$")
 # follows a sentence end ("…请予审议。一、2024年工作回顾过去一年，…"), so the heading opens a
 # paragraph again and the passages after it carry it, as they do in the file with its lines.
 LONG_PARAGRAPH = 2000
-INLINE_HEADING = re.compile(r"(?<=[。！？!?])[ \t\u3000]*(?=[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]"
-                            r"|\d{1,2}(?:、|．|\.(?!\d)))")
+# after a sentence's end (its closing quote too) or a lead-in's colon ("一年来的主要工作是：（一）…")
+INLINE_HEADING = re.compile(r"(?:(?<=[。！？!?：:])|(?<=[。！？!?][”’」』]))\s*(?=[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)]"
+                            r"|\d{1,2}(?:、|．|\.(?!\d)))"
+                            # a speech's salutation opens its body (the title, date and speaker before it)
+                            r"|(?<=\S)\s*(?=(?:各位代表|各位委员|同志们)[：:])")
+# In such a paragraph, a heading ends where its line did, when the dump kept a space there: a space
+# within a heading's length of its number, before any sentence's or clause's end ("一、2024年工作回顾
+# 过去一年，…", "（二）坚持一体推进，高水平创新型省份加快建设　　教育质量稳步提升。").
+HEADING_END = re.compile(rf"\S[^。；：！？;:!?\s]{{1,{MAX_HEADING_CHARS}}}(\s+)(?=\S)")
 
 
 MARKUP = re.compile(r"\*\*|^#{1,6}[ \t]+", re.M)
@@ -121,6 +128,10 @@ def _cut_long(paragraphs: list[str], marks: list) -> tuple[list[str], list]:
             for m in INLINE_HEADING.finditer(para):
                 pieces.append((start, m.start()))
                 start = m.end()
+                end = HEADING_END.match(para, start) if _numbered(para[start:]) else None
+                if end:
+                    pieces.append((start, end.start(1)))
+                    start = end.end(1)
         pieces.append((start, len(para)))
         where[n] = (len(out), pieces)
         out += [para[a:b] for a, b in pieces]
@@ -228,6 +239,11 @@ def heading_level(line: str) -> int | None:
     if len(line) <= MAX_HEADING_CHARS and line[-1] not in TERMINAL and "。" not in line:
         return PLAIN_HEADING_LEVEL
     return None
+
+
+def _numbered(text: str) -> bool:
+    """Whether text starts with a numbered heading's number (一、 （一） 1.)."""
+    return any(pattern.match(text) for pattern, level in HEADINGS if level in (1, 2, 3))
 
 
 def heading_text(line: str) -> str:

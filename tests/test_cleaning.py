@@ -141,19 +141,24 @@ def test_clean_pages_empty_pages(pages, expected):
 
 
 # A report dumped on one line (its line breaks lost in scraping): over LONG_PARAGRAPH characters,
-# it is cut before each numbered heading that follows a sentence end.
+# it is cut before each numbered heading that follows a sentence end (its closing quote too) or a
+# lead-in's colon, and before the salutation that opens the speech; a heading ends at a space the
+# dump kept where its line ended (a no-break space too), and runs on into its text where none is left.
 REVIEW = "全省生产总值增长5.8%，我们坚持稳中求进，推动经济持续回升向好。"
-DUMP = ("2025年某省政府工作报告各位代表：现在，我代表省人民政府，向大会报告政府工作。"
-        + "一、2024年工作回顾过去一年，" + REVIEW * 40 + "（一）科学调度、精准施策" + REVIEW * 30
+DUMP = ("2025年某省政府工作报告 各位代表：现在，我代表省人民政府，向大会报告政府工作。"
+        + "一、2024年工作回顾过去一年，" + REVIEW * 40 + "“我们做到了！”（一）科学调度、精准施策" + REVIEW * 30
+        + "主要工作是：（二）坚持创新，推动产业升级\xa0" + REVIEW * 3
         + "二、2025年目标任务 今年全省生产总值增长5%左右。 1.坚持创新增长2.5%以上。")
 
 
 def test_a_one_line_dump_is_cut_before_its_inline_headings():
     lines = clean(DUMP).split("\n")
     assert len(DUMP) > LONG_PARAGRAPH
-    assert [line[:6] for line in lines] == ["2025年某", "一、2024", "（一）科学调", "二、2025", "1.坚持创新"]
-    assert [heading_level(line) for line in lines[1:]] == [1, 2, 1, 3]
-    assert "".join(lines) == DUMP.replace(" ", "")  # nothing lost but spaces (between Han characters too)
+    assert [line[:6] for line in lines] == ["2025年某", "各位代表：现", "一、2024", "（一）科学调", "（二）坚持创",
+                                            REVIEW[:6], "二、2025", "今年全省生产", "1.坚持创新"]
+    assert lines[4] == "（二）坚持创新，推动产业升级" and lines[6] == "二、2025年目标任务"
+    assert [heading_level(line) for line in lines[2:]] == [1, 2, 2, None, 1, None, 3]
+    assert "".join(lines) == DUMP.replace(" ", "").replace("\xa0", "")  # nothing lost but spaces
 
 
 def test_a_paragraph_of_report_length_keeps_its_inline_numbers():
@@ -165,7 +170,7 @@ def test_a_paragraph_of_report_length_keeps_its_inline_numbers():
 def test_page_starts_stay_on_their_text_when_a_dump_is_cut():
     pages = ["封面。", DUMP[:1500], DUMP[1500:]]
     text, starts = clean_pages(pages)
-    assert text.count("\n") == 5
+    assert text.count("\n") == 9
     assert [text[s:s + 8] for s in starts] == ["封面。\n" + DUMP[:4], DUMP[:8], DUMP[1500:1508]]
 
 
