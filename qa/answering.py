@@ -265,12 +265,13 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
         passage = head(doc_id)
         if not value or passage is None:
             continue
-        said = _written(kind, value)
+        said = _written(kind, value)  # the value as read from the head: simplified ("胡衡华" of "胡衡華")
         for line in passage.text.split("\n")[:12]:
-            m = said.search(line) if said else None
+            folded = to_simplified(line)
+            m = said.search(folded) if said else None
             if not m:
                 continue
-            short = m.group()
+            short = line[m.start():m.end()] if len(folded) == len(line) else m.group()  # as the report writes it
             hit = Hit(passage, 1.0, {})
             parts = [doc.title, doc.meeting and f"在{doc.meeting}上", short]
             text = "，".join(filter(None, parts))
@@ -278,7 +279,8 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
         if kind == "person":  # no speaker line: a retrieved sentence of the report that names the speaker
             for hit in hits:
                 text = hit.passage.text
-                spans = [(a, b) for a, b in sentence_spans(text) if hit.passage.doc_id == doc_id and value in text[a:b]]
+                spans = [(a, b) for a, b in sentence_spans(text)
+                         if hit.passage.doc_id == doc_id and value in to_simplified(text[a:b])]
                 if spans:
                     sentence = text[spans[0][0]:spans[0][1]].strip()
                     return Answer(question, f"{snippet(sentence, value, {})}[1]", value, True,

@@ -274,6 +274,19 @@ def test_report_fact_answers_who_gave_a_report_from_its_head():
     assert report_fact("政府工作报告中城中村改造是哪一年开始的？", hit, {"r": doc}, lambda d: head) is None
 
 
+def test_report_fact_reads_a_traditional_head():
+    """The speaker and date metadata are read simplified ("胡衡华"); the head says "胡衡華": the answer
+    quotes the head as written."""
+    text = "2025年重慶市政府工作報告\n——2025年1月19日在重慶市第六屆人民代表大會第三次會議上\n重慶市人民政府市長 胡衡華\n各位代表："
+    doc = Document("r", "r.txt", text, "2025年重慶市政府工作報告", date="2025-01-19", speaker="胡衡华",
+                   meeting="重庆市第六届人民代表大会第三次会议", place="重庆市")
+    head = Passage("r:0-80:x", "r", text, 0, len(text))
+    who = report_fact("重庆2025年政府工作报告是谁代表市政府作的？", [Hit(head, 0.02)], {"r": doc}, lambda d: head)
+    assert who is not None and who.short_answer == "胡衡華" and who.citations[0].quote in head.text
+    when = report_fact("重庆2025年政府工作报告是哪天作的？", [Hit(head, 0.02)], {"r": doc}, lambda d: head)
+    assert when is not None and when.short_answer == "2025年1月19日"
+
+
 @pytest.mark.parametrize("question, answered", [
     ("政府工作报告是谁作的？", True),
     ("2017年拱墅区政府工作报告是谁作的？", True),

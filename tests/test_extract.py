@@ -66,6 +66,7 @@ def test_asked_noun_counts_what_the_question_counts():
     ("G20峰会圆满召开。", "", []),  # nor a number inside a name
     ("地铁5号线开工，设站12个。", "地铁5号线有几个站", ["12个"]),  # nor the question's own number
     ("新增泊位6948个", "", ["6948个"]),
+    ("外汇储备超过1.52万亿美元。", "", ["1.52万亿美元"]),  # the number, not how it stands to it
 ])
 def test_numbers(sentence, question, found):
     assert [m.group() for m in numbers(sentence, question)] == found
