@@ -257,6 +257,9 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
                 or bool(places and getattr(doc, "place", None) and not any(p in doc_place(doc) for p in places))
                 or bool(meetings and doc.meeting and not any(m in report_words(doc) for m in meetings)))
 
+    if hits and documents and all(contradicts(d) for d in documents):
+        # who gave a report, or when, is said by that report alone: none indexed is the one asked
+        return _refusal(question, hits, 0.0, "no report indexed is the one asked about")
     order = [d for d in dict.fromkeys(h.passage.doc_id for h in hits) if not contradicts(d)]
     best = max(map(match, order), default=0)
     for doc_id in [d for d in order if match(d) == best]:  # the reports the question names equally well
@@ -273,7 +276,8 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
                 continue
             short = line[m.start():m.end()] if len(folded) == len(line) else m.group()  # as the report writes it
             hit = Hit(passage, 1.0, {})
-            parts = [doc.title, doc.meeting and f"在{doc.meeting}上", short]
+            meeting = doc.meeting and _as_written(doc.meeting, passage.text)
+            parts = [doc.title, meeting and f"在{meeting}上", short]
             text = "，".join(filter(None, parts))
             return Answer(question, f"{text}[1]", short, True, [Citation(1, hit, line)], [hit] + hits, support=1.0, confidence=1.0)
         if kind == "person":  # no speaker line: a retrieved sentence of the report that names the speaker
@@ -286,6 +290,13 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
                     return Answer(question, f"{snippet(sentence, value, {})}[1]", value, True,
                                   [Citation(1, hit, sentence)], hits, support=1.0, confidence=1.0)
     return None
+
+
+def _as_written(value: str, text: str) -> str:
+    """A value read simplified (a report's meeting) as the report writes it, when its text has it."""
+    folded = to_simplified(text)
+    at = folded.find(value)
+    return text[at:at + len(value)] if at >= 0 and len(folded) == len(text) else value
 
 
 def _written(kind: str, value: str) -> re.Pattern | None:

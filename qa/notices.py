@@ -82,6 +82,9 @@ REASONS = [  # qa.answering._why's refusal reasons, in the user's language
     (re.compile(r"^confidence [\d.]+ below the threshold$"),  # the confidence is shown beside the reason
      {"zh": "找到的句子不足以回答", "en": "the best sentence found does not answer it surely enough"}),
     (re.compile(r"^no passages retrieved$"), {"zh": "没有检索到任何段落", "en": "no passage was retrieved"}),
+    (re.compile(r"^no report indexed is the one asked about$"),
+     {"zh": "资料中没有所问的那份报告（年份、地方或会议不符）",
+      "en": "no indexed report is the one asked about (its year, place or meeting differs)"}),
     (re.compile(r"^the model found no answer in the passages$"),
      {"zh": "大模型在给出的段落中没有找到答案", "en": "the model found no answer in the passages"}),
 ]

@@ -283,6 +283,7 @@ def test_report_fact_reads_a_traditional_head():
     head = Passage("r:0-80:x", "r", text, 0, len(text))
     who = report_fact("重庆2025年政府工作报告是谁代表市政府作的？", [Hit(head, 0.02)], {"r": doc}, lambda d: head)
     assert who is not None and who.short_answer == "胡衡華" and who.citations[0].quote in head.text
+    assert "在重慶市第六屆人民代表大會第三次會議上" in who.answer  # in one script, the report's
     when = report_fact("重庆2025年政府工作报告是哪天作的？", [Hit(head, 0.02)], {"r": doc}, lambda d: head)
     assert when is not None and when.short_answer == "2025年1月19日"
 
@@ -302,6 +303,18 @@ def test_report_fact_is_never_another_reports(question, answered):
     head = Passage("r:0-30:x", "r", text, 0, len(text))
     found = report_fact(question, [Hit(head, 0.02)], {"r": doc}, lambda d: head)
     assert (found is not None and found.answerable) == answered
+
+
+def test_who_gave_a_report_no_index_holds_is_refused_not_answered_from_another():
+    text = "政府工作报告\n(2017年1月5日)\n章 燕\n各位代表：2019年计划拆迁3000户，力争2019年完成改造。"
+    doc = Document("r", "r.txt", text, "政府工作报告", date="2017-01-05", speaker="章燕", place="杭州市拱墅区")
+    head = Passage("r:0-60:x", "r", text, 0, len(text))
+    refused = report_fact("2025年安徽省政府工作报告是谁作的？", [Hit(head, 0.02)], {"r": doc}, lambda d: head)
+    assert refused is not None and not refused.answerable and "no report indexed" in refused.refusal
+    # a report whose year is not known may be the one: the question goes on to the answerer
+    undated = Document("u", "u.txt", text, "政府工作报告", place="杭州市拱墅区")
+    assert report_fact("2019年拱墅区政府工作报告是谁作的？", [Hit(head, 0.02)], {"r": doc, "u": undated},
+                       lambda d: None) is None
 
 
 def test_number_question_does_not_cite_an_unrelated_number():
