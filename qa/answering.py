@@ -230,6 +230,8 @@ DELIVERED = re.compile(r"(?<!工)作|做|召开|开的|举行|讲|发表")  # "�
 # a meeting as people name it: 十五大, 十八届三中全会, 十四届全国人大三次会议, 七届人大一次会议
 MEETING_SHORT = re.compile(r"[一二三四五六七八九十]{1,3}大(?!会|学|力|型|幅|量|批)|[一二三四五六七八九十]+届[一二三四五六七八九十]+中全会"
                            r"|[一二三四五六七八九十]+届(?:全国)?人大[一二三四五六七八九十]+次会议")
+# who holds the office of a report's speaker ("黑龙江省代省长是谁？"): a head line names it ("省长 梁惠玲")
+OFFICE = re.compile(r"(?<![副助])(?:代理?)?(省长|市长|区长|县长|州长|盟长|旗长|总理|主席)")
 ABOUT_CONTENT = re.compile(r"(?:报告|讲话)(?:中|里|上|说|提出|指出|认为|显示|回顾|提到|强调|确定|设定|要求)")
 
 
@@ -237,7 +239,9 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
     """Who gave a report, or when: answered from the report's head lines (its date and speaker
     lines), cited like any other sentence. `head(doc_id)` gives a report's first passage."""
     q, kind = to_simplified(question), question_kind(question)
-    if (head is None or kind not in ("date", "person") or not (REPORT_ASKED.search(q) and DELIVERED.search(q))
+    office = OFFICE.search(q) if kind == "person" else None
+    if (head is None or kind not in ("date", "person")
+            or not (REPORT_ASKED.search(q) and DELIVERED.search(q) or office)
             or ABOUT_CONTENT.search(q)):  # "报告说…从哪一年开始" asks what the report says
         return None
     words, years = set(question_tokens(question)), years_in(question)
@@ -272,15 +276,15 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
         for line in passage.text.split("\n")[:12]:
             folded = to_simplified(line)
             m = said.search(folded) if said else None
-            if not m:
+            if not m or (office and office.group(1) not in folded[:m.start()]):  # the office asked, before the name
                 continue
             short = line[m.start():m.end()] if len(folded) == len(line) else m.group()  # as the report writes it
             hit = Hit(passage, 1.0, {})
             meeting = doc.meeting and _as_written(doc.meeting, passage.text)
-            parts = [doc.title, meeting and f"在{meeting}上", short]
+            parts = [doc.title, meeting and f"在{meeting}上", f"{office.group(1)}{short}" if office else short]
             text = "，".join(filter(None, parts))
             return Answer(question, f"{text}[1]", short, True, [Citation(1, hit, line)], [hit] + hits, support=1.0, confidence=1.0)
-        if kind == "person":  # no speaker line: a retrieved sentence of the report that names the speaker
+        if kind == "person" and not office:  # no speaker line: a retrieved sentence of the report that names the speaker
             for hit in hits:
                 text = hit.passage.text
                 spans = [(a, b) for a, b in sentence_spans(text)

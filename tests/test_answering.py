@@ -295,6 +295,7 @@ def test_report_fact_reads_a_traditional_head():
     ("安徽省政府工作报告是谁作的？", False),
     ("2021年政府工作报告是在哪一天作的？", False),
     ("十五大报告是什么时候作的？", False),  # another meeting
+
 ])
 def test_report_fact_is_never_another_reports(question, answered):
     text = "政府工作报告\n(2017年1月5日)\n章 燕\n各位代表：过去一年成绩显著。"
@@ -303,6 +304,27 @@ def test_report_fact_is_never_another_reports(question, answered):
     head = Passage("r:0-30:x", "r", text, 0, len(text))
     found = report_fact(question, [Hit(head, 0.02)], {"r": doc}, lambda d: head)
     assert (found is not None and found.answerable) == answered
+
+
+@pytest.mark.parametrize("question, short", [
+    ("黑龙江省代省长是谁？", "梁惠玲"),  # the head says 省长: the office asked, without 代
+    ("黑龙江省长叫什么名字？", "梁惠玲"),
+    ("省长是谁？", "梁惠玲"),
+    ("黑龙江省副省长是谁？", None),  # another office: not the speaker's
+    ("黑龙江省的市长是谁？", None),  # the head names no 市长
+    ("吉林省长是谁？", None),  # another province: refused by report_fact
+])
+def test_who_holds_the_speakers_office_is_read_from_the_head(question, short):
+    text = "2025年黑龙江省政府工作报告\n2025年1月13日在黑龙江省第十四届人民代表大会第三次会议上\n省长 梁惠玲\n各位代表："
+    doc = Document("r", "r.txt", text, "2025年黑龙江省政府工作报告", date="2025-01-13", speaker="梁惠玲",
+                   meeting="黑龙江省第十四届人民代表大会第三次会议", place="黑龙江省")
+    head = Passage("r:0-80:x", "r", text, 0, len(text))
+    found = report_fact(question, [Hit(head, 0.02)], {"r": doc}, lambda d: head)
+    if short is None:
+        assert found is None or not found.answerable
+    else:
+        assert found.short_answer == short and "省长梁惠玲" in found.answer
+        assert found.citations[0].quote == "省长 梁惠玲"
 
 
 def test_who_gave_a_report_no_index_holds_is_refused_not_answered_from_another():
