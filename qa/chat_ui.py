@@ -458,7 +458,7 @@ def _doc_rows(a) -> list[list]:
     per_doc = np.bincount(a.index.doc_rows(), minlength=len(a.index.documents))
     counts = {doc_id: int(n) for doc_id, n in zip(a.index.documents, per_doc)}
     # shown by the table component as text, never as HTML
-    return [[d.title, d.date or "", d.place or "", d.speaker or "", d.kind or "", counts.get(d.doc_id, 0),
+    return [[d.title, d.date or "", d.shown("place") or "", d.shown("speaker") or "", d.shown("kind") or "", counts.get(d.doc_id, 0),
              Path(d.source).name]  # the file's name: the server's folders are nobody's business
             for d in sorted(a.index.documents.values(), key=lambda d: (d.source, d.part))]
 

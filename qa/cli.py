@@ -329,7 +329,7 @@ def render_answer(assistant, result) -> str:
         lines.append("来源：")
         for c in result.citations:
             doc = assistant.index.documents[c.hit.passage.doc_id]
-            meta = "，".join(filter(None, [doc.date, doc.speaker, section_path(c.hit.passage.section, doc.title)]))
+            meta = "，".join(filter(None, [doc.date, doc.shown("speaker"), section_path(c.hit.passage.section, doc.title)]))
             lines.append(f"[{c.n}] 《{doc.title}》（{meta}）\n    “{plain(c.quote)}”\n    {doc.source}"
                          f"{' ' + c.hit.passage.page_label if c.hit.passage.page else ''} 第{c.hit.passage.start}–{c.hit.passage.end}字"
                          f"{_ocr_note(c.hit.passage)}")
@@ -424,10 +424,10 @@ def doc_json(doc) -> dict:
 def render_doc(doc) -> str:
     lines = [f"{doc.doc_id}  ({doc.source}, part {doc.part})"]
     for key in DOC_FIELDS:
-        value = getattr(doc, key)
+        value = doc.shown(key)
         where = doc.provenance.get(key)
         origin = f"{where['source']}, {where['confidence']:.2f}" if where else "unknown"
-        shown = f"{doc.role} {value}" if key == "speaker" and value and doc.role else value
+        shown = f"{doc.shown('role')} {value}" if key == "speaker" and value and doc.role else value
         lines.append(f"  {key:8} {shown or '—'}  ({origin if value else 'not stated'})")
     return "\n".join(lines)
 

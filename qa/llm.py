@@ -58,7 +58,7 @@ def sources_for(hits, documents) -> dict[int, Source]:
     for n, hit in enumerate(hits, start=1):
         p, doc = hit.passage, documents.get(hit.passage.doc_id)
         head = [f"《{doc.title}》" if doc and doc.title else "", zh_date(doc.date) if doc else "",
-                (doc.place or "") if doc else "", (doc.speaker or "") if doc else "", p.section or ""]
+                (doc.shown("place") or "") if doc else "", (doc.shown("speaker") or "") if doc else "", p.section or ""]
         out[n] = Source(n, "｜".join(FENCE.sub(" ", x) for x in head if x), FENCE.sub(" ", p.text).strip())
     return out
 

@@ -20,6 +20,22 @@ def to_simplified(text: str) -> str:
     return _converter().convert(text)
 
 
+@lru_cache(maxsize=1)
+def _to_traditional():
+    import opencc
+
+    return opencc.OpenCC("s2t")
+
+
+def to_traditional(text: str) -> str:
+    return _to_traditional().convert(text)
+
+
+def is_traditional(text: str) -> bool:
+    """Written in traditional characters: it reads otherwise simplified."""
+    return to_simplified(text) != text
+
+
 def for_search(text: str) -> str:
     """NFKC (full-width letters, digits and punctuation to half-width), simplified, lowercase."""
     return to_simplified(unicodedata.normalize("NFKC", text)).lower()

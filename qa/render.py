@@ -143,7 +143,7 @@ def _source(n: int | None, hit: Hit, doc: Document | None, quote: str | None, la
             turn: int | None = None) -> str:
     p = hit.passage
     title = doc.title if doc else p.doc_id
-    meta = " · ".join(text(x) for x in ((doc.date, doc.place, doc.speaker) if doc else ())
+    meta = " · ".join(text(x) for x in ((doc.date, doc.shown("place"), doc.shown("speaker")) if doc else ())
                       + (section_path(p.section, title),) if x)
     anchor = f' id="{source_id(n, turn)}"' if n is not None else ""
     label = f'<span class="qa-src-n">[{n}]</span> ' if n is not None else ""

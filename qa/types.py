@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 
 LAST_QUARTER = 10  # the month from which a report plans the next year
+READ_SIMPLIFIED = ("speaker", "meeting", "place", "kind", "role")  # Document fields detected on simplified text
 
 
 @dataclass
@@ -35,6 +36,18 @@ class Document:
     @property
     def year(self) -> int | None:
         return int(self.date[:4]) if self.date else None
+
+    def shown(self, key: str) -> str | None:
+        """A metadata value as the report would write it: the speaker, meeting, place, kind and
+        role are read on simplified text (matching runs there), so a report in traditional
+        characters (its title says) shows them converted back; a value a user set is shown as set."""
+        from qa.normalize import is_traditional, to_traditional
+
+        value = getattr(self, key)
+        if (not value or key not in READ_SIMPLIFIED or self.provenance.get(key, {}).get("source") == "user"
+                or not is_traditional(self.title)):
+            return value
+        return to_traditional(value)
 
     @property
     def plan_year(self) -> int | None:

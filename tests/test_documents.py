@@ -80,3 +80,24 @@ def test_an_index_of_format_2_with_texts_inside_documents_is_refused_with_how_to
     with pytest.raises(store.OlderFormat, match="format version 2.*--rebuild"):
         store.load(tmp_path)
     assert store.recorded_sources(build) == [d.source for d in index.documents.values()]
+
+
+def test_metadata_read_simplified_is_shown_in_the_reports_own_script():
+    """Speaker, meeting and place are detected on simplified text; a traditional report shows them
+    as it writes them, a simplified one and a value a user set as they are."""
+    from qa.cli import render_doc
+    from qa.types import Document
+
+    trad = Document("t", "t.txt", "", "2025年重慶市政府工作報告", speaker="胡衡华", place="重庆市", role="市长",
+                    meeting="重庆市第六届人民代表大会第三次会议",
+                    provenance={"speaker": {"source": "byline", "confidence": 0.9}})
+    assert trad.shown("speaker") == "胡衡華" and trad.shown("place") == "重慶市"
+    assert trad.shown("meeting") == "重慶市第六屆人民代表大會第三次會議"
+    assert trad.shown("title") == trad.title and trad.shown("date") is None
+    listed = render_doc(trad)
+    assert "市長 胡衡華" in listed and "胡衡华" not in listed
+    simple = Document("s", "s.txt", "", "2025年重庆市政府工作报告", speaker="胡衡华")
+    assert simple.shown("speaker") == "胡衡华"
+    trad.provenance["speaker"] = {"source": "user", "confidence": 1.0}
+    trad.speaker = "胡衡华"
+    assert trad.shown("speaker") == "胡衡华"
