@@ -295,15 +295,19 @@ def test_report_fact_reads_a_traditional_head():
     ("安徽省政府工作报告是谁作的？", False),
     ("2021年政府工作报告是在哪一天作的？", False),
     ("十五大报告是什么时候作的？", False),  # another meeting
-
 ])
 def test_report_fact_is_never_another_reports(question, answered):
-    text = "政府工作报告\n(2017年1月5日)\n章 燕\n各位代表：过去一年成绩显著。"
-    doc = Document("r", "r.txt", text, "政府工作报告", date="2017-01-05", speaker="章燕",
-                   meeting="拱墅区第七届人民代表大会第一次会议", place="杭州市拱墅区")
-    head = Passage("r:0-30:x", "r", text, 0, len(text))
-    found = report_fact(question, [Hit(head, 0.02)], {"r": doc}, lambda d: head)
+    found = fact_of_one_report(question, "政府工作报告\n(2017年1月5日)\n章 燕\n各位代表：过去一年成绩显著。", "政府工作报告",
+                               date="2017-01-05", speaker="章燕", meeting="拱墅区第七届人民代表大会第一次会议",
+                               place="杭州市拱墅区")
     assert (found is not None and found.answerable) == answered
+
+
+def fact_of_one_report(question: str, text: str, title: str, **meta):
+    """report_fact over an index of one report whose head passage is `text`."""
+    doc = Document("r", "r.txt", text, title, **meta)
+    head = Passage(f"r:0-{len(text)}:x", "r", text, 0, len(text))
+    return report_fact(question, [Hit(head, 0.02)], {"r": doc}, lambda d: head)
 
 
 @pytest.mark.parametrize("question, short", [
@@ -316,10 +320,8 @@ def test_report_fact_is_never_another_reports(question, answered):
 ])
 def test_who_holds_the_speakers_office_is_read_from_the_head(question, short):
     text = "2025年黑龙江省政府工作报告\n2025年1月13日在黑龙江省第十四届人民代表大会第三次会议上\n省长 梁惠玲\n各位代表："
-    doc = Document("r", "r.txt", text, "2025年黑龙江省政府工作报告", date="2025-01-13", speaker="梁惠玲",
-                   meeting="黑龙江省第十四届人民代表大会第三次会议", place="黑龙江省")
-    head = Passage("r:0-80:x", "r", text, 0, len(text))
-    found = report_fact(question, [Hit(head, 0.02)], {"r": doc}, lambda d: head)
+    found = fact_of_one_report(question, text, "2025年黑龙江省政府工作报告", date="2025-01-13", speaker="梁惠玲",
+                               meeting="黑龙江省第十四届人民代表大会第三次会议", place="黑龙江省")
     if short is None:
         assert found is None or not found.answerable
     else:
