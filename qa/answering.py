@@ -106,6 +106,7 @@ def read_candidates(question: str, hits: list[Hit], idf, documents=None, known=l
 
 
 FIT = SENTENCE_FEATURES.index("fit")
+SPAN_PERSON = ANSWERABLE_FEATURES.index("span_is_person")
 TYPE_MATCH, CLASH = SPAN_FEATURES.index("type_match"), SPAN_FEATURES.index("unit_clash")
 FITTED = ("number", "date", "list", "direction")  # the kinds qa.extract.fits knows
 
@@ -163,6 +164,9 @@ def answer(question: str, hits: list[Hit], idf, min_confidence: float | None = N
     if not a.candidates:
         return _refusal(question, hits, 0.0, "no passages retrieved")
     best = a.candidates[a.best]
+    if a.q.kind == "person" and delivery_asked(question) and not a.z[SPAN_PERSON]:
+        # who gave a report no head names: only a name the sentence gives can answer ("力争" did)
+        return _refusal(question, hits, 0.0, "no speaker named for the report asked about")
     if a.confidence < threshold:
         refused = _refusal(question, hits, a.confidence, _why(a, best, documents))
         if not best.missing:  # a sentence about something else entirely is no "closest" answer
@@ -235,14 +239,19 @@ OFFICE = re.compile(r"(?<![副助])(?:代理?)?(省长|市长|区长|县长|州�
 ABOUT_CONTENT = re.compile(r"(?:报告|讲话)(?:中|里|上|说|提出|指出|认为|显示|回顾|提到|强调|确定|设定|要求)")
 
 
+def delivery_asked(question: str) -> bool:
+    """The question asks about a report's delivery (谁作的, 什么时候作的), not what the report says
+    ("报告说…从哪一年开始")."""
+    q = to_simplified(question)
+    return bool(REPORT_ASKED.search(q) and DELIVERED.search(q) and not ABOUT_CONTENT.search(q))
+
+
 def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer | None:
     """Who gave a report, or when: answered from the report's head lines (its date and speaker
     lines), cited like any other sentence. `head(doc_id)` gives a report's first passage."""
     q, kind = to_simplified(question), question_kind(question)
     office = OFFICE.search(q) if kind == "person" else None
-    if (head is None or kind not in ("date", "person")
-            or not (REPORT_ASKED.search(q) and DELIVERED.search(q) or office)
-            or ABOUT_CONTENT.search(q)):  # "报告说…从哪一年开始" asks what the report says
+    if head is None or kind not in ("date", "person") or not (delivery_asked(q) or office):
         return None
     words, years = set(question_tokens(question)), years_in(question)
     places = asked_places(words)

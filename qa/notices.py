@@ -85,6 +85,8 @@ REASONS = [  # qa.answering._why's refusal reasons, in the user's language
     (re.compile(r"^no report indexed is the one asked about$"),
      {"zh": "资料中没有所问的那份报告（年份、地方或会议不符）",
       "en": "no indexed report is the one asked about (its year, place or meeting differs)"}),
+    (re.compile(r"^no speaker named for the report asked about$"),
+     {"zh": "资料中没有写明所问报告是谁作的", "en": "no passage names who gave the report asked about"}),
     (re.compile(r"^the model found no answer in the passages$"),
      {"zh": "大模型在给出的段落中没有找到答案", "en": "the model found no answer in the passages"}),
 ]

@@ -341,6 +341,23 @@ def test_who_gave_a_report_no_index_holds_is_refused_not_answered_from_another()
                        lambda d: None) is None
 
 
+@pytest.mark.parametrize("text, short", [
+    ("2019年计划拆迁3000户，力争2019年完成改造。", None),  # no name: "力争" was answered at 0.68
+    ("2019年政府工作报告由区长王建国代表区政府作出。", "王建国"),  # a sentence that names the speaker
+])
+def test_who_gave_a_report_no_head_names_is_answered_only_with_a_name(text, short):
+    from qa.answering import answer
+
+    undated = Document("u", "u.txt", text, "政府工作报告", place="杭州市拱墅区")
+    hit = Hit(Passage(f"u:0-{len(text)}:x", "u", text, 0, len(text)), 1.0, {})
+    result = answer("2019年拱墅区政府工作报告是谁作的？", [hit], lambda w: 1.0, 0.0, {"u": undated},
+                    head=lambda d: None)
+    if short is None:
+        assert not result.answerable and result.refusal == "no speaker named for the report asked about"
+    else:
+        assert result.answerable and result.short_answer == short
+
+
 def test_number_question_does_not_cite_an_unrelated_number():
     from qa.answering import answer
     from qa.types import Hit, Passage
