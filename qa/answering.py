@@ -290,7 +290,8 @@ def report_fact(question: str, hits: list[Hit], documents, head=None) -> Answer 
             short = line[m.start():m.end()] if len(folded) == len(line) else m.group()  # as the report writes it
             hit = Hit(passage, 1.0, {})
             meeting = doc.meeting and _as_written(doc.meeting, passage.text)
-            parts = [doc.title, meeting and f"在{meeting}上", f"{office.group(1)}{short}" if office else short]
+            held = office and _as_written(office.group(1), line)  # 市長 in a traditional head
+            parts = [doc.title, meeting and f"在{meeting}上", f"{held}{short}" if office else short]
             text = "，".join(filter(None, parts))
             return Answer(question, f"{text}[1]", short, True, [Citation(1, hit, line)], [hit] + hits, support=1.0, confidence=1.0)
         if kind == "person" and not office:  # no speaker line: a retrieved sentence of the report that names the speaker

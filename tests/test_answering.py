@@ -284,6 +284,8 @@ def test_report_fact_reads_a_traditional_head():
     who = report_fact("重庆2025年政府工作报告是谁代表市政府作的？", [Hit(head, 0.02)], {"r": doc}, lambda d: head)
     assert who is not None and who.short_answer == "胡衡華" and who.citations[0].quote in head.text
     assert "在重慶市第六屆人民代表大會第三次會議上" in who.answer  # in one script, the report's
+    office = report_fact("重慶市長是誰？", [Hit(head, 0.02)], {"r": doc}, lambda d: head)
+    assert office is not None and office.short_answer == "胡衡華" and "市長胡衡華" in office.answer
     when = report_fact("重庆2025年政府工作报告是哪天作的？", [Hit(head, 0.02)], {"r": doc}, lambda d: head)
     assert when is not None and when.short_answer == "2025年1月19日"
 
