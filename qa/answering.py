@@ -167,6 +167,9 @@ def answer(question: str, hits: list[Hit], idf, min_confidence: float | None = N
     if a.q.kind == "person" and delivery_asked(question) and not a.z[SPAN_PERSON]:
         # who gave a report no head names: only a name the sentence gives can answer ("力争" did)
         return _refusal(question, hits, 0.0, "no speaker named for the report asked about")
+    if a.q.kind == "person" and a.short and DEPUTY.search(to_simplified(question)) and _speaker_of(a.short, best, documents):
+        # "河南省副省长是谁？": the head's 省长王凯 gave the report; no deputy is named there
+        return _refusal(question, hits, 0.0, "the name found is the speaker's, not a deputy's")
     if a.confidence < threshold:
         refused = _refusal(question, hits, a.confidence, _why(a, best, documents))
         if not best.missing:  # a sentence about something else entirely is no "closest" answer
@@ -236,7 +239,14 @@ MEETING_SHORT = re.compile(r"[一二三四五六七八九十]{1,3}大(?!会|学|
                            r"|[一二三四五六七八九十]+届(?:全国)?人大[一二三四五六七八九十]+次会议")
 # who holds the office of a report's speaker ("黑龙江省代省长是谁？"): a head line names it ("省长 梁惠玲")
 OFFICE = re.compile(r"(?<![副助])(?:代理?)?(省长|市长|区长|县长|州长|盟长|旗长|总理|主席)")
+DEPUTY = re.compile(r"[副助](?:省长|市长|区长|县长|州长|盟长|旗长|总理|主席)")
 ABOUT_CONTENT = re.compile(r"(?:报告|讲话)(?:中|里|上|说|提出|指出|认为|显示|回顾|提到|强调|确定|设定|要求)")
+
+
+def _speaker_of(name: str, best: Candidate, documents) -> bool:
+    """The name is the speaker of the report the sentence is from."""
+    doc = documents.get(best.hit.passage.doc_id)
+    return bool(doc and doc.speaker) and to_simplified(name).replace(" ", "") == doc.speaker.replace(" ", "")
 
 
 def delivery_asked(question: str) -> bool:

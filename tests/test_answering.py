@@ -343,6 +343,18 @@ def test_who_gave_a_report_no_index_holds_is_refused_not_answered_from_another()
                        lambda d: None) is None
 
 
+def test_a_deputy_asked_is_not_answered_with_the_speaker():
+    from qa.answering import answer
+
+    text = "2025年1月18日在河南省第十四届人民代表大会第三次会议上河南省人民政府省长王凯作政府工作报告"
+    doc = Document("h", "h.txt", text, "2025年河南省政府工作报告", speaker="王凯", place="河南省")
+    hit = Hit(Passage(f"h:0-{len(text)}:x", "h", text, 0, len(text)), 1.0, {})
+    deputy = answer("河南省副省长是谁？", [hit], lambda w: 1.0, 0.0, {"h": doc}, head=lambda d: None)
+    assert not deputy.answerable and "deputy" in deputy.refusal
+    principal = answer("河南省长是谁？", [hit], lambda w: 1.0, 0.0, {"h": doc}, head=lambda d: None)
+    assert principal.answerable and principal.short_answer == "王凯"
+
+
 @pytest.mark.parametrize("text, short", [
     ("2019年计划拆迁3000户，力争2019年完成改造。", None),  # no name: "力争" was answered at 0.68
     ("2019年政府工作报告由区长王建国代表区政府作出。", "王建国"),  # a sentence that names the speaker
