@@ -238,8 +238,9 @@ DELIVERED = re.compile(r"(?<!工)作|做|召开|开的|举行|讲|发表")  # "�
 MEETING_SHORT = re.compile(r"[一二三四五六七八九十]{1,3}大(?!会|学|力|型|幅|量|批)|[一二三四五六七八九十]+届[一二三四五六七八九十]+中全会"
                            r"|[一二三四五六七八九十]+届(?:全国)?人大[一二三四五六七八九十]+次会议")
 # who holds the office of a report's speaker ("黑龙江省代省长是谁？"): a head line names it ("省长 梁惠玲")
-OFFICE = re.compile(r"(?<![副助])(?:代理?)?(省长|市长|区长|县长|州长|盟长|旗长|总理|主席)")
-DEPUTY = re.compile(r"[副助](?:省长|市长|区长|县长|州长|盟长|旗长|总理|主席)")
+OFFICES = "省长|市长|区长|县长|州长|盟长|旗长|总理|主席"
+OFFICE = re.compile(rf"(?<![副助])(?:代理?)?({OFFICES})")
+DEPUTY = re.compile(rf"[副助](?:{OFFICES})")
 ABOUT_CONTENT = re.compile(r"(?:报告|讲话)(?:中|里|上|说|提出|指出|认为|显示|回顾|提到|强调|确定|设定|要求)")
 
 
