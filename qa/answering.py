@@ -170,6 +170,9 @@ def answer(question: str, hits: list[Hit], idf, min_confidence: float | None = N
     if a.q.kind == "person" and a.short and DEPUTY.search(to_simplified(question)) and _speaker_of(a.short, best, documents):
         # "河南省副省长是谁？": the head's 省长王凯 gave the report; no deputy is named there
         return _refusal(question, hits, 0.0, "the name found is the speaker's, not a deputy's")
+    if a.q.kind == "person" and not office_said(question, for_matching(best.lead + best.sentence)):
+        # "河南省委书记是谁？" answered 习近平 from "…习近平总书记…": the sentence names no 省委书记
+        return _refusal(question, hits, 0.0, "the office asked is not named in the passage found")
     if a.confidence < threshold:
         refused = _refusal(question, hits, a.confidence, _why(a, best, documents))
         if not best.missing:  # a sentence about something else entirely is no "closest" answer
@@ -241,6 +244,10 @@ MEETING_SHORT = re.compile(r"[一二三四五六七八九十]{1,3}大(?!会|学|
 OFFICES = "省长|市长|区长|县长|州长|盟长|旗长|总理|主席"
 OFFICE = re.compile(rf"(?<![副助])(?:代理?)?({OFFICES})")
 DEPUTY = re.compile(rf"[副助](?:{OFFICES})")
+# who holds an office ("河南省委书记是谁？", "厦门大学首任校长是谁？"): the sentence answering names it
+TITLES = (f"{OFFICES}|(?:省委|市委|区委|县委|州委|党委|党组|纪委|总)?书记|总统|首相|部长|主任|校长|院长|局长|厅长"
+          "|董事长|总经理|会长|委员长|国王|皇帝|总裁|行长|社长|馆长|司令|队长|教练")
+OFFICE_ASKED = re.compile(rf"({TITLES})(?:是谁|是哪位|是哪一位|叫什么|为谁|由谁)")
 ABOUT_CONTENT = re.compile(r"(?:报告|讲话)(?:中|里|上|说|提出|指出|认为|显示|回顾|提到|强调|确定|设定|要求)")
 
 
@@ -248,6 +255,17 @@ def _speaker_of(name: str, best: Candidate, documents) -> bool:
     """The name is the speaker of the report the sentence is from."""
     doc = documents.get(best.hit.passage.doc_id)
     return bool(doc and doc.speaker) and to_simplified(name).replace(" ", "") == doc.speaker.replace(" ", "")
+
+
+def office_said(question: str, said: str) -> bool:
+    """A question asking who holds an office finds it named in `said` (folded): 省委书记 whole, and a
+    书记 not as part of 总书记 unless that is asked. Any other question: True."""
+    m = OFFICE_ASKED.search(to_simplified(question))
+    if not m:
+        return True
+    office = m.group(1)
+    return any(office.startswith("总") or i == 0 or said[i - 1] != "总"
+               for i in (m.start() for m in re.finditer(office, said)))
 
 
 def delivery_asked(question: str) -> bool:

@@ -89,6 +89,8 @@ REASONS = [  # qa.answering._why's refusal reasons, in the user's language
      {"zh": "资料中没有写明所问报告是谁作的", "en": "no passage names who gave the report asked about"}),
     (re.compile(r"^the name found is the speaker's, not a deputy's$"),
      {"zh": "找到的名字是作报告的正职，资料中没有写副职是谁", "en": "the name found is the report's speaker's, and no deputy is named"}),
+    (re.compile(r"^the office asked is not named in the passage found$"),
+     {"zh": "找到的段落没有提到所问的职务，资料中没有写明由谁担任", "en": "the passage found does not name the office asked"}),
     (re.compile(r"^the model found no answer in the passages$"),
      {"zh": "大模型在给出的段落中没有找到答案", "en": "the model found no answer in the passages"}),
 ]
