@@ -264,8 +264,8 @@ def office_said(question: str, said: str) -> bool:
     if not m:
         return True
     office = m.group(1)
-    return any(office.startswith("总") or i == 0 or said[i - 1] != "总"
-               for i in (m.start() for m in re.finditer(office, said)))
+    starts = [found.start() for found in re.finditer(office, said)]
+    return any(office.startswith("总") or i == 0 or said[i - 1] != "总" for i in starts)
 
 
 def delivery_asked(question: str) -> bool:
