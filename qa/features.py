@@ -17,7 +17,7 @@ from functools import lru_cache
 from qa.extract import UNIT, asked_unit, fits, question_kind
 from qa.lexical import general_frequency, question_tokens, tokenize, word_tag
 from qa.metadata import meeting_names
-from qa.normalize import for_matching, for_search, to_simplified
+from qa.normalize import for_matching, for_search, spell_out, to_simplified
 from qa.places import names_a_place
 from qa.retrieval import years_in
 
@@ -92,7 +92,9 @@ def named(word: str) -> bool:
 
 
 def read_question(question: str, idf, known, doc_meta: dict[str, str]) -> Question:
-    """`doc_meta`: doc_id → the folded words that name each retrieved report (see `report_words`)."""
+    """`doc_meta`: doc_id → the folded words that name each retrieved report (see `report_words`).
+    Read with its abbreviations spelled out (CPI → 居民消费价格), as reports write them."""
+    question = spell_out(question)
     folded = for_matching(question)
     weights = word_weights(question, idf, known)
     cites_report = REPORT_ASKED.search(folded)

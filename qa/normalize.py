@@ -5,6 +5,7 @@ The display text is never changed; only what is indexed and what a question is m
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -57,3 +58,27 @@ def for_matching(text: str) -> str:
     from qa.numbers import fold_numerals
 
     return fold_numerals(for_search(text))
+
+
+# Abbreviations people type for what reports spell out. GDP is 国内生产总值 in the national reports and
+# 地区生产总值 (or 全省生产总值) in a province's: 生产总值 is what they share.
+SPELLED_OUT = {"gdp": "生产总值", "cpi": "居民消费价格", "ppi": "工业生产者出厂价格"}
+ABBREVIATION = re.compile(r"(?<![a-z])(?:gdp|cpi|ppi)(?![a-z])")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def spell_out(question: str) -> str:
+    """A Chinese question with GDP, CPI and PPI (any case, full-width too) spelled out as reports
+    write them: "广西2025年CPI涨幅目标是多少？" → "广西2025年居民消费价格涨幅目标是多少？". A question in
+    another language is left as it is."""
+    if not HAN.search(question):
+        return question
+    folded = unicodedata.normalize("NFKC", question).lower()
+    if len(folded) != len(question):  # NFKC changed a length: no offsets to map back
+        return question
+    out, at = [], 0
+    for m in ABBREVIATION.finditer(folded):
+        out += [question[at:m.start()], SPELLED_OUT[m.group()]]
+        at = m.end()
+    return "".join(out) + question[at:]
+

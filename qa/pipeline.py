@@ -13,6 +13,7 @@ from qa import store
 from qa.answering import answer as extract_answer
 from qa.config import Settings
 from qa.embedding import load_index_model
+from qa.normalize import spell_out
 from qa.retrieval import Retriever
 from qa.types import Answer, Citation, Hit
 
@@ -63,7 +64,7 @@ class Assistant:
 
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                doc_ids: list[str] | None = None, years: list[int] | None = None) -> list[Hit]:
-        query = clean_question(query)
+        query = spell_out(clean_question(query))
         k = k or self.settings.top_k
         if self.reranker is None:
             return self.retriever.search(query, k, mode or self.settings.mode, doc_ids, years)
@@ -110,7 +111,7 @@ class Assistant:
         for item in self.answerer(answerer).stream(question, hits, history):
             if isinstance(item, Answer):
                 t2 = time.perf_counter()
-                item.searched = question
+                item.searched = spell_out(question)
                 item.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2),
                                    "total": round((t2 - t0) * 1000, 2), **item.timings_ms}
             yield item

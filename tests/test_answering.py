@@ -196,6 +196,17 @@ def test_answer_without_a_short_answer_kind():
     assert result.short_answer is None or result.short_answer in c.quote  # only a span the span model is sure of
 
 
+def test_an_abbreviation_asked_is_found_as_the_report_spells_it_out():
+    # no report says "CPI": the question was refused as "nothing about cpi"
+    text = "今年主要预期目标是：地区生产总值增长5%左右，居民消费价格涨幅2%左右，城镇新增就业60万人。"
+    doc = Document("p", "p.txt", text, "2025年政府工作报告", date="2025-01-15")
+    passage = Passage(f"p:0-{len(text)}:x", "p", text, 0, len(text), "二、2025年目标任务")
+    bm = BM25.build([tokenize(f"{passage.section}\n{passage.text}")])
+    result = answer("2025年CPI涨幅目标是多少？", [Hit(passage, 0.03, {"bm25": 1.0, "dense": None})], bm.idf, None,
+                    {"p": doc}, bm.knows)
+    assert result.answerable and result.short_answer == "2%左右"
+
+
 @pytest.mark.parametrize("question", [
     "宁波的城中村改造要拆迁多少户？",  # a place the passages never name
     "养老服务中心建成几家？",  # nothing about it at all

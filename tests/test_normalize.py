@@ -44,3 +44,18 @@ def test_for_search_all_folds_each_text_as_it_would_alone():
         texts = ["".join(rng.choice(tricky) for _ in range(rng.randint(0, 4))) for _ in range(rng.randint(0, 8))]
         assert for_search_all(texts) == [for_search(t) for t in texts]
     assert for_search_all(["a\nb", "乾"]) == ["a\nb", "干"]  # a text with a line break: one by one
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("广西2025年CPI涨幅目标是多少？", "广西2025年居民消费价格涨幅目标是多少？"),
+    ("人均GDP突破多少万元？", "人均生产总值突破多少万元？"),
+    ("ｇｄｐ和Cpi分别增长多少？", "生产总值和居民消费价格分别增长多少？"),  # full-width, any case
+    ("PPI降了多少？", "工业生产者出厂价格降了多少？"),
+    ("GDPR对企业有什么要求？", "GDPR对企业有什么要求？"),  # a longer Latin word is another word
+    ("What was GDP growth?", "What was GDP growth?"),  # not a Chinese question
+    ("全区经济稳步增长", "全区经济稳步增长"),
+])
+def test_spell_out_writes_abbreviations_as_reports_do(question, expected):
+    from qa.normalize import spell_out
+
+    assert spell_out(question) == expected
