@@ -108,6 +108,7 @@ def read_candidates(question: str, hits: list[Hit], idf, documents=None, known=l
 FIT = SENTENCE_FEATURES.index("fit")
 SPAN_PERSON = ANSWERABLE_FEATURES.index("span_is_person")
 TYPE_MATCH, CLASH = SPAN_FEATURES.index("type_match"), SPAN_FEATURES.index("unit_clash")
+IS_NUMBER = SPAN_FEATURES.index("is_number")
 FITTED = ("number", "date", "list", "direction")  # the kinds qa.extract.fits knows
 
 
@@ -144,6 +145,11 @@ def choose_span(q: Question, sentence: str, models: learned.Models) -> tuple[str
     if not spans:
         return None, 0.0, None
     scores = models.span.score(X)
+    if models.span_vetoes:  # a level for a change asked (or the reverse) while the sentence gives the other
+        number = X[:, IS_NUMBER] > 0
+        vetoed = number & (X[:, [SPAN_FEATURES.index(v) for v in models.span_vetoes]] > 0).any(axis=1)
+        if (number & ~vetoed).any():
+            scores = np.where(vetoed, -np.inf, scores)
     e = np.exp(scores - scores.max())
     i = int(np.argmax(scores))
     return spans[i].text.strip(), float(e[i] / e.sum()), X[i]

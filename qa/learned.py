@@ -197,6 +197,9 @@ class Models:
     # P(right) = sigmoid(a * trees' score + b): the trees learn from every training answer, (a, b) is
     # fitted on the questions people wrote, out of fold, so that the confidence shown is their odds
     calibration: tuple[float, float] = (1.0, 0.0)
+    # span features under which the gold answer was all but never the span while the sentence gave
+    # another number without them (scripts/train_answerer.py checks each): such a span is passed over
+    span_vetoes: list[str] = field(default_factory=list)
 
     def confidence(self, Z: np.ndarray) -> np.ndarray:
         return self.calibrated(self.answerable.score(Z))
@@ -222,12 +225,13 @@ def load(path: str | Path = MODEL_FILE) -> Models:
     return Models(_model(d["sentence"], SENTENCE_FEATURES), _model(d["span"], SPAN_FEATURES),
                   _model(d["answerable"], ANSWERABLE_FEATURES), float(d["threshold"]), d.get("trained_on", {}),
                   [v for v in d.get("vetoes", []) if v in ANSWERABLE_FEATURES], float(d.get("short_threshold", 0.5)),
-                  tuple(float(v) for v in d.get("calibration", (1.0, 0.0))))
+                  tuple(float(v) for v in d.get("calibration", (1.0, 0.0))),
+                  [v for v in d.get("span_vetoes", []) if v in SPAN_FEATURES])
 
 
 def save(models: Models, path: Path) -> None:
     d = {"format": FORMAT, "trained_on": models.trained_on, "threshold": round(models.threshold, 4), "vetoes": models.vetoes,
-         "short_threshold": round(models.short_threshold, 4), "calibration": _r(models.calibration),
+         "span_vetoes": models.span_vetoes, "short_threshold": round(models.short_threshold, 4), "calibration": _r(models.calibration),
          "sentence": models.sentence.to_json(), "span": models.span.to_json(), "answerable": models.answerable.to_json()}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(d, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -1,7 +1,7 @@
 """Rebuild qa/models/answerer.json from data, deterministically: the sentence, span and refusal
 models of qa/learned.py and the refusal threshold.
 
-    python scripts/train_answerer.py [--shared ../shared] [--out qa/models/answerer.json]
+    python scripts/train_answerer.py [--shared ../shared] [--out qa/models/answerer.json] [--span-vetoes-only]
 
 Trained only on the parts qa/splits.py marks for choosing (never on held-out parts):
 - the "train" part of CMRC 2018 trial and DRCD test (../shared/mrc), open-domain over its paragraphs;
@@ -15,7 +15,9 @@ Trained only on the parts qa/splits.py marks for choosing (never on held-out par
   covers, and synthetic ones asking what another report measures, a change where the report gives
   a level, or a target where it gives only a result (or the reverse), and report questions asked
   again in the other tense where their report does not say it.
-Indexes are cached under build/train/ (delete it to rebuild them).
+Indexes are cached under build/train/ (delete it to rebuild them). `--span-vetoes-only` chooses the
+span vetoes (`span_vetoes`) from the same data and writes them into the model file at --out, keeping
+its models and thresholds.
 """
 
 from __future__ import annotations
@@ -472,6 +474,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--out", type=Path, default=learned.MODEL_FILE)
+    parser.add_argument("--span-vetoes-only", action="store_true",
+                        help="choose the span vetoes from the data and write them into the model file at --out, "
+                             "keeping its models and thresholds")
     args = parser.parse_args()
 
     bundled, mrc, mrc_index, report_rows, reports = training_data(args.shared)
@@ -497,7 +502,15 @@ def main():
     read = read_all(items)
     print("features read", flush=True)
     groups = training_groups(items, read)
+    vetoed_spans = span_vetoes(groups, refusal_weights(np.array([it.domain for it in items])))
+    if args.span_vetoes_only:
+        models = learned.load(args.out)
+        models.span_vetoes = vetoed_spans
+        learned.save(models, args.out)
+        print(f"wrote the span vetoes into {args.out}")
+        return
     models = fit_choices(groups)
+    models.span_vetoes = vetoed_spans
     # The refusal model learns from answers chosen by models that did not see the question nor its
     # report (two-fold cross-fitting), so its confidence is what it will be on new reports. With so
     # few reports one split is noisy (the threshold moved from 0.30 to 0.50 between two of them), so
@@ -514,7 +527,7 @@ def main():
     runs, shorts = [], []
     for split in range(SPLITS):
         fold = np.array([stable(f"{split}:{fold_key(it.row)}") % 2 for it in items])
-        Z, y, exact, split_shorts = cross_fit(items, read, groups, fold)
+        Z, y, exact, split_shorts = cross_fit(items, read, groups, fold, models.span_vetoes)
         if split == 0:
             report_out_of_fold(items, groups, y, exact, split_shorts)
         Z, y, fold = Z[keep], y[keep], fold[keep]
@@ -546,7 +559,7 @@ def main():
     print(f"wrote {args.out} (threshold {models.threshold:.3f}, short answers from {models.short_threshold:.2f})")
 
 
-def cross_fit(items: list[Item], read: list, groups: list[tuple], fold: np.ndarray):
+def cross_fit(items: list[Item], read: list, groups: list[tuple], fold: np.ndarray, vetoed_spans: list[str]):
     """Each item answered by the sentence and span models fitted on the other fold: the refusal
     model's features Z, whether the chosen sentence is right (y), whether the span is exact, and
     per answerable question (domain, asks a kind, span probability, F1 of the span, of the sentence)."""
@@ -554,6 +567,7 @@ def cross_fit(items: list[Item], read: list, groups: list[tuple], fold: np.ndarr
     shorts = []
     for f in (0, 1):
         held = fit_choices([g for g, k in zip(groups, fold) if k != f])
+        held.span_vetoes = vetoed_spans
         for i in np.flatnonzero(fold == f):
             a = decide(read[i], held)
             if a.candidates:
@@ -566,6 +580,33 @@ def cross_fit(items: list[Item], read: list, groups: list[tuple], fold: np.ndarr
                     shorts.append((items[i].domain, bool(a.q.kind), a.span_p, char_f1(a.short or "", answers),
                                    char_f1(best.lead + best.sentence, answers)))
     return Z, y, exact, shorts
+
+
+def span_vetoes(groups: list[tuple], weight: np.ndarray, least: int = 30, at_most: float = 0.05) -> list[str]:
+    """The span features said to speak against a span (SPAN_DOWN) under which the gold answer was at
+    most 1 in 20 times the span, of at least `least` gold sentences that give a number with the
+    feature and one without it (where passing such a span over could change the answer), the gold
+    answer a number; each question weighed as in the refusal model. Prints each."""
+    number = SPAN_FEATURES.index("is_number")
+    out = []
+    for name in SPAN_DOWN:
+        f = SPAN_FEATURES.index(name)
+        seen, flagged = [], []
+        for (_, span, _), w in zip(groups, weight):
+            if span is None:
+                continue
+            X, labels = span
+            with_it, without = (X[:, number] > 0) & (X[:, f] > 0), (X[:, number] > 0) & (X[:, f] == 0)
+            gold = (labels >= 6) & (X[:, number] > 0)
+            if with_it.any() and without.any() and gold.any():
+                seen.append(w)
+                flagged.append(w * float(not (gold & without).any()))  # every exact answer has the feature
+        share = sum(flagged) / (sum(seen) or 1.0)
+        print(f"span veto {name}: {len(seen)} gold sentences, the answer has it in {sum(v > 0 for v in flagged)} "
+              f"(weighed {share:.3f})", flush=True)
+        if len(seen) >= least and share <= at_most:
+            out.append(name)
+    return out
 
 
 def refusal_weights(domains: np.ndarray) -> np.ndarray:

@@ -67,6 +67,22 @@ def test_the_span_model_prefers_the_asked_unit():
     assert span("新建安置房多少平方米？", sentence) == "100万平方米"
 
 
+def test_a_span_veto_passes_a_level_over_for_a_change_asked():
+    import dataclasses
+
+    question = "重庆2024年地区生产总值增长了多少？"
+    sentence = "全年地区生产总值达到32193.15亿元、增长5.7%，人均地区生产总值突破10万元。"
+    q = read_question(question, lambda t: 1.0, lambda t: True, {})
+    models = dataclasses.replace(load(), span_vetoes=["change_as_level"])
+    assert choose_span(q, sentence, models)[0] == "5.7%"
+    # no number in the sentence is a change: the veto has nothing to prefer, the level stays a candidate
+    assert choose_span(q, "全年地区生产总值达到32193.15亿元。", models)[0] == "32193.15亿元"
+    # the shipped model's vetoes, chosen from the data, include it: a level asked is still answered with it
+    assert "change_as_level" in load().span_vetoes
+    assert span(question, sentence) == "5.7%"
+    assert span("重庆2024年地区生产总值达到多少？", sentence) == "32193.15亿元"
+
+
 def test_numbers_of_the_question_and_years_are_no_answer():
     assert numbers("地铁 5 号线站点建设全面开工", "地铁5号线有几个站") == []
     assert span("地铁5号线有几个站", "地铁5号线设站12个。") == "12个"

@@ -60,6 +60,7 @@ def test_save_and_load_round_trip(tmp_path):
     assert again.sentence.score(x) == pytest.approx(models.sentence.score(x), abs=1e-4)
     assert again.threshold == pytest.approx(models.threshold, abs=1e-4)
     assert again.calibration == pytest.approx(models.calibration, abs=1e-5)
+    assert again.vetoes == models.vetoes and again.span_vetoes == models.span_vetoes
 
 
 def test_the_confidence_is_the_calibrated_trees_score():

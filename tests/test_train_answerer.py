@@ -45,6 +45,27 @@ def test_the_threshold_refuses_at_most_five_percent_of_answerable_questions():
     assert (p[:100] < t + 0.01).mean() > train.MAX_WRONGLY_REFUSED  # the highest such threshold, to a hundredth
 
 
+def test_span_vetoes_count_only_sentences_where_passing_the_span_over_could_matter():
+    from qa.spans import SPAN_FEATURES
+
+    def group(flag_gold: bool, other_number: bool = True):
+        X = np.zeros((3, len(SPAN_FEATURES)))
+        X[:2, SPAN_FEATURES.index("is_number")] = 1
+        X[0, SPAN_FEATURES.index("change_as_level")] = 1  # a level, for a change asked
+        if not other_number:
+            X[1, SPAN_FEATURES.index("is_number")] = 0
+        labels = np.array([6.0, 0.0, 0.0]) if flag_gold else np.array([0.0, 6.0, 0.0])
+        return None, (X, labels), 3.0
+
+    right = [group(False)] * 38
+    assert train.span_vetoes(right + [group(True)] * 2, np.full(40, 3.0)) == ["change_as_level"]  # 2 of 40
+    assert train.span_vetoes(right + [group(True)] * 3, np.full(41, 3.0)) == []  # 3 of 41: over 1 in 20
+    assert train.span_vetoes([group(False)] * 29, np.full(29, 3.0)) == []  # too few to tell
+    # where the sentence gives no other number, the veto could not act: such sentences do not count
+    lone = [group(True, other_number=False)] * 10
+    assert train.span_vetoes(right + lone, np.full(48, 3.0)) == ["change_as_level"]
+
+
 def test_vetoes_weigh_answers_as_the_refusal_trees_do():
     n = 100
     Z = np.zeros((n, len(ANSWERABLE_FEATURES)))
