@@ -62,14 +62,14 @@ def for_matching(text: str) -> str:
 
 # Abbreviations people type for what reports spell out. GDP is 国内生产总值 in the national reports and
 # 地区生产总值 (or 全省生产总值) in a province's: 生产总值 is what they share.
-SPELLED_OUT = {"gdp": "生产总值", "cpi": "居民消费价格", "ppi": "工业生产者出厂价格"}
-ABBREVIATION = re.compile(r"(?<![a-z])(?:gdp|cpi|ppi)(?![a-z])")
+SPELLED_OUT = {"gdp": "生产总值", "gnp": "国民生产总值", "cpi": "居民消费价格", "ppi": "工业生产者出厂价格", "r&d": "研发"}
+ABBREVIATION = re.compile(r"(?<![a-z])(?:gdp|gnp|cpi|ppi|r&d)(?![a-z])")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def spell_out(question: str) -> str:
-    """A Chinese question with GDP, CPI and PPI (any case, full-width too) spelled out as reports
-    write them: "广西2025年CPI涨幅目标是多少？" → "广西2025年居民消费价格涨幅目标是多少？". A question in
+    """A Chinese question with GDP, GNP, CPI, PPI and R&D (any case, full-width too) spelled out as
+    reports write them: "广西2025年CPI涨幅目标是多少？" → "广西2025年居民消费价格涨幅目标是多少？". A question in
     another language is left as it is."""
     if not HAN.search(question):
         return question

@@ -51,6 +51,9 @@ def test_for_search_all_folds_each_text_as_it_would_alone():
     ("人均GDP突破多少万元？", "人均生产总值突破多少万元？"),
     ("ｇｄｐ和Cpi分别增长多少？", "生产总值和居民消费价格分别增长多少？"),  # full-width, any case
     ("PPI降了多少？", "工业生产者出厂价格降了多少？"),
+    ("R&D投入强度是多少？", "研发投入强度是多少？"),
+    ("Ｒ＆Ｄ经费增长多少？", "研发经费增长多少？"),
+    ("1988年GNP增长目标是多少？", "1988年国民生产总值增长目标是多少？"),
     ("GDPR对企业有什么要求？", "GDPR对企业有什么要求？"),  # a longer Latin word is another word
     ("What was GDP growth?", "What was GDP growth?"),  # not a Chinese question
     ("全区经济稳步增长", "全区经济稳步增长"),
