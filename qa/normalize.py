@@ -63,7 +63,7 @@ def for_matching(text: str) -> str:
 # Abbreviations people type for what reports spell out. GDP is 国内生产总值 in the national reports and
 # 地区生产总值 (or 全省生产总值) in a province's: 生产总值 is what they share.
 SPELLED_OUT = {"gdp": "生产总值", "gnp": "国民生产总值", "cpi": "居民消费价格", "ppi": "工业生产者出厂价格", "r&d": "研发"}
-ABBREVIATION = re.compile(r"(?<![a-z])(?:gdp|gnp|cpi|ppi|r&d)(?![a-z])")
+ABBREVIATION = re.compile(rf"(?<![a-z])(?:{'|'.join(map(re.escape, SPELLED_OUT))})(?![a-z])")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
