@@ -1,6 +1,6 @@
 """Every figure on every part of the fixed split (qa/splits.py), held-out parts first: `make eval`.
 
-    python scripts/eval_parts.py [--shared ../shared] [--out eval-report/parts] [--modes hybrid]
+    python scripts/eval_parts.py [--shared ../shared] [--out eval-report/parts] [--modes hybrid] [--quick] [--choosing]
 
 Parts: report questions (data/eval/reports_*.jsonl) over ../shared/reports, holdout and tune;
 CMRC 2018 trial and DRCD test, test and train parts, open-domain over their paragraphs; the dev set
@@ -34,6 +34,9 @@ def main():
     parser.add_argument("--out", type=Path, default=ROOT / "eval-report" / "parts")
     parser.add_argument("--modes", default="hybrid")
     parser.add_argument("--quick", action="store_true", help="skip the SQuAD train part (the slowest)")
+    parser.add_argument("--choosing", action="store_true",
+                        help="only the parts one may choose on (reports and dev tune, SQuAD train unless --quick): "
+                             "for comparing variants without seeing the held-out parts")
     args = parser.parse_args()
 
     bundled = Settings.resolve(index_dir=ROOT / "index")
@@ -58,6 +61,8 @@ def main():
         if not args.quick:
             runs += [(f"{f.stem} train", f, bundled, True, "train") for f in mrc]
         runs.append(("dev tune", ROOT / "data" / "eval" / "dev.jsonl", bundled, False, "tune"))
+        if args.choosing:
+            runs = [run for run in runs if run[4] in ("tune", "train")]
         summary = {}
         for name, dataset, settings, squad, part in runs:
             out = args.out / name.replace(" ", "-")
