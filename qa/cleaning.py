@@ -19,7 +19,11 @@ PINYIN = re.compile(rf"(?<=[\u4e00-\u9fff])[(（](?=[a-zü{TONES}]*[{TONES}])[a-
 
 TERMINAL = set("。！？；：…!?;:”’」』")
 CLAUSE_MARKS = set("，、,；;。")
-HAN_SPACE = re.compile(r"(?<=[\u4e00-\u9fff，、。；：“”]) +(?=[\u4e00-\u9fff，、。；：“”])")
+# Spaces print and PDF extraction leave between Chinese characters, and between them and a number
+# ("同比增长 8%", "467.8 亿元", "2016 年"): Chinese running text has none, and they cut a number off
+# the words that say what it is. A space next to a Latin letter stays ("GDP 增长").
+HAN_MARK = "\u4e00-\u9fff，、。；：“”"
+HAN_SPACE = re.compile(rf"(?<=[{HAN_MARK}]) +(?=[{HAN_MARK}0-9０-９])|(?<=[0-9０-９%％‰]) +(?=[{HAN_MARK}])")
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 
 # Heading patterns and their level in the heading path.
@@ -217,7 +221,7 @@ def _broken_after(line: str) -> bool:
 
 
 def _join_han_spaces(line: str) -> str:
-    """Running text scraped from print has stray spaces between characters ("总 书记")."""
+    """Running text scraped from print has stray spaces between characters ("总 书记", "增长 8%")."""
     return HAN_SPACE.sub("", line) if "。" in line else line
 
 

@@ -48,7 +48,9 @@ def test_clean_does_not_join_after_sentence_end():
     ("总 书记。", "总书记。"),
     ("总 书记强调，要 坚持。", "总书记强调，要坚持。"),
     ("许 明", "许 明"),  # no sentence in the line: a speaker line keeps its space
-    ("GDP 增长 8%。", "GDP 增长 8%。"),  # spaces next to Latin text stay
+    ("GDP 增长 8%。", "GDP 增长8%。"),  # spaces next to Latin text stay
+    ("全年完成地区生产总值 467.8 亿元,同比增长 8%,2016 年 7 月。", "全年完成地区生产总值467.8亿元,同比增长8%,2016年7月。"),
+    ("增长 １２％ 以上，共 3 4 个。", "增长１２％以上，共3 4个。"),  # between digits a space stays
 ])
 def test_clean_han_spaces(text, expected):
     assert clean(text) == expected
@@ -59,7 +61,7 @@ def test_clean_han_spaces(text, expected):
     ("字", "字"),
     ("\n\n  \n", ""),
     ("  第一段。\n\n\u3000\u3000第二段。  ", "第一段。\n第二段。"),
-    ("GDP增长 8% 🎉，很好。", "GDP增长 8% 🎉，很好。"),
+    ("GDP增长 8% 🎉，很好。", "GDP增长8% 🎉，很好。"),  # an emoji and its spaces stay
     ("零\u200b宽\ufeff字符。", "零宽字符。"),
 ])
 def test_clean_edge_cases(text, expected):
