@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.bm25 import BM25  # noqa: F401  the index over these tokens, importable from here as before
-from qa.normalize import for_matching
+from qa.normalize import ABBREVIATION, SPELLED_OUT, for_matching
 
 USER_DICT = Path(os.environ.get("QA_USER_DICT", Path(__file__).resolve().parent.parent / "data" / "userdict.txt"))
 # Function words and question words: they say nothing about which passage answers.
@@ -27,10 +27,6 @@ STOPWORDS = set(
     "请问 请 一下 提出 提到 说 讲 报告 我们 要 年 月 日 时候 哪天 几月 几号 哪位 多久 多长 多大 几个 "
     "因为 为了 现在 大概 能 得 已经 还要 一共 具体 打算 是 有 让 了 就 还 再 又 啥 呀 些 吗 "
     "文章 里 当时 那年 这年 期间".split())
-# Words users type for what reports spell out: GDP is 国内生产总值 in national reports and
-# 地区生产总值 in a province's or a city's, so it stands for what both share.
-SYNONYM_OF = {"gdp": "生产总值"}
-SYNONYMS = re.compile("|".join(SYNONYM_OF))
 TOKEN = re.compile(r"[\w%]")
 QUESTION_PART = re.compile(r"^(?:哪|什么|多少|几|怎)|(?:哪些|什么|多少|吗|呢)$")
 # jieba's re_han_default: jieba splits a text into runs of these characters and the rest, segments
@@ -267,7 +263,14 @@ def tokenize(text: str, blocks: dict | None = None, cuts=None) -> list[str]:
 def _pieces(text: str) -> list[str]:
     """The normalised text split with a group: the runs of BLOCK characters are the odd pieces,
     what lies between them the even ones."""
-    return BLOCK.split(SYNONYMS.sub(lambda m: SYNONYM_OF[m.group()], for_matching(text)))
+    return BLOCK.split(spelled(for_matching(text)))
+
+
+def spelled(folded: str) -> str:
+    """A folded text with the abbreviations people type for what reports spell out read as spelled
+    out (qa.normalize.SPELLED_OUT: gdp → 生产总值, which 国内生产总值 and 地区生产总值 share; cpi →
+    居民消费价格 …), on both sides: a report that writes CPI is found by a question that does not."""
+    return ABBREVIATION.sub(lambda m: SPELLED_OUT[m.group()], folded)
 
 
 def question_tokens(question: str) -> list[str]:

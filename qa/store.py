@@ -51,7 +51,8 @@ from qa.types import Document, Passage
 
 # 2: passage_ids.npy and passage_docs.npy beside passages.jsonl, which is read on demand (qa/passages.py)
 # 3: the documents' texts apart from their metadata, in texts.jsonl, read on demand (qa/documents.py)
-# 4: passages without the spaces between Chinese characters and numbers ("增长 8%" → "增长8%", qa/cleaning.py)
+# 4: passages without the spaces between Chinese characters and numbers ("增长 8%" → "增长8%", qa/cleaning.py),
+#    and the abbreviations of qa.normalize.SPELLED_OUT spelled out in the search tokens (qa/lexical.py)
 FORMAT_VERSION = 4
 LOCK_NAME = "LOCK"
 LOCK_TIMEOUT = 600.0  # seconds a writer waits for another one ($QA_LOCK_TIMEOUT)

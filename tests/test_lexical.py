@@ -51,6 +51,17 @@ def test_tokenize_gdp_synonym_matches_national_and_regional_reports(report_words
         assert "地区" not in asked and "国内" not in asked
 
 
+@pytest.mark.parametrize("report, question", [("全年CPI上涨0.2%", "居民消费价格上涨了多少"),
+                                              ("R&D经费投入强度2.6%", "研发经费投入强度是多少"),
+                                              ("ＰＰＩ下降2.2%", "工业生产者出厂价格下降了多少")])
+def test_a_report_that_writes_an_abbreviation_shares_the_words_of_the_question_that_spells_it_out(report, question):
+    assert set(tokenize(question)) <= set(tokenize(report))
+
+
+def test_an_abbreviation_inside_a_latin_word_is_left_alone():
+    assert "生产" not in tokenize("GDPR数据保护条例") and "生产" in tokenize("GDP数据")
+
+
 @pytest.mark.parametrize("text", ["", "？！。，", "的了吗", "🎉"])
 def test_tokenize_nothing_to_search(text):
     assert tokenize(text) == []
@@ -212,8 +223,7 @@ EDGE_TEXTS = ["", "字", "拱墅区城中村改造完成拆迁和整治5500户",
 
 def _whole(text: str) -> list[str]:
     """tokenize as it was: jieba given the whole text at once."""
-    words = lexical._cut_for_search()(lexical.SYNONYMS.sub(lambda m: lexical.SYNONYM_OF[m.group()],
-                                                           lexical.for_matching(text)))
+    words = lexical._cut_for_search()(lexical.spelled(lexical.for_matching(text)))
     return [w for w in words if lexical.TOKEN.search(w) and w not in STOPWORDS and not lexical.QUESTION_PART.search(w)]
 
 
