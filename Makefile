@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser tesseract index run test eval eval-variants train bench bench-app bench-ocr clean
+.PHONY: setup browser tesseract index run test eval eval-variants train train-check bench bench-app bench-ocr clean
 
 setup: $(STAMP)
 
@@ -65,6 +65,16 @@ eval-variants: setup
 train: setup
 	$(PY) scripts/train_ranker.py
 	$(PY) scripts/train_answerer.py
+
+# Train both models again into build/check/ and fail unless they are the shipped files byte for byte
+# (the answerer learns from the shipped ranker, so the ranker is compared first).
+train-check: setup
+	mkdir -p build/check
+	$(PY) scripts/train_ranker.py --out build/check/ranker.json
+	cmp build/check/ranker.json qa/models/ranker.json
+	$(PY) scripts/train_answerer.py --out build/check/answerer.json
+	cmp build/check/answerer.json qa/models/answerer.json
+	@echo "make train writes the shipped model files"
 
 bench: index
 	$(PY) scripts/bench_ask.py --index index
