@@ -45,6 +45,15 @@ def test_the_threshold_refuses_at_most_five_percent_of_answerable_questions():
     assert (p[:100] < t + 0.01).mean() > train.MAX_WRONGLY_REFUSED  # the highest such threshold, to a hundredth
 
 
+def test_unanswerables_refused_near_the_operating_point_average_over_thresholds():
+    # answerable at 0.005 … 0.995: thresholds 0.03 … 0.07 refuse 3–7% of them; the unanswerable ones are
+    # spread the same way, so those thresholds refuse 3–7% of them too: 0.05 on average
+    p = np.r_[(np.arange(100) + 0.5) / 100, (np.arange(100) + 0.25) / 100]
+    answerable = np.r_[np.ones(100, dtype=bool), np.zeros(100, dtype=bool)]
+    assert train.refused_near(p, answerable, ~answerable) == pytest.approx(0.05)
+    assert np.isnan(train.refused_near(p, answerable, ~answerable, lo=0.99, hi=1.0))  # no threshold up to 0.95 gets there
+
+
 def test_span_vetoes_count_only_sentences_where_passing_the_span_over_could_matter():
     from qa.spans import SPAN_FEATURES
 
