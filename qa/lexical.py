@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.bm25 import BM25  # noqa: F401  the index over these tokens, importable from here as before
-from qa.normalize import ABBREVIATION, SPELLED_OUT, for_matching
+from qa.normalize import for_matching, spelled
 
 USER_DICT = Path(os.environ.get("QA_USER_DICT", Path(__file__).resolve().parent.parent / "data" / "userdict.txt"))
 # Function words and question words: they say nothing about which passage answers.
@@ -264,13 +264,6 @@ def _pieces(text: str) -> list[str]:
     """The normalised text split with a group: the runs of BLOCK characters are the odd pieces,
     what lies between them the even ones."""
     return BLOCK.split(spelled(for_matching(text)))
-
-
-def spelled(folded: str) -> str:
-    """A folded text with the abbreviations people type for what reports spell out read as spelled
-    out (qa.normalize.SPELLED_OUT: gdp → 生产总值, which 国内生产总值 and 地区生产总值 share; cpi →
-    居民消费价格 …), on both sides: a report that writes CPI is found by a question that does not."""
-    return ABBREVIATION.sub(lambda m: SPELLED_OUT[m.group()], folded)
 
 
 def question_tokens(question: str) -> list[str]:

@@ -67,6 +67,13 @@ ABBREVIATION = re.compile(rf"(?<![a-z])(?:{'|'.join(map(re.escape, SPELLED_OUT))
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
+def spelled(folded: str) -> str:
+    """A folded text (`for_search`, `for_matching`) with its abbreviations spelled out, for the search
+    tokens of reports and questions alike: a report that writes CPI is found by a question that does
+    not."""
+    return ABBREVIATION.sub(lambda m: SPELLED_OUT[m.group()], folded)
+
+
 def spell_out(question: str) -> str:
     """A Chinese question with GDP, GNP, CPI, PPI and R&D (any case, full-width too) spelled out as
     reports write them: "广西2025年CPI涨幅目标是多少？" → "广西2025年居民消费价格涨幅目标是多少？". A question in

@@ -1,7 +1,7 @@
 """Rebuild qa/models/answerer.json from data, deterministically: the sentence, span and refusal
 models of qa/learned.py and the refusal threshold.
 
-    python scripts/train_answerer.py [--shared ../shared] [--out qa/models/answerer.json] [--span-vetoes-only]
+    python scripts/train_answerer.py [--shared ../shared] [--out qa/models/answerer.json]
 
 Trained only on the parts qa/splits.py marks for choosing (never on held-out parts):
 - the "train" part of CMRC 2018 trial and DRCD test (../shared/mrc), open-domain over its paragraphs;
@@ -15,9 +15,7 @@ Trained only on the parts qa/splits.py marks for choosing (never on held-out par
   covers, and synthetic ones asking what another report measures, a change where the report gives
   a level, or a target where it gives only a result (or the reverse), and report questions asked
   again in the other tense where their report does not say it.
-Indexes are cached under build/train/ (delete it to rebuild them). `--span-vetoes-only` chooses the
-span vetoes (`span_vetoes`) from the same data and writes them into the model file at --out, keeping
-its models and thresholds.
+Indexes are cached under build/train/ (delete it to rebuild them).
 """
 
 from __future__ import annotations
@@ -474,9 +472,6 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--out", type=Path, default=learned.MODEL_FILE)
-    parser.add_argument("--span-vetoes-only", action="store_true",
-                        help="choose the span vetoes from the data and write them into the model file at --out, "
-                             "keeping its models and thresholds")
     args = parser.parse_args()
 
     bundled, mrc, mrc_index, report_rows, reports = training_data(args.shared)
@@ -503,12 +498,6 @@ def main():
     print("features read", flush=True)
     groups = training_groups(items, read)
     vetoed_spans = span_vetoes(groups, refusal_weights(np.array([it.domain for it in items])))
-    if args.span_vetoes_only:
-        models = learned.load(args.out)
-        models.span_vetoes = vetoed_spans
-        learned.save(models, args.out)
-        print(f"wrote the span vetoes into {args.out}")
-        return
     models = fit_choices(groups)
     models.span_vetoes = vetoed_spans
     # The refusal model learns from answers chosen by models that did not see the question nor its
