@@ -55,6 +55,7 @@ SPLITS = 3  # cross-fitting splits pooled to choose the thresholds
 # of answerable refused, three splits pooled: 100 rounds 0.435, 200 0.469, 400 0.520, 800 0.519)
 REFUSAL_ROUNDS = 400
 MAX_WRONGLY_REFUSED = 0.05  # the share of answerable questions the refusal threshold may refuse (issue 9's target)
+THRESHOLDS = tuple(t / 100 for t in range(1, 96))  # the refusal thresholds tried: every hundredth up to 0.95
 
 
 @dataclass
@@ -696,7 +697,7 @@ def choose_threshold(p: np.ndarray, y: np.ndarray, domains: np.ndarray, asked: n
             f"{r:24.3f}" for r in refused)
 
     # every hundredth tried; the curve printed at every twentieth and at the one chosen
-    within = [t / 100 for t in range(1, 96) if (p[answerable] < t / 100).mean() <= MAX_WRONGLY_REFUSED]
+    within = [t for t in THRESHOLDS if (p[answerable] < t).mean() <= MAX_WRONGLY_REFUSED]
     best_t = max(within, default=0.01)
     print(f"{'threshold':>9} {'right answered':>14} {'answerable refused':>18} "
           + " ".join(f"{k + ' refused':>24}" for k in kinds))
@@ -713,8 +714,7 @@ def refused_near(p: np.ndarray, answerable: np.ndarray, unanswerable: np.ndarray
     """The share of `unanswerable` refused, averaged over every hundredth threshold at which
     between lo and hi of `answerable` are refused: steadier than the one point chosen, which a veto or
     a single answer moves (two retrains one small feature apart read 0.585 and 0.559 there)."""
-    shares = [(p[unanswerable] < t).mean() for t in np.arange(1, 96) / 100
-              if lo <= (p[answerable] < t).mean() <= hi]
+    shares = [(p[unanswerable] < t).mean() for t in THRESHOLDS if lo <= (p[answerable] < t).mean() <= hi]
     return float(np.mean(shares)) if shares else float("nan")
 
 
