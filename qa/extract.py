@@ -33,7 +33,10 @@ DIRECTION = re.compile(rf"(?:有所)?(?:{UP}|{DOWN})了?(?:\d[\d,]*(?:\.\d+)?(?:
 
 ASKS = {  # question words → what kind of short answer is wanted, checked in this order
     "direction": re.compile(rf"(?:{UP}|{DOWN})[了的]?还是[^，。？?]{{0,4}}?(?:{UP}|{DOWN})"),
-    "date": re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|[公西]元几年"),
+    # 日期 and 时间 only where they are asked (什么时间, 时间是？), not in "用三年时间整党，…多少名"; 多长时间 asks a number
+    "date": re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|[公西]元几年|"
+                       r"(?:日期|时间)(?:是|为)?(?:什么|哪|何|几)|(?:什么|哪个|哪一?)(?:日期|时间)|"
+                       r"(?<!长)(?<!多少)(?:日期|时间)(?:是|为)?[？?]*$"),
     "list": re.compile(r"哪些|哪几|哪两|哪三|哪四|哪五|哪六|哪七|哪八|哪九|哪十"),
     "number": re.compile(r"多少|第几|几[个所条项件名户人家次年倍]|多大|多高|多长|比例|比重|百分之|增长了?几"),
     "person": re.compile(r"谁|哪位|什么人|哪一?个人|姓名|名字"),
@@ -43,10 +46,20 @@ LIST = re.compile(r"“[^”]{1,20}”(?:[、和及与]?“[^”]{1,20}”)+|[\u
 LEAD_VERB = re.compile(r"推进|实施|发展|打造|建设|改造|包括|抓好|狠抓|紧盯|加快|新建|提升|在|是|为|有|以")
 CLAUSE = re.compile(r"[^，,：:；;。！？!?]+[，,：:；;。！？!?]*")
 COUNTERS = "个所条项件名户人家次倍座栋幢张台辆套吨亩天期批处元%斤米起列场架艘"
-MEASURES = "平方公里|平方米|立方米|公里|公顷|千瓦时|千瓦|千米|微克|标准箱|人次"  # units of more than one character
-SAME_UNIT = {"人": "人名", "名": "名人", "个": "个", "元": "元", "户": "户",  # simplified spellings
-             "%": ("%", "％", "倍", "个百分点")}
-SHARE_ASKED = re.compile(r"比例|比重|百分|占|率|成")
+MEASURES = ("平方公里|平方米|立方米|公里|公顷|千瓦时|千瓦|千米|微克|标准箱|标箱|人次|"  # units of more than one character
+            "美元|欧元|港元|日元|英镑")
+SAME_UNIT = {"人": ("人", "名", "人次"), "名": ("名", "人", "人次"), "个": "个", "元": "元", "户": "户",  # simplified spellings
+             "%": ("%", "％", "倍", "个百分点"), "面积": ("平方公里", "平方千米", "平方米", "公顷", "亩")}
+SHARE_ASKED = re.compile(r"比例|比重|百分|占|率|几成|[一二三四五六七八九]成")
+# what a quantity is measured in, by the last word of its name, when the question writes no unit:
+# 失业率是多少 asks a %, 接待游客总人数 people, 实际使用外资金额 money, 播种面积 an area
+IMPLIED_UNIT = (("%", re.compile(r"(?:率|比重|比例|占比|增速|增幅|涨幅)$")),
+                ("人", re.compile(r"(?:人数|人口)$")),
+                ("元", re.compile(r"(?:金额|总额|销售额|成交额|营业额|收入|支出|投资|产值|增加值|生产总值|利润|税收|"
+                                 r"资金|经费)$")),
+                ("面积", re.compile(r"面积$")))
+RATE_ASKED = re.compile(r"(?:增长|下降|提高|降低|增幅|增速)了?(?:多少|几)")  # how much it changed
+FILLER = re.compile(r"(?:是|为|约为|达到|达|有|一共|总共|共|大约|约|大概|将|要|预计|计划)+$")
 PEOPLE = re.compile(r"[^，。？?]{0,5}?(?:人|员|干部|老人|学生|党员|群众|居民|代表|专家)")
 
 
@@ -67,7 +80,7 @@ def question_kind(question: str) -> str | None:
 def asked_unit(question: str) -> str | None:
     """The unit a number question wants: 多少户 → 户, 多少钱 → 元, 多少老年人 → 人."""
     q = to_simplified(question)
-    if re.search(r"(?:增长|下降|提高|降低|增幅|增速)了?(?:多少|几)", q):
+    if RATE_ASKED.search(q):
         return "%"  # a rate
     # a unit first (多少万千瓦: 万 and 千瓦, not 万千 and no unit), else a magnitude alone (多少亿)
     m = (re.search(rf"(?:多少|几)([万亿千百]*)({MEASURES}|[{COUNTERS}]|钱)", q)
@@ -79,7 +92,10 @@ def asked_unit(question: str) -> str | None:
         return "元" if unit == "钱" else unit
     if multiplier:
         return multiplier[-1]  # "多少亿" asks for 亿, whatever is counted
-    return "人" if PEOPLE.match(q, m.end()) else None
+    if PEOPLE.match(q, m.end()):
+        return "人"
+    subject = FILLER.sub("", re.sub(r"[\s，,、]+$", "", q[:m.start()]))
+    return next((unit for unit, named in IMPLIED_UNIT if named.search(subject)), None)
 
 
 @lru_cache(maxsize=256)
@@ -142,15 +158,18 @@ def unit_matches(number: str, unit: str | None) -> bool:
 
 def unit_clash(number: str, question: str) -> bool:
     """The number is said in a unit that cannot be the one asked: 3011万平方米 for 多少个, 1.4% for
-    多少亿元, 28.2% for 多少起. A rate asked (增长了多少, "%") or only a magnitude (多少亿) clashes with
-    nothing, nor does a unit the question writes (多少个百分点); 个 asked takes any counter (5所 for
+    多少亿元, 28.2% for 多少起, 37.7万人 for 失业率是多少. A change asked (增长了多少) or only a magnitude
+    (多少亿) clashes with nothing, nor does a unit the question writes (多少个百分点); 个 asked takes any counter (5所 for
     多少个学校)."""
     from qa.numbers import find_quantities
 
     unit, question = asked_unit(question), to_simplified(question)
+    said = next(iter(find_quantities(number)), None)
+    if unit == "%" and not RATE_ASKED.search(question):  # a share or rate asked as such: 失业率是多少 → not 37.7万人
+        return bool(said and said.unit) and said.kind not in ("percent", "ratio") and said.unit not in (
+            *SAME_UNIT["%"], "‰")
     if unit in (None, "%", "亿", "万", "千", "百") or unit_matches(number, unit):
         return False
-    said = next(iter(find_quantities(number)), None)
     if said is None or not said.unit or said.unit in question:
         return False
     if said.kind in ("percent", "ratio") or said.unit in (*SAME_UNIT["%"], "‰"):

@@ -40,6 +40,10 @@ def ask(question, *doc_ids, min_confidence=None):
     ("什么时候召开的？", "date"),
     ("哪一年开工", "date"),
     ("會議何時召開？", "date"),  # traditional
+    ("潘仕成逝世的时间是？", "date"),
+    ("会议在什么时间召开？", "date"),
+    ("十二大决定用三年时间整党，预计要把多少名不合格党员开除出党？", "number"),  # 时间 said, not asked
+    ("两国政府为此谈判了多长时间？", "number"),  # a duration: 将近一年
     ("报告是谁作的？", "person"),
     ("哪位领导讲话", "person"),
     ("会议在哪里召开？", "place"),

@@ -23,7 +23,13 @@ def span(question, sentence):
     ("新建几所学校？", "所"),
     ("增长多少？", "%"),  # a rate
     ("地区生产总值增长了几个百分点？", "%"),
-    ("地区生产总值是多少", None),
+    ("地区生产总值是多少", "元"),  # no unit written: the name's last word says money
+    ("城镇调查失业率是多少？", "%"),
+    ("接待游客总人数是多少？", "人"),
+    ("全国粮食播种面积是多少？", "面积"),  # any unit of area
+    ("粮食产量是多少？", None),  # tons or jin: nothing implied
+    ("实际使用外资金额是多少亿美元？", "美元"),
+    ("集装箱吞吐量是多少万标箱？", "标箱"),
     ("粮食总产量是多少万吨？", "吨"),  # the unit, not its multiplier
     ("中央财政投资多少亿元？", "元"),
     ("城镇新增就业多少万人？", "人"),
@@ -48,6 +54,17 @@ def test_asked_unit(question, unit):
     ("909", "中欧班列开行多少列？", False),  # no unit said
     ("17.5%", "有多少比例的人信仰天主教？", False),  # a share asked
     ("567亿元", "一共花了多少钱？", False),
+    ("37.7万人", "城镇调查失业率是多少？", True),  # a rate asked as such is a share, not a count
+    ("5.5%左右", "城镇调查失业率是多少？", False),
+    ("0.8个百分点", "城镇化率是多少？", False),
+    ("1∶3.4", "开工备案项目比例是多少？", False),
+    ("11.1%", "接待游客总人数是多少？", True),
+    ("6.5亿人次", "接待旅游总人数是多少？", False),  # people counted as visits
+    ("50150万吨", "全国粮食播种面积是多少？", True),
+    ("15.8亿亩", "全国粮食播种面积是多少？", False),
+    ("300场", "实际使用外资金额是多少亿美元？", True),
+    ("64.6%", "平陆运河完成投资多少亿元？", True),  # 完成 is no share asked (几成, 三成 are)
+    ("30%", "有几成的人？", False),
 ])
 def test_a_number_in_another_unit_than_asked_clashes(number, question, clash):
     from qa.extract import unit_clash
