@@ -78,7 +78,8 @@ def question_kind(question: str) -> str | None:
 
 @lru_cache(maxsize=256)  # asked once per question, read for every sentence and number
 def asked_unit(question: str) -> str | None:
-    """The unit a number question wants: 多少户 → 户, 多少钱 → 元, 多少老年人 → 人."""
+    """The unit a number question wants: 多少户 → 户, 多少钱 → 元, 多少老年人 → 人; where it writes none,
+    the one the name of what it asks about implies (IMPLIED_UNIT): 失业率是多少 → %."""
     q = to_simplified(question)
     if RATE_ASKED.search(q):
         return "%"  # a rate
@@ -164,11 +165,13 @@ def unit_clash(number: str, question: str) -> bool:
     from qa.numbers import find_quantities
 
     unit, question = asked_unit(question), to_simplified(question)
+    if unit is None or unit_matches(number, unit):
+        return False
     said = next(iter(find_quantities(number)), None)
     if unit == "%" and not RATE_ASKED.search(question):  # a share or rate asked as such: 失业率是多少 → not 37.7万人
         return bool(said and said.unit) and said.kind not in ("percent", "ratio") and said.unit not in (
             *SAME_UNIT["%"], "‰")
-    if unit in (None, "%", "亿", "万", "千", "百") or unit_matches(number, unit):
+    if unit in ("%", "亿", "万", "千", "百"):
         return False
     if said is None or not said.unit or said.unit in question:
         return False
