@@ -2,7 +2,9 @@
 
     python scripts/eval_parts.py [--shared ../shared] [--out eval-report/parts] [--modes hybrid] [--quick] [--choosing]
 
-Parts: report questions (data/eval/reports_*.jsonl) over ../shared/reports, holdout and tune;
+Parts: blind report questions (data/eval/blind_*.jsonl: written over held-out reports by writers who
+never saw the answerer, and never used to choose anything); report questions (data/eval/reports_*.jsonl)
+over ../shared/reports, holdout and tune;
 CMRC 2018 trial and DRCD test, test and train parts, open-domain over their paragraphs; the dev set
 (data/eval/dev.jsonl) over the bundled corpus, holdout and tune. Each run's full report goes to
 OUT/<part>/; the summary table is printed and written to OUT/summary.md and OUT/summary.json.
@@ -46,12 +48,15 @@ def main():
     if reports:
         ingest(reports, report_index)
     report_sets = sorted((ROOT / "data" / "eval").glob("reports_*.jsonl"))
+    blind_sets = sorted((ROOT / "data" / "eval").glob("blind_*.jsonl"))
     mrc = sorted((args.shared / "mrc").glob("*.json"))
 
     runs = []  # (name, dataset, settings, squad, part)
     with tempfile.TemporaryDirectory() as tmp:
         merged = Path(tmp) / "reports.jsonl"
         merged.write_text("".join(f.read_text(encoding="utf-8") for f in report_sets), encoding="utf-8")
+        if reports and blind_sets:
+            runs += [(f"{f.stem.replace('_', ' ')}", f, report_index, False, "holdout") for f in blind_sets]
         if reports and report_sets:
             runs.append(("reports holdout", merged, report_index, False, "holdout"))
         runs += [(f"{f.stem} test", f, bundled, True, "test") for f in mrc]
