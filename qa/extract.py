@@ -49,7 +49,8 @@ COUNTERS = "个所条项件名户人家次倍座栋幢张台辆套吨亩天期�
 MEASURES = ("平方公里|平方米|立方米|公里|公顷|千瓦时|千瓦|千米|微克|标准箱|标箱|人次|"  # units of more than one character
             "美元|欧元|港元|日元|英镑")
 SAME_UNIT = {"人": ("人", "名", "人次"), "名": ("名", "人", "人次"), "个": "个", "元": "元", "户": "户",  # simplified spellings
-             "%": ("%", "％", "倍", "个百分点"), "面积": ("平方公里", "平方千米", "平方米", "公顷", "亩")}
+             "%": ("%", "％", "倍", "个百分点"), "面积": ("平方公里", "平方千米", "平方米", "公顷", "亩"),
+             "公里": ("公里", "千米"), "千米": ("千米", "公里")}
 SHARE_ASKED = re.compile(r"比例|比重|百分|占|率|几成|[一二三四五六七八九]成")
 # what a quantity is measured in, by the last word of its name, when the question writes no unit:
 # 失业率是多少 asks a %, 接待游客总人数 people, 实际使用外资金额 money, 播种面积 an area
@@ -154,14 +155,17 @@ def unit_matches(number: str, unit: str | None) -> bool:
     if unit == "元":
         return "元" in number
     units = SAME_UNIT.get(unit, (unit,))
-    return any(number.endswith(u) for u in (units if isinstance(units, tuple) else tuple(units)))
+    # the whole unit: 117平方公里 is no length (多少公里)
+    return any(number.endswith(u) and not number[:-len(u)].endswith(("平方", "立方"))
+               for u in (units if isinstance(units, tuple) else tuple(units)))
 
 
 def unit_clash(number: str, question: str) -> bool:
     """The number is said in a unit that cannot be the one asked: 3011万平方米 for 多少个, 1.4% for
-    多少亿元, 28.2% for 多少起, 37.7万人 for 失业率是多少. A change asked (增长了多少) or only a magnitude
-    (多少亿) clashes with nothing, nor does a unit the question writes (多少个百分点); 个 asked takes any counter (5所 for
-    多少个学校)."""
+    多少亿元, 28.2% for 多少起, 37.7万人 for 失业率是多少, 1.5倍 for 多少万担 (a magnitude alone asks an
+    amount). A change asked (增长了多少) clashes with nothing, nor does a unit the question writes where
+    it asks (多少个百分点) other than the unit asked: 公里 is not written by 多少平方公里, and the 年 of
+    "2021年新增就业多少人" is a date's, so 2020年 clashes. 个 asked takes any counter (5所 for 多少个学校)."""
     from qa.numbers import find_quantities
 
     unit, question = asked_unit(question), to_simplified(question)
@@ -171,9 +175,13 @@ def unit_clash(number: str, question: str) -> bool:
     if unit == "%" and not RATE_ASKED.search(question):  # a share or rate asked as such: 失业率是多少 → not 37.7万人
         return bool(said and said.unit) and said.kind not in ("percent", "ratio") and said.unit not in (
             *SAME_UNIT["%"], "‰")
-    if unit in ("%", "亿", "万", "千", "百"):
+    if unit == "%":
         return False
-    if said is None or not said.unit or said.unit in question:
+    if unit in ("亿", "万", "千", "百"):  # a magnitude alone asks an amount, never a share: 多少万担 → not 1.5倍
+        return bool(said) and (said.kind in ("percent", "ratio") or said.unit in (*SAME_UNIT["%"], "‰"))
+    asked = re.search(r"多少|几", question)
+    written = question[asked.start() if asked else 0:].replace(unit, "")  # what it asks, less the unit asked
+    if said is None or not said.unit or said.unit in written:
         return False
     if said.kind in ("percent", "ratio") or said.unit in (*SAME_UNIT["%"], "‰"):
         return not SHARE_ASKED.search(question)  # 多少比例的人 asks a share

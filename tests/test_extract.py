@@ -65,6 +65,14 @@ def test_asked_unit(question, unit):
     ("300场", "实际使用外资金额是多少亿美元？", True),
     ("64.6%", "平陆运河完成投资多少亿元？", True),  # 完成 is no share asked (几成, 三成 are)
     ("30%", "有几成的人？", False),
+    ("43公里", "自然保护区面积多少平方公里？", True),  # a unit inside the one asked is not written by the question
+    ("1200千瓦", "全年发电多少千瓦时？", True),
+    ("2020年", "2021年城镇新增就业多少人？", True),  # the year of a date is no unit the question writes
+    ("1950年到1997年", "1998年高速公路建设投资是多少亿元？", True),
+    ("2.1个百分点", "2021年比重比上年提高了多少个百分点？", False),
+    ("1.5倍", "预计今年棉花产量是多少万担？", True),  # a magnitude asks an amount, not a multiple
+    ("12.5%", "全省常住人口有多少万？", True),
+    ("9900万", "全省常住人口有多少万？", False),
 ])
 def test_a_number_in_another_unit_than_asked_clashes(number, question, clash):
     from qa.extract import unit_clash
@@ -263,3 +271,17 @@ def test_a_number_spaced_from_its_change_word_is_still_a_change():
     features = {s.text: dict(zip(SPAN_FEATURES, x)) for s, x in zip(spans, X)}
     assert features["8%"]["change_as_level"] == 0.0 and features["14.8%"]["change_as_level"] == 0.0
     assert features["467.8 亿元"]["change_as_level"] == 1.0
+
+
+@pytest.mark.parametrize("number, unit, matches", [
+    ("117平方公里", "公里", False),  # an area is no length
+    ("2.3万立方米", "米", False),
+    ("43公里", "公里", True),
+    ("15千米", "公里", True),
+    ("1200千瓦", "千瓦时", False),
+    ("6.5亿人次", "人", True),
+])
+def test_a_number_matches_the_asked_unit_only_as_a_whole(number, unit, matches):
+    from qa.extract import unit_matches
+
+    assert unit_matches(number, unit) is matches
