@@ -44,7 +44,8 @@ SPAN_FEATURES = (
     "head_in", "head_after", "left_near", "right_near", "clause_cov", "left_order", "right_order", "head_char",
     "align_left", "align_right", "align_left0", "align_right0", "name_part", "asked_match",
     "level_as_change", "change_as_level", "unit_clash", "grain_match",
-    "list_first_off", "list_last_off",
+    "list_first_off", "list_last_off", "extra_left", "extra_right",
+    "period_unasked", "period_unsaid",
 )
 # The refusal model sees how sure the sentence and span models are, and every feature of the
 # chosen sentence and of its chosen span: which of them say "this does not answer" is for the
@@ -66,6 +67,9 @@ MAX_CLAUSE = 40
 CLAUSE_ENDS = "，,。：:；;！？!?"
 CLAUSE = re.compile(f"[^{CLAUSE_ENDS}]+")
 DIGIT = re.compile(r"\d")
+# a span of time a figure covers: 五年, 10年来, 累计, 年均, 上半年, 一季度, 前三季度, 全年 (not a year: 2024年)
+PERIOD = re.compile(r"(?<![\d〇○零一二三四五六七八九十])(?:[一二三四五六七八九十两]|\d{1,2})年(?:来|间|内)?|累计|年均|[上下]半年|"
+                    r"第?[一二三四1-4]季度|前三季度|全年")
 CONNECTOR = re.compile(r"(?:由于|因为|因此|所以|而且|并且|但是|不过|其中|故|即|当|是|为|在|于|从|以)")
 
 
@@ -323,7 +327,44 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
         clash,
         float(bool(wants.grain) and text.endswith(wants.grain) and bool(DIGIT.search(text) or "年" in text)),
         *list_balance(sentence[a:b]),
+        *_extra(q, folded, flags, shared, a, b),
+        *_periods(q, folded, shared.ends, a, b),
     ]
+
+
+@lru_cache(maxsize=256)
+def _asked_periods(question: str) -> frozenset[str]:
+    return frozenset(PERIOD.findall(for_search(question)))
+
+
+def _periods(q: Question, folded: str, ends: list[int], a: int, b: int) -> tuple[float, float]:
+    """Whether the span's clause names a period the question does not (五年 新增 for "2007年新增多少"),
+    and whether the question names one its sentence does not (一季度 for a year's figure)."""
+    lo, hi = clause_of(ends, len(folded), a, b)
+    clause = folded[lo:hi]
+    asked = _asked_periods(q.text)
+    return (float(any(p not in asked for p in PERIOD.findall(clause))),
+            float(any(p not in folded for p in asked)))
+
+
+def _extra(q: Question, folded: str, flags: dict[int, str], shared: Around, a: int, b: int) -> tuple[float, float]:
+    """The share of the characters of the nouns next to the span in its clause (up to 12 before it,
+    8 after it) that the question does not write: of "新能源汽车产量达到95.3万辆" asked "汽车总产量是
+    多少", 新能源 is a kind of car the question does not ask about (3 of 7); 0 where no noun is near."""
+    offsets = shared.offsets
+    lo, hi = clause_of(shared.ends, len(folded), a, b)
+    lo, hi = max(lo, a - 12), min(hi, b + 8)
+    out = []
+    for start, stop in ((lo, a), (b, hi)):
+        k = bisect_left(offsets, start)
+        nouns = ""
+        while k < len(offsets) and offsets[k] < stop:
+            end = offsets[k + 1] if k + 1 < len(offsets) else len(folded)
+            if end <= stop and (flags[offsets[k]][:1] in ("n", "j") or flags[offsets[k]] == "vn"):
+                nouns += folded[offsets[k]:end]
+            k += 1
+        out.append(sum(ch not in q.chars for ch in nouns) / len(nouns) if nouns else 0.0)
+    return out[0], out[1]
 
 
 def list_balance(text: str) -> tuple[float, float]:
@@ -347,6 +388,13 @@ def _pos(flag: str) -> tuple[float, ...]:
     return tuple(float(tag == t) for t in POS)
 
 
+def clause_of(ends: list[int], n: int, a: int, b: int) -> tuple[int, int]:
+    """The clause of the span a:b of a sentence of n characters whose clause ends are `ends`: after the
+    last end before a, to the first end at or after b."""
+    i, j = bisect_left(ends, a), bisect_left(ends, b)
+    return ends[i - 1] + 1 if i else 0, ends[j] if j < len(ends) else n
+
+
 def clause_ends(folded: str) -> list[int]:
     """Where the clause-ending punctuation of a sentence is, ascending."""
     return [i for i, c in enumerate(folded) if c in CLAUSE_ENDS]
@@ -360,9 +408,7 @@ def _context(q: Question, wants: Asked, folded: str, a: int, b: int, ends: list[
     head_in = float(bool(head) and folded[a:b].endswith(head))
     head_char = float(bool(head) and folded[a:b].endswith(head[-1]))  # 明治大学 for 哪一所大学, 托列斯海峡 for 海峡
     head_after = float(bool(head) and folded.startswith(head, b))
-    i, j = bisect_left(ends, a), bisect_left(ends, b)  # the clause: after the last end before a …
-    lo = ends[i - 1] + 1 if i else 0
-    hi = ends[j] if j < len(ends) else len(folded)  # … to the first end at or after b
+    lo, hi = clause_of(ends, len(folded), a, b)
     left, right = folded[max(lo, a - 6):a], folded[b:min(hi, b + 6)]  # close by, in its own clause
     clause = folded[lo:a] + " " + folded[b:hi]
     order_l = sum(t in folded[:a] for t in wants.before) / len(wants.before) if wants.before else 0.0

@@ -730,3 +730,22 @@ def test_a_number_in_a_unit_that_cannot_be_the_one_asked_is_refused_when_no_numb
     # the unit asked is in the sentence: a clashing short answer is no reason to refuse on its own
     z = dict(zip(ANSWERABLE_FEATURES, ask.analysis("2024年新能源汽车产量达到多少辆？").z))
     assert z["unit_unsaid"] == 0
+
+
+def test_nouns_next_to_a_number_that_the_question_does_not_write_are_measured():
+    """新能源 narrows 汽车产量 to a kind of car the question does not ask about."""
+    q = read_question("重庆2024年汽车总产量是多少万辆？", lambda t: 1.0, lambda w: True, {})
+    spans, X = span_matrix(q, "新能源汽车产量达到95.3万辆，汽车产量达到357万辆")
+    extra = {s.text: X[i, SPAN_FEATURES.index("extra_left")] for i, s in enumerate(spans)}
+    assert extra["357万辆"] == 0.0 and 0.3 < extra["95.3万辆"] < 0.5
+
+
+def test_a_period_the_question_does_not_name_is_marked_and_the_reverse():
+    q = read_question("2007年新增了多少沼气用户？", lambda t: 1.0, lambda w: True, {})
+    spans, X = span_matrix(q, "五年新增沼气用户1650万户，今年新增500万户")
+    unasked = {s.text: X[i, SPAN_FEATURES.index("period_unasked")] for i, s in enumerate(spans)}
+    assert unasked["1650万户"] == 1.0 and unasked["500万户"] == 0.0
+    q = read_question("一季度地区生产总值增长了多少？", lambda t: 1.0, lambda w: True, {})
+    for sentence, unsaid in (("全年地区生产总值增长5.8%", 1.0), ("一季度地区生产总值增长5.8%", 0.0)):
+        spans, X = span_matrix(q, sentence)
+        assert {X[i, SPAN_FEATURES.index("period_unsaid")] for i, s in enumerate(spans) if s.text == "5.8%"} == {unsaid}
