@@ -172,20 +172,22 @@ def unit_clash(number: str, question: str) -> bool:
     if unit is None or unit_matches(number, unit):
         return False
     said = next(iter(find_quantities(number)), None)
-    if unit == "%" and not RATE_ASKED.search(question):  # a share or rate asked as such: 失业率是多少 → not 37.7万人
-        return bool(said and said.unit) and said.kind not in ("percent", "ratio") and said.unit not in (
-            *SAME_UNIT["%"], "‰")
-    if unit == "%":
-        return False
+    if unit == "%":  # a share or rate asked as such (失业率是多少 → not 37.7万人); a change asked takes any number
+        return not RATE_ASKED.search(question) and bool(said and said.unit) and not _a_share(said)
     if unit in ("亿", "万", "千", "百"):  # a magnitude alone asks an amount, never a share: 多少万担 → not 1.5倍
-        return bool(said) and (said.kind in ("percent", "ratio") or said.unit in (*SAME_UNIT["%"], "‰"))
+        return bool(said) and _a_share(said)
     asked = re.search(r"多少|几", question)
     written = question[asked.start() if asked else 0:].replace(unit, "")  # what it asks, less the unit asked
     if said is None or not said.unit or said.unit in written:
         return False
-    if said.kind in ("percent", "ratio") or said.unit in (*SAME_UNIT["%"], "‰"):
+    if _a_share(said):
         return not SHARE_ASKED.search(question)  # 多少比例的人 asks a share
     return not (unit == "个" and len(said.unit) == 1 and said.unit in COUNTERS)
+
+
+def _a_share(said) -> bool:
+    """A quantity said as a percent, a ratio or a multiple (qa.numbers.Quantity)."""
+    return said.kind in ("percent", "ratio") or said.unit in (*SAME_UNIT["%"], "‰")
 
 
 def answers_count(sentence: str, m: re.Match, question: str) -> bool:

@@ -334,6 +334,7 @@ def span_features(q: Question, sentence: str, span: Span, flags: dict[int, str],
 
 @lru_cache(maxsize=256)
 def _asked_periods(question: str) -> frozenset[str]:
+    """The periods a question names, folded as sentences are (Question.folded writes 一季度 as 1季度)."""
     return frozenset(PERIOD.findall(for_search(question)))
 
 

@@ -56,7 +56,7 @@ def main():
         merged = Path(tmp) / "reports.jsonl"
         merged.write_text("".join(f.read_text(encoding="utf-8") for f in report_sets), encoding="utf-8")
         if reports and blind_sets:
-            runs += [(f"{f.stem.replace('_', ' ')}", f, report_index, False, "holdout") for f in blind_sets]
+            runs += [(f.stem.replace("_", " "), f, report_index, False, "holdout") for f in blind_sets]
         if reports and report_sets:
             runs.append(("reports holdout", merged, report_index, False, "holdout"))
         runs += [(f"{f.stem} test", f, bundled, True, "test") for f in mrc]
